@@ -1,0 +1,11 @@
+export { createKernel } from './createKernel.js';
+export type { CreateKernelOptions } from './createKernel.js';
+export { Kernel } from './Kernel.js';
+export type { KernelInit, SettledOptions, StopReport } from './Kernel.js';
+export { applyEnvOverrides, KernelConfigSchema, loadConfig, LOG_LEVELS, PluginEntrySchema } from './config.js';
+export type { KernelConfig, KernelConfigInput, LoadedConfig, LogLevel, PluginEntry } from './config.js';
+export { builtinPluginNames, loadPlugins, orderPlugins } from './loader.js';
+export type { LoadResult, ResolvedPlugin } from './loader.js';
+export { MetricsFacade } from './MetricsFacade.js';
+export type { PhaseRecord, Phase } from './Timeline.js';
+export { KERNEL_VERSION } from './version.js';

@@ -1,0 +1,265 @@
+/**
+ * Turns a config into an ordered list of plugins, finding every problem before any plugin code with
+ * side effects runs: unknown plugins, modules that export no plugin, bad options, duplicate names,
+ * kernel version mismatches, missing dependencies and cycles.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import semver from 'semver';
+import { z } from 'zod';
+import { isPlugin, type Plugin } from '../sdk/index.js';
+import { formatIssues, formatPath, KernelConfigSchema, PluginEntrySchema, type KernelConfig } from './config.js';
+import { importModule } from './importModule.js';
+import { KERNEL_VERSION } from './version.js';
+
+/** A plugin ready to set up: its definition, validated options and where it came from. */
+export interface ResolvedPlugin {
+  readonly name: string;
+  readonly definition: Plugin;
+  readonly options: unknown;
+  readonly optional: boolean;
+  /** A short name, a package name, a path, or `inline`. */
+  readonly source: string;
+  /** Its index in the config's `plugins` list, for error paths. */
+  readonly configIndex: number;
+}
+
+export interface LoadResult {
+  readonly config: KernelConfig;
+  /** In start order (dependencies first, otherwise config order). */
+  readonly plugins: readonly ResolvedPlugin[];
+  readonly problems: readonly string[];
+}
+
+const MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const BUILTIN_DIR = fileURLToPath(new URL('../plugins/', import.meta.url));
+
+/** Names of the plugins that ship with Mister Smith (`plugins/<name>/index`). */
+export function builtinPluginNames(): string[] {
+  if (!existsSync(BUILTIN_DIR)) return [];
+  return readdirSync(BUILTIN_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(BUILTIN_DIR, d.name, `index${MODULE_EXT}`)))
+    .map((d) => d.name)
+    .sort();
+}
+
+function isPathSpecifier(use: string): boolean {
+  return use.startsWith('./') || use.startsWith('../') || path.isAbsolute(use) || use.startsWith('file:');
+}
+
+/** Finds an npm package's ESM entry from `fromDir`, honouring `exports` (import/default) and `main`. */
+function resolvePackage(name: string, fromDir: string): string | undefined {
+  try {
+    return createRequire(path.join(fromDir, '__mister_smith__.js')).resolve(name);
+  } catch {
+    // ESM-only packages have no `require` entry: walk node_modules ourselves.
+  }
+  const [scopeOrName, maybeName, ...subpath] = name.split('/');
+  const pkgName = scopeOrName!.startsWith('@') ? `${scopeOrName}/${maybeName}` : scopeOrName!;
+  const sub = scopeOrName!.startsWith('@') ? subpath.join('/') : [maybeName, ...subpath].filter(Boolean).join('/');
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const pkgDir = path.join(dir, 'node_modules', pkgName);
+    const pkgJson = path.join(pkgDir, 'package.json');
+    if (existsSync(pkgJson)) {
+      const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { exports?: unknown; main?: string };
+      const key = sub === '' ? '.' : `./${sub}`;
+      const target = exportTarget(pkg.exports, key);
+      if (target !== undefined) return path.join(pkgDir, target);
+      if (sub !== '') return path.join(pkgDir, sub);
+      return path.join(pkgDir, pkg.main ?? 'index.js');
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+function exportTarget(exports: unknown, key: string): string | undefined {
+  if (exports === undefined || exports === null) return undefined;
+  if (typeof exports === 'string') return key === '.' ? exports : undefined;
+  const record = exports as Record<string, unknown>;
+  const entry = Object.keys(record).some((k) => k.startsWith('.')) ? record[key] : key === '.' ? record : undefined;
+  const pick = (value: unknown): string | undefined => {
+    if (typeof value === 'string') return value;
+    if (value && typeof value === 'object') {
+      const conditions = value as Record<string, unknown>;
+      for (const c of ['import', 'node', 'default']) {
+        const found = pick(conditions[c]);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+  return pick(entry);
+}
+
+interface EntryModule {
+  readonly plugin?: Plugin;
+  readonly problem?: string;
+  readonly source: string;
+}
+
+async function importEntry(use: string | Plugin, at: string, configDir: string, builtins: readonly string[]): Promise<EntryModule> {
+  if (typeof use !== 'string') return { plugin: use, source: 'inline' };
+  let url: string;
+  if (builtins.includes(use)) {
+    url = pathToFileURL(path.join(BUILTIN_DIR, use, `index${MODULE_EXT}`)).href;
+  } else if (isPathSpecifier(use)) {
+    const file = use.startsWith('file:') ? fileURLToPath(use) : path.resolve(configDir, use);
+    if (!existsSync(file)) return { problem: `${at}: plugin file '${use}' not found (resolved to ${file})`, source: use };
+    url = pathToFileURL(file).href;
+  } else {
+    const resolved = resolvePackage(use, configDir);
+    if (resolved === undefined) {
+      return {
+        problem: `${at}: unknown plugin '${use}': not a built-in plugin (${builtins.join(', ')}) nor an installed npm package`,
+        source: use,
+      };
+    }
+    url = pathToFileURL(resolved).href;
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importModule(url);
+  } catch (error) {
+    return { problem: `${at}: cannot import plugin '${use}': ${(error as Error).message}`, source: use };
+  }
+  if (!isPlugin(mod.default)) {
+    return {
+      problem: `${at}: module '${use}' does not default-export a plugin definition (export default definePlugin({ … }))`,
+      source: use,
+    };
+  }
+  return { plugin: mod.default, source: use };
+}
+
+/** Loads and checks every plugin of a config. Returns the problems instead of throwing. */
+export async function loadPlugins(rawConfig: unknown, configDir: string): Promise<LoadResult> {
+  const problems: string[] = [];
+  // Validate the top level with `plugins` left raw, then each entry on its own, so that one bad
+  // entry does not hide the problems of the others.
+  const topLevel = KernelConfigSchema.extend({ plugins: z.array(z.unknown()).default([]) }).safeParse(rawConfig);
+  if (!topLevel.success) problems.push(...formatIssues(topLevel.error.issues));
+  const rawEntries: unknown[] = topLevel.success
+    ? topLevel.data.plugins
+    : Array.isArray((rawConfig as { plugins?: unknown } | null)?.plugins)
+      ? ((rawConfig as { plugins: unknown[] }).plugins)
+      : [];
+
+  const builtins = builtinPluginNames();
+  const candidates: ResolvedPlugin[] = [];
+  const entries = rawEntries.map((raw, index) => ({ index, parsed: PluginEntrySchema.safeParse(raw) }));
+  const imported = await Promise.all(
+    entries.map(async ({ index, parsed }) => {
+      if (!parsed.success) {
+        problems.push(...formatIssues(parsed.error.issues, ['plugins', index]));
+        return undefined;
+      }
+      const entry = parsed.data;
+      if (!entry.enabled) return undefined;
+      const at = formatPath(['plugins', index]);
+      const mod = await importEntry(entry.use, `${at}.use`, configDir, builtins);
+      return { index, entry, mod, at };
+    }),
+  );
+
+  const byName = new Map<string, number>();
+  for (const item of imported) {
+    if (item === undefined) continue;
+    const { index, entry, mod, at } = item;
+    if (mod.problem !== undefined || mod.plugin === undefined) {
+      problems.push(mod.problem!);
+      continue;
+    }
+    const definition = mod.plugin;
+    const name = entry.name ?? definition.name;
+    const seen = byName.get(name);
+    if (seen !== undefined) {
+      problems.push(`${at}: two plugins named '${name}' (plugins[${seen}] and plugins[${index}]); give one a different \`name\``);
+      continue;
+    }
+    byName.set(name, index);
+    if (definition.kernel !== undefined && !semver.satisfies(KERNEL_VERSION, definition.kernel, { includePrerelease: true })) {
+      problems.push(`${at}: plugin '${name}' supports kernel ${definition.kernel}, but this kernel is ${KERNEL_VERSION}`);
+    }
+    const rawOptions = entry.options ?? {};
+    let options: unknown = rawOptions;
+    if (definition.options !== undefined) {
+      const parsed = definition.options.safeParse(rawOptions);
+      if (parsed.success) options = parsed.data;
+      else problems.push(...formatIssues(parsed.error.issues, ['plugins', index, 'options']));
+    }
+    candidates.push({ name, definition, options, optional: entry.optional, source: mod.source, configIndex: index });
+  }
+
+  const names = new Set(candidates.map((p) => p.name));
+  for (const plugin of candidates) {
+    for (const dep of plugin.definition.dependsOn ?? []) {
+      if (!names.has(dep)) {
+        problems.push(
+          `${formatPath(['plugins', plugin.configIndex])}: plugin '${plugin.name}' depends on '${dep}', which is not loaded (loaded: ${[...names].join(', ') || 'none'})`,
+        );
+      }
+    }
+  }
+  const { ordered, cycle } = orderPlugins(candidates);
+  if (cycle !== undefined) problems.push(`plugins: dependency cycle ${cycle.join(' → ')}`);
+
+  const config = (topLevel.success ? { ...topLevel.data, plugins: [] } : KernelConfigSchema.parse({})) as KernelConfig;
+  return { config, plugins: ordered, problems };
+}
+
+/**
+ * Topological order over `dependsOn` and the `optionalDependsOn` that are loaded; among plugins
+ * whose dependencies are met, config order wins, so an unconstrained config starts as written.
+ */
+export function orderPlugins(plugins: readonly ResolvedPlugin[]): { ordered: ResolvedPlugin[]; cycle?: string[] } {
+  const byName = new Map(plugins.map((p) => [p.name, p]));
+  const deps = new Map(
+    plugins.map((p) => [
+      p.name,
+      [...(p.definition.dependsOn ?? []), ...(p.definition.optionalDependsOn ?? [])].filter((d) => byName.has(d) && d !== p.name),
+    ]),
+  );
+  const depsOf = (p: ResolvedPlugin): string[] => deps.get(p.name)!;
+  const ordered: ResolvedPlugin[] = [];
+  const done = new Set<string>();
+  const remaining = [...plugins];
+  while (remaining.length > 0) {
+    const next = remaining.findIndex((p) => depsOf(p).every((d) => done.has(d)));
+    if (next === -1) return { ordered, cycle: findCycle(remaining, depsOf, byName) };
+    const [plugin] = remaining.splice(next, 1);
+    ordered.push(plugin!);
+    done.add(plugin!.name);
+  }
+  return { ordered };
+}
+
+function findCycle(
+  remaining: readonly ResolvedPlugin[],
+  depsOf: (p: ResolvedPlugin) => string[],
+  byName: ReadonlyMap<string, ResolvedPlugin>,
+): string[] {
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const visited = new Set<string>();
+  const visit = (name: string): string[] | undefined => {
+    if (onStack.has(name)) return [...stack.slice(stack.indexOf(name)), name];
+    if (visited.has(name)) return undefined;
+    visited.add(name);
+    stack.push(name);
+    onStack.add(name);
+    for (const dep of depsOf(byName.get(name)!)) {
+      const cycle = visit(dep);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    onStack.delete(name);
+    return undefined;
+  };
+  for (const p of remaining) {
+    const cycle = visit(p.name);
+    if (cycle) return cycle;
+  }
+  return remaining.map((p) => p.name);
+}

@@ -1,0 +1,71 @@
+/**
+ * `mister-smith/sdk`: what plugin authors import. Contracts and small helpers only; the kernel
+ * implements them.
+ */
+export { z } from 'zod';
+export { definePlugin, isPlugin, PLUGIN_BRAND } from './plugin.js';
+export type {
+  Disposer,
+  KernelState,
+  LifecycleHandler,
+  Logger,
+  Plugin,
+  PluginContext,
+  PluginDefinition,
+  ProvideOptions,
+} from './plugin.js';
+export type { Fault, FaultReport, KernelHooks, LoadedPlugin, RecoveryDecision, StopInfo } from './hooks.js';
+export {
+  ActorError,
+  AgentError,
+  CancelledError,
+  classify,
+  ConfigError,
+  ERROR_KIND_DEFAULTS,
+  EventError,
+  KernelError,
+  MisterSmithError,
+  NetworkError,
+  PersistenceError,
+  ResilienceError,
+  ResourceError,
+  StreamError,
+  SupervisionError,
+  TaskError,
+  TimeoutError,
+  toError,
+  ToolError,
+} from './errors.js';
+export type { Classification, ErrorKind, KindDefaults, MisterSmithErrorOptions, RecoveryAction, Severity } from './errors.js';
+export { METRIC_PREFIX, prefixedMetricName } from './metrics.js';
+export type {
+  Counter,
+  CounterSink,
+  Gauge,
+  GaugeDefinition,
+  GaugeSink,
+  Histogram,
+  HistogramDefinition,
+  HistogramSink,
+  Labels,
+  LabelValue,
+  MetricDefinition,
+  Metrics,
+  MetricsBackend,
+  MetricType,
+} from './metrics.js';
+export { abortReason, anySignal, backoffDelay, DEFAULT_BACKOFF, sleep, withDeadline } from './async.js';
+export type { BackoffOptions, DeadlineOptions } from './async.js';
+
+/**
+ * The container's service map, filled by declaration merging: a plugin that provides a service adds
+ * it here so that `ctx.resolve('name')` is typed for everyone who imports its types.
+ *
+ * ```ts
+ * declare module 'mister-smith/sdk' {
+ *   interface Services { greeter: Greeter }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Services {}

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import pino from 'pino';
+import { createKernel } from '../../kernel/createKernel.js';
+import type { KernelConfigInput, PluginEntry } from '../../kernel/config.js';
+import type { Kernel } from '../../kernel/Kernel.js';
+import { MemoryMetricsBackend } from './MemoryMetricsBackend.js';
+
+export interface TestKernelOptions {
+  /** Plugin entries as in a config file: short names, paths, definitions, `{ use, options }`. */
+  readonly plugins: readonly PluginEntry[];
+  /** Anything else of the config (timeouts, name, log). */
+  readonly config?: Omit<KernelConfigInput, 'plugins'>;
+  /** Start the kernel before returning (default true). */
+  readonly start?: boolean;
+  /**
+   * A node:test context: the kernel is stopped in its `after`. Without one, stop it yourself
+   * (or use `await using kernel = await createTestKernel(…)`).
+   */
+  readonly test?: { after(fn: () => unknown): void };
+  /** Where relative plugin paths resolve (default: cwd). */
+  readonly configDir?: string;
+  /** A logger; default: silent, or JSON to stdout at the level in `MISTER_SMITH_TEST_LOG`. */
+  readonly logger?: Logger;
+}
+
+/** A kernel for tests, with an in-memory metrics backend attached. */
+export type TestKernel = Kernel & {
+  /** Every facade metric, readable in assertions. */
+  readonly recordedMetrics: MemoryMetricsBackend;
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/**
+ * Creates (and by default starts) a kernel for a test. Logs are silent unless
+ * `MISTER_SMITH_TEST_LOG=debug` (or another level) is set.
+ */
+export async function createTestKernel(options: TestKernelOptions): Promise<TestKernel> {
+  const level = process.env.MISTER_SMITH_TEST_LOG;
+  const logger = options.logger ?? pino({ level: level !== undefined && level !== '' ? level : 'silent' });
+  const kernel = (await createKernel({
+    config: { name: 'test', shutdownTimeoutMs: 5_000, startTimeoutMs: 5_000, ...options.config, plugins: [...options.plugins] },
+    ...(options.configDir !== undefined ? { configDir: options.configDir } : {}),
+    logger,
+  })) as TestKernel;
+  const recorded = new MemoryMetricsBackend();
+  kernel.hooks.metricsBackend.call(recorded);
+  Object.defineProperty(kernel, 'recordedMetrics', { value: recorded });
+  Object.defineProperty(kernel, Symbol.asyncDispose, { value: async () => void (await kernel.stop('test finished')) });
+  options.test?.after(() => kernel.stop('test finished'));
+  if (options.start ?? true) await kernel.start();
+  return kernel;
+}
