@@ -1,0 +1,114 @@
+/**
+ * Public contract of the actors plugin (DESIGN §4 "actors"). The actors helper owns this file and
+ * may add to it; the names and shapes below are what other plugins (routing, tools, agents) use.
+ */
+import type { AsyncSeriesWaterfallHook, SyncBailHook } from 'tapable';
+import type { BackoffOptions } from '../../sdk/index.js';
+import type { RestartType } from '../supervision/types.js';
+
+export type Overflow = 'fail' | 'drop-newest' | 'drop-oldest';
+
+export interface MailboxOptions {
+  /** Default 1000. */
+  readonly capacity?: number;
+  /** Default 'fail'. */
+  readonly overflow?: Overflow;
+}
+
+export interface AskOptions {
+  /** Reject with ACTOR_ASK_TIMEOUT after this; default: the system's askTimeoutMs (0 = none). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** A handle to an actor; M is what it receives, R what `ask` resolves to. */
+export interface ActorRef<M = unknown, R = unknown> {
+  readonly id: string;
+  readonly name: string | undefined;
+  /** Fire and forget. Throws ActorError ACTOR_MAILBOX_FULL (overflow 'fail') or ACTOR_STOPPED. */
+  tell(message: M): void;
+  /** The reply is what `receive` returned. */
+  ask(message: M, options?: AskOptions): Promise<R>;
+  /** Stops the actor after the message being handled; resolves when it has stopped. */
+  stop(): Promise<void>;
+  /** Messages waiting in its mailbox. */
+  readonly mailboxSize: number;
+  readonly alive: boolean;
+}
+
+export interface ActorContext<S, M = unknown, R = unknown> {
+  state: S;
+  readonly self: ActorRef<M, R>;
+  /** Aborted when the actor stops. */
+  readonly signal: AbortSignal;
+  /** Restarts so far. */
+  readonly restartCount: number;
+}
+
+export interface Behavior<M = unknown, R = unknown, S = undefined> {
+  init?(ctx: Omit<ActorContext<S, M, R>, 'state'>): S | Promise<S>;
+  receive(message: M, ctx: ActorContext<S, M, R>): R | Promise<R>;
+  stopped?(ctx: ActorContext<S, M, R>): void | Promise<void>;
+}
+
+export interface SpawnOptions {
+  readonly name?: string;
+  readonly mailbox?: MailboxOptions;
+  readonly supervision?: {
+    readonly restart?: RestartType;
+    readonly backoff?: Partial<BackoffOptions>;
+  };
+  /** The parent actor: this actor runs under the parent's supervisor and stops with it. */
+  readonly parent?: ActorRef<any, any>;
+}
+
+/** Why an actor terminated. */
+export type TerminationReason = { readonly kind: 'stopped' } | { readonly kind: 'crashed'; readonly error: Error } | { readonly kind: 'killed' };
+
+export interface DeadLetter {
+  readonly recipient: string;
+  readonly message: unknown;
+  readonly reason: 'mailbox-full' | 'dropped-oldest' | 'dropped-newest' | 'stopped' | 'no-such-actor' | 'shutdown';
+  readonly time: number;
+}
+
+export interface DeadLetters {
+  subscribe(listener: (letter: DeadLetter) => void): () => void;
+  readonly count: number;
+}
+
+export interface ActorStats {
+  readonly actors: number;
+  readonly messages: number;
+  readonly mailboxDepths: Record<string, number>;
+  readonly deadLetters: number;
+}
+
+/** A message on its way to an actor, as the `beforeDeliver` hook sees it. */
+export interface Envelope {
+  readonly recipient: ActorRef<any, any>;
+  message: unknown;
+}
+
+export interface ActorHooks {
+  /** Runs before a message is handled; may change the message or throw to reject it. */
+  readonly beforeDeliver: AsyncSeriesWaterfallHook<[Envelope]>;
+  /** Picks another recipient for a message sent to a ref (routers tap it); undefined = unchanged. */
+  readonly route: SyncBailHook<[Envelope], ActorRef<any, any> | undefined>;
+}
+
+/** The `actors` service. */
+export interface ActorSystem {
+  spawn<M, R = unknown, S = undefined>(behavior: Behavior<M, R, S>, options?: SpawnOptions): ActorRef<M, R>;
+  lookup<M = unknown, R = unknown>(name: string): ActorRef<M, R> | undefined;
+  watch(ref: ActorRef<any, any>, callback: (reason: TerminationReason) => void): () => void;
+  readonly deadLetters: DeadLetters;
+  stats(): ActorStats;
+  readonly hooks: ActorHooks;
+}
+
+declare module '../../sdk/index.js' {
+  interface Services {
+    actors: ActorSystem;
+  }
+}
