@@ -65,7 +65,12 @@ export interface LoadedConfig extends KernelConfigInput {
 
 /** Formats zod issues as `path: message`, paths written like `plugins[2].options.mailbox.capacity`. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
-  return issues.map((issue) => `${formatPath([...prefix, ...issue.path])}: ${issue.message}`);
+  return issues.flatMap((issue) =>
+    // One line per unknown key, at the key's own path: `plugins[0].optoins: unknown key`.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${formatPath([...prefix, ...issue.path, key])}: unknown key`)
+      : [`${formatPath([...prefix, ...issue.path])}: ${issue.message}`],
+  );
 }
 
 export function formatPath(segments: readonly PropertyKey[]): string {
