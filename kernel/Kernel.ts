@@ -132,7 +132,9 @@ export class Kernel {
 
   /** created → starting → running. Rejects (state `failed`) naming the plugin that failed. */
   start(): Promise<void> {
-    if (this.#startPromise !== undefined) return this.#startPromise;
+    // While starting or running (or after a failed start) the one start is the answer; once the
+    // kernel stops it cannot start again, and saying so beats resolving as if it were running.
+    if (this.#startPromise !== undefined && this.#state !== 'stopping' && this.#state !== 'stopped') return this.#startPromise;
     if (this.#state !== 'created') {
       return Promise.reject(new KernelError('KERNEL_INVALID_STATE', `cannot start a kernel in state '${this.#state}'`));
     }
@@ -236,6 +238,9 @@ export class Kernel {
         context: current === undefined ? {} : { plugin: current.record.plugin.name, phase: current.phase },
       });
       this.logger.error({ err: cause, plugin: current?.record.plugin.name }, failure.message);
+      // The plugin that failed did not start: only those started before it are stopped (its
+      // handlers got their abort signal, and what it provided is disposed with the container).
+      if (current !== undefined) current.record.status = 'failed';
       await this.#rollback();
       this.#state = 'failed';
       this.logger.flush();
