@@ -1,0 +1,211 @@
+/**
+ * Public contract of the tools plugin (DESIGN §4 "tools"). Other plugins (agents, providers) use
+ * these names through `import type`; the tools plugin implements them in `ToolBus.ts`.
+ */
+import type { AsyncSeriesBailHook } from 'tapable';
+import type { z } from 'zod';
+import type { Disposer } from '../../sdk/index.js';
+import type { ActorRef } from '../actors/types.js';
+
+/** A JSON Schema document as produced by `z.toJSONSchema`. */
+export type JsonSchema = Record<string, unknown>;
+
+/** Options of one `tools.call`. */
+export interface CallOptions {
+  /** Aborting it cancels the call (`TOOL_CANCELLED`) and aborts the signal the handler sees. */
+  readonly signal?: AbortSignal;
+  /** Deadline of the handler; default: the tool's `timeoutMs`, else the bus's `defaultTimeoutMs` (30 000). */
+  readonly timeoutMs?: number;
+  /**
+   * Idempotency key. A call whose `(agentId, tool, callId)` already completed returns the stored
+   * result without running the handler; a concurrent duplicate waits for the first.
+   */
+  readonly callId?: string;
+  /** Carried into events (`correlationId`); default: the parent call's, else the call id. */
+  readonly correlationId?: string;
+  /**
+   * Agents this call is made on behalf of, outermost first (an agent-as-tool callee passes the
+   * `delegation` of the message it received). The call is allowed only if every one of them, and
+   * `agentId`, may call the tool.
+   */
+  readonly delegation?: readonly string[];
+}
+
+/** Options of a nested call made from a handler with `ctx.call`; signal and delegation are inherited. */
+export type NestedCallOptions = Omit<CallOptions, 'delegation'>;
+
+/** What a tool handler receives besides its input. */
+export interface ToolContext {
+  /** The agent the call is made by. */
+  readonly agentId: string;
+  /** This call's id (the caller's `callId`, or a generated one). */
+  readonly callId: string;
+  /** Aborted at the deadline, when the caller cancels, or when the kernel stops. */
+  readonly signal: AbortSignal;
+  /** Agents this call acts on behalf of, outermost first (empty for a direct call). */
+  readonly delegation: readonly string[];
+  /** The correlation id events of this call carry. */
+  readonly correlationId: string;
+  /** A nested call on behalf of the same agent, with the same delegation chain and signal. */
+  call<T = unknown>(name: string, input: unknown, options?: NestedCallOptions): Promise<T>;
+}
+
+/**
+ * A tool. `I` and `O` are zod schemas: the handler receives `z.output<I>` (validated, defaults
+ * applied) and returns what `O` accepts.
+ */
+export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  /** Dotted name, `ns.verb` (`fs.read`): segments of `[A-Za-z][A-Za-z0-9_-]*`, at most 64 characters. */
+  readonly name: string;
+  /** What the tool does, for humans and models. */
+  readonly description: string;
+  readonly input: I;
+  /** When given, the handler's result is validated (`TOOL_INVALID_OUTPUT`). */
+  readonly output?: O;
+  /** Deadline of one call in ms; the config's `tools.<name>.timeoutMs` overrides it. */
+  readonly timeoutMs?: number;
+  /** A resilience policy name applied around the handler; the config's `tools.<name>.policy` overrides it. */
+  readonly policy?: string;
+  handler(input: z.output<I>, ctx: ToolContext): z.input<O> | Promise<z.input<O>>;
+}
+
+/** What `tools.list(agentId)` returns per tool: the shape an LLM function-calling API takes. */
+export interface ToolInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly inputSchema: JsonSchema;
+  /** Undefined when the tool declares no output schema. */
+  readonly outputSchema: JsonSchema | undefined;
+}
+
+/** The context a middleware sees: the call, and its result once `next()` resolved. */
+export interface ToolCallContext {
+  readonly agentId: string;
+  /** The tool's name. */
+  readonly tool: string;
+  /** The validated input; a middleware may replace it before calling `next()`. */
+  input: unknown;
+  readonly callId: string;
+  readonly delegation: readonly string[];
+  readonly correlationId: string;
+  readonly signal: AbortSignal;
+  /**
+   * The handler's (validated) result after `next()`; a middleware may replace it, or set it and
+   * not call `next()` at all (a cache).
+   */
+  result: unknown;
+}
+
+/** Koa-style middleware: runs in registration order around the handler. */
+export type ToolMiddleware = (ctx: ToolCallContext, next: () => Promise<void>) => void | Promise<void>;
+
+/** What the approval hook decides about. */
+export interface ApprovalRequest {
+  readonly agentId: string;
+  /** The tool's name. */
+  readonly tool: string;
+  readonly input: unknown;
+  readonly callId: string;
+  readonly delegation: readonly string[];
+}
+
+/** `'deny'` fails the call with `TOOL_REJECTED`; `'allow'` stops asking further taps. */
+export type ApprovalDecision = 'allow' | 'deny';
+
+export interface ToolHooks {
+  /**
+   * Human- or policy-in-the-loop approval, after input validation. The first tap returning a
+   * decision wins; no decision means allowed (the grant already said yes). A tap that throws
+   * rejects the call (`TOOL_REJECTED`, fail closed).
+   */
+  readonly approve: AsyncSeriesBailHook<[ApprovalRequest], ApprovalDecision | undefined>;
+}
+
+/** An agent's permission patterns. */
+export interface AgentPermissions {
+  readonly grants: readonly string[];
+  readonly deny: readonly string[];
+}
+
+/** Counters of one tool since registration. */
+export interface ToolStats {
+  readonly tool: string;
+  /** Calls that reached the tool (permitted and found). */
+  readonly calls: number;
+  readonly successes: number;
+  /** Every failed call, timeouts included. */
+  readonly errors: number;
+  readonly timeouts: number;
+  /** Calls answered from the idempotency cache. */
+  readonly replays: number;
+  readonly meanLatencyMs: number;
+  readonly maxLatencyMs: number;
+  readonly totalLatencyMs: number;
+}
+
+/** The message an actor registered with `agentAsTool` receives. */
+export interface ToolCallMessage<I = unknown> {
+  readonly input: I;
+  /** The agent that called the tool. */
+  readonly caller: string;
+  readonly callId: string;
+  /**
+   * The chain the actor acts for (the caller's own chain plus the caller). Pass it as
+   * `tools.call(self, name, input, { delegation })` for the actor's own tool calls.
+   */
+  readonly delegation: readonly string[];
+}
+
+/** How an actor is exposed as a tool. */
+export interface AgentToolSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: I;
+  readonly output?: O;
+  /** Deadline of the tool call and of the `ask`. */
+  readonly timeoutMs?: number;
+  readonly policy?: string;
+}
+
+/** The `tools` service. */
+export interface ToolBus {
+  readonly hooks: ToolHooks;
+  /** Registers a tool; throws `TOOL_INVALID_NAME` or `TOOL_NAME_TAKEN`. The disposer unregisters it. */
+  register<I extends z.ZodType, O extends z.ZodType = z.ZodType>(definition: ToolDefinition<I, O>): Disposer;
+  /** Removes a tool; false when there was none by that name. Calls in flight finish. */
+  unregister(name: string): boolean;
+  /** Whether a tool by that name is registered. */
+  has(name: string): boolean;
+  /** Adds allow patterns (`fs.read`, `fs.*`, `*`) for an agent (`'*'` as agent: every agent). */
+  grant(agentId: string, patterns: string | readonly string[]): void;
+  /** Removes the given allow patterns, or all of them when none are given. */
+  revoke(agentId: string, patterns?: string | readonly string[]): void;
+  /** Adds deny patterns; an explicit deny wins over any grant. */
+  deny(agentId: string, patterns: string | readonly string[]): void;
+  /** Removes the given deny patterns, or all of them when none are given. */
+  undeny(agentId: string, patterns?: string | readonly string[]): void;
+  /** The agent's own patterns (not those granted to `'*'`). */
+  permissions(agentId: string): AgentPermissions;
+  /** Whether the agent may call the tool name (registered or not). */
+  allowed(agentId: string, name: string): boolean;
+  /** Calls a tool on behalf of an agent; see the README for the order of checks. */
+  call<T = unknown>(agentId: string, name: string, input: unknown, options?: CallOptions): Promise<T>;
+  /** The tools the agent may call, with JSON Schemas. */
+  list(agentId: string): ToolInfo[];
+  /** Adds a middleware (after those already added); the disposer removes it. */
+  use(middleware: ToolMiddleware): Disposer;
+  /** Registers an actor as a tool called through `ref.ask`. */
+  agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType>(
+    ref: ActorRef<ToolCallMessage<z.output<I>>, z.input<O>>,
+    spec: AgentToolSpec<I, O>,
+  ): Disposer;
+  /** Per-tool counters: all tools, or one (undefined if unknown). */
+  stats(): ToolStats[];
+  stats(name: string): ToolStats | undefined;
+}
+
+declare module '../../sdk/index.js' {
+  interface Services {
+    tools: ToolBus;
+  }
+}
