@@ -204,7 +204,9 @@ function setPluginOption(config: Record<string, unknown>, pluginSegment: string,
   const index = plugins.findIndex((entry) => entryName(entry)?.toLowerCase() === wanted);
   if (index === -1) return; // an override for a plugin the config does not load has nothing to change
   let entry = plugins[index];
-  if (typeof entry === 'string') entry = plugins[index] = { use: entry };
+  // A string or an inline plugin definition is shorthand for `{ use }`: expand it, or the options
+  // would be written onto the definition itself (whose `options` is its zod schema).
+  if (typeof entry === 'string' || isPlugin(entry)) entry = plugins[index] = { use: entry };
   const record = entry as Record<string, unknown>;
   if (!isRecord(record.options)) record.options = {};
   setPath(record.options as Record<string, unknown>, rest, value);
