@@ -215,11 +215,9 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
  */
 export function orderPlugins(plugins: readonly ResolvedPlugin[]): { ordered: ResolvedPlugin[]; cycle?: string[] } {
   const byName = new Map(plugins.map((p) => [p.name, p]));
+  // A plugin naming itself is the shortest cycle (`a → a`), not something to drop quietly.
   const deps = new Map(
-    plugins.map((p) => [
-      p.name,
-      [...(p.definition.dependsOn ?? []), ...(p.definition.optionalDependsOn ?? [])].filter((d) => byName.has(d) && d !== p.name),
-    ]),
+    plugins.map((p) => [p.name, [...(p.definition.dependsOn ?? []), ...(p.definition.optionalDependsOn ?? [])].filter((d) => byName.has(d))]),
   );
   const depsOf = (p: ResolvedPlugin): string[] => deps.get(p.name)!;
   const ordered: ResolvedPlugin[] = [];
