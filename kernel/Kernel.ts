@@ -268,7 +268,8 @@ export class Kernel {
       this.#timeline.add({ plugin: name, phase, durationMs: performance.now() - began, error: err.message });
       if (!record.plugin.optional) throw error;
       record.logger.error({ err, phase }, `optional plugin '${name}' failed to ${phase}; the kernel runs on without it`);
-      if (phase === 'start') await this.#stopPlugin(record, this.config.shutdownTimeoutMs);
+      // As in a rollback, a plugin whose start failed is not stopped: its handlers got their abort
+      // signal; what it provided is disposed now.
       await this.container.disposeOwner(name, record.logger);
       record.status = 'failed';
       void this.reportFault({ error: err, source: name, severity: 'medium', context: { phase } });

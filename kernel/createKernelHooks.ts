@@ -16,8 +16,11 @@ type AnyFn = (...args: unknown[]) => unknown;
  * Wraps every tap so that what it throws (sync, callback or promise style) carries the tap's name.
  * Done with an interceptor once per hook, so taps pay nothing extra on the success path but a closure.
  */
-function attributeTapErrors(hookName: string, hook: { intercept(i: { register?: (tap: Tap) => Tap }): void }): void {
-  hook.intercept({
+function attributeTapErrors(
+  hookName: string,
+  hook: { intercept(i: object): void; isUsed(): boolean; taps: readonly unknown[]; interceptors: readonly unknown[] },
+): void {
+  const interceptor = {
     register(tap: Tap & { type?: string; fn?: AnyFn }) {
       const fn = tap.fn!;
       const name = tap.name;
@@ -55,7 +58,13 @@ function attributeTapErrors(hookName: string, hook: { intercept(i: { register?: 
       }
       return tap;
     },
-  });
+  };
+  hook.intercept(interceptor);
+  // tapable counts interceptors as use, which would make `isUsed()` true on every kernel hook even
+  // with no taps; ours only wraps taps, so it does not count (tapable stores a copy of it, hence
+  // the comparison by its `register` function).
+  const ours = interceptor.register;
+  hook.isUsed = () => hook.taps.length > 0 || hook.interceptors.some((i) => (i as { register?: unknown }).register !== ours);
 }
 
 /** A fresh set of kernel hooks; every kernel has its own. */
