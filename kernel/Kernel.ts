@@ -243,6 +243,8 @@ export class Kernel {
       if (current !== undefined) current.record.status = 'failed';
       await this.#rollback();
       this.#state = 'failed';
+      // A failed boot is when the timeline matters most: export it like a successful one.
+      this.#exportTimeline();
       this.logger.flush();
       throw failure;
     }
