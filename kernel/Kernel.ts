@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import {
+  abortReason,
   classify,
   KernelError,
   toError,
@@ -210,7 +211,7 @@ export class Kernel {
       for (const record of this.#records) {
         current = { record, phase: 'setup' };
         const ctx = this.#contextFor(record);
-        const ok = await this.#runPhase(record, 'setup', startTimeoutMs, () => record.plugin.definition.setup(ctx as PluginContext<never>));
+        const ok = await this.#runPhase(record, 'setup', startTimeoutMs, undefined, () => record.plugin.definition.setup(ctx as PluginContext<never>));
         record.status = ok ? 'set-up' : 'failed';
       }
       current = undefined;
@@ -220,8 +221,9 @@ export class Kernel {
         if (record.status !== 'set-up') continue;
         current = { record, phase: 'start' };
         record.status = 'starting';
-        const ok = await this.#runPhase(record, 'start', startTimeoutMs, async (signal) => {
-          for (const handler of record.startHandlers) await handler(signal);
+        const handlers = record.startHandlers;
+        const ok = await this.#runPhase(record, 'start', startTimeoutMs, handlers.length === 0 ? undefined : async (signal) => {
+          for (const handler of handlers) await handler(signal);
         });
         record.status = ok ? 'started' : 'failed';
       }
@@ -229,7 +231,9 @@ export class Kernel {
       await this.hooks.started.promise();
       this.#state = 'running';
       this.#exportTimeline();
-      this.logger.info({ timeline: this.#timeline.summary('setup', 'start') }, `started ${this.#records.length} plugin(s)`);
+      if (this.logger.isLevelEnabled('info')) {
+        this.logger.info({ timeline: this.#timeline.summary('setup', 'start') }, `started ${this.#records.length} plugin(s)`);
+      }
     } catch (error) {
       const cause = toError(error);
       const who = current === undefined ? 'a kernel hook' : `plugin '${current.record.plugin.name}'`;
@@ -254,15 +258,28 @@ export class Kernel {
    * Runs one phase of one plugin under its deadline. Returns false when an optional plugin failed
    * (it is cleaned up and reported), throws when a required one did.
    */
-  async #runPhase(record: PluginRecord, phase: 'setup' | 'start', timeoutMs: number, work: (signal: AbortSignal) => unknown): Promise<boolean> {
+  async #runPhase(
+    record: PluginRecord,
+    phase: 'setup' | 'start',
+    timeoutMs: number,
+    work: ((signal: AbortSignal) => unknown) | undefined,
+    unsignalled?: () => unknown,
+  ): Promise<boolean> {
     const name = record.plugin.name;
     const began = performance.now();
     try {
-      await withDeadline(async (signal) => work(signal), {
+      if (this.#stopping.signal.aborted) throw abortReason(this.#stopping.signal);
+      // Work that takes no signal (setup) runs first and is put under the deadline only if it is
+      // still pending: a synchronous setup cannot miss a deadline, and skipping the timer and
+      // AbortController per plugin is most of what boot costs with many small plugins.
+      const pending = unsignalled?.();
+      const deadline = {
         timeoutMs,
         signal: this.#stopping.signal,
         timeoutError: () => new KernelError('KERNEL_PHASE_TIMEOUT', `${phase} did not finish within ${timeoutMs} ms`, { context: { plugin: name, phase } }),
-      });
+      };
+      if (isThenable(pending)) await withDeadline(() => pending, deadline);
+      if (work !== undefined) await withDeadline(async (signal) => work(signal), deadline);
       this.#timeline.add({ plugin: name, phase, durationMs: performance.now() - began });
       return true;
     } catch (error) {
@@ -317,7 +334,7 @@ export class Kernel {
     }
     this.#state = 'stopped';
     this.#exportTimeline();
-    this.logger.info({ reason, errors: errors.length, timeline: this.#timeline.summary('stop') }, 'stopped');
+    if (this.logger.isLevelEnabled('info')) this.logger.info({ reason, errors: errors.length, timeline: this.#timeline.summary('stop') }, 'stopped');
     this.logger.flush();
     return { reason, errors };
   }
@@ -433,4 +450,8 @@ export class Kernel {
     this.#tracked.add(watched);
     return promise;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
