@@ -2,7 +2,7 @@
  * Public contract of the supervision plugin (DESIGN §4 "supervision"). Other plugins import these
  * types only (`import type`), and reach the service through `ctx.resolve('supervision')`.
  */
-import type { BackoffOptions } from '../../sdk/index.js';
+import type { BackoffOptions, ErrorKind, RecoveryDecision } from '../../sdk/index.js';
 
 export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
 /** permanent: always restarted; transient: only after an abnormal exit; temporary: never. */
@@ -11,6 +11,18 @@ export type RestartType = 'permanent' | 'transient' | 'temporary';
 export type ShutdownPolicy = number | 'brutal' | 'infinity';
 export type ChildType = 'worker' | 'supervisor';
 export type ChildState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
+/** A supervisor's own lifecycle; 'failed' means it gave up (intensity exceeded) or could not start. */
+export type SupervisorState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+/**
+ * Why a child's incarnation ended, as logged, counted (`reason` label) and published:
+ * - `normal`: `exited` resolved on its own;
+ * - `crash`: `exited` rejected;
+ * - `start-failure`: `start()` threw, rejected, timed out or returned no valid handle;
+ * - `heartbeat-timeout`: the phi-accrual detector declared it silent;
+ * - `shutdown`: the supervisor stopped it and it ended within its `shutdown` policy;
+ * - `killed`: the supervisor stopped waiting for it (deadline passed, or `'brutal'`) and aborted its signal.
+ */
+export type ExitReason = 'normal' | 'crash' | 'start-failure' | 'heartbeat-timeout' | 'shutdown' | 'killed';
 
 /** What `start(ctx)` receives. */
 export interface ChildContext {
@@ -73,12 +85,24 @@ export interface ChildCounts {
 
 export interface Supervisor {
   readonly id: string;
+  /** Where the supervisor is in its lifecycle (an addition to DESIGN §4, for health and tests). */
+  readonly state: SupervisorState;
+  /**
+   * Adds a child and starts it; resolves once its `start` returned a handle. Rejects with
+   * SUPERVISION_DUPLICATE_CHILD, SUPERVISION_INVALID_CHILD_SPEC, SUPERVISION_NOT_RUNNING,
+   * SUPERVISION_START_FAILED or SUPERVISION_START_TIMEOUT; a child that fails to start is not kept.
+   */
   startChild(spec: ChildSpec): Promise<void>;
+  /** Stops a child under its shutdown policy and keeps its spec (a temporary child's spec is deleted). */
   terminateChild(id: string): Promise<void>;
+  /** Stops the child if it runs, then starts it again; not counted against the intensity. */
   restartChild(id: string): Promise<void>;
+  /** Forgets a terminated child's spec; rejects with SUPERVISION_CHILD_RUNNING while it runs. */
   deleteChild(id: string): Promise<void>;
+  /** Every child in start order. */
   whichChildren(): ChildInfo[];
   countChildren(): ChildCounts;
+  /** Stops every child in reverse start order, then the supervisor; idempotent. */
   stop(reason?: string): Promise<void>;
   /** Resolves when the supervisor has stopped (normally or after giving up). */
   readonly stopped: Promise<void>;
@@ -89,10 +113,13 @@ export interface SupervisionService {
   /** Starts a root supervision tree; rejects if its initial children cannot start. */
   start(spec: SupervisorSpec): Promise<Supervisor>;
   /** As a ChildSpec of type 'supervisor', to nest a tree under another supervisor. */
-  supervisorChild(spec: SupervisorSpec, options?: Pick<ChildSpec, 'restart' | 'shutdown'>): ChildSpec;
+  supervisorChild(spec: SupervisorSpec, options?: Pick<ChildSpec, 'restart' | 'shutdown' | 'startTimeoutMs'>): ChildSpec;
   /** The root trees started so far. */
   roots(): Supervisor[];
 }
+
+/** What the plugin's fault tap answers for a fault of a given error kind. */
+export type RecoveryTable = Readonly<Partial<Record<ErrorKind, RecoveryDecision>>>;
 
 declare module '../../sdk/index.js' {
   interface Services {
