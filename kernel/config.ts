@@ -214,10 +214,16 @@ function setPluginOption(config: Record<string, unknown>, pluginSegment: string,
 
 /** The name an entry is known by before its module is imported: explicit name, or the short name. */
 function entryName(entry: unknown): string | undefined {
-  if (typeof entry === 'string') return path.basename(entry).replace(/\.(ts|js|mjs)$/, '');
+  if (typeof entry === 'string') return shortName(entry);
   if (!isRecord(entry)) return undefined;
   if (typeof entry.name === 'string') return entry.name;
-  if (typeof entry.use === 'string') return path.basename(entry.use).replace(/\.(ts|js|mjs)$/, '');
+  if (typeof entry.use === 'string') return shortName(entry.use);
   if (isPlugin(entry.use)) return entry.use.name;
   return undefined;
+}
+
+/** `./plugins/greeter.ts` → `greeter`; `./greeter/index.ts` → `greeter` (the folder names it). */
+function shortName(use: string): string {
+  const base = path.basename(use).replace(/\.(ts|js|mjs)$/, '');
+  return base === 'index' ? path.basename(path.dirname(use)) : base;
 }

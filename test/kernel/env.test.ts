@@ -87,3 +87,15 @@ test('a value that is not JSON stays a string, and a bad override is reported wi
     return true;
   });
 });
+
+test('a plugin loaded from <folder>/index is addressed by the folder name', () => {
+  const out = applyEnvOverrides({ plugins: ['./plugins/greeter/index.ts'] }, { MISTER_SMITH__PLUGINS__GREETER__GREETING: 'hey' });
+  assert.deepEqual(out.plugins, [{ use: './plugins/greeter/index.ts', options: { greeting: 'hey' } }]);
+});
+
+test('an invalid MISTER_SMITH_LOG_LEVEL is reported as log.level', async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeJson(path.join(dir, 'c.json'), {});
+  const config = await loadConfig(file, { MISTER_SMITH_LOG_LEVEL: 'chatty' });
+  await assert.rejects(createKernel({ config, logger: silent() }), (e: { problems: string[] }) => /^log\.level: /.test(e.problems[0]!) && e.problems.length === 1);
+});
