@@ -117,6 +117,7 @@ export class Deadlines {
       if (bucket.head === null) this.#buckets.delete(duration);
       else if (bucket.head.deadline < next) next = bucket.head.deadline;
     }
-    if (next !== Infinity && this.#timer === undefined) this.#schedule(next, performance.now());
+    // Relative to the instant the timer stood for, so fake clocks and real ones agree.
+    if (next !== Infinity && this.#timer === undefined) this.#schedule(next, now);
   };
 }
