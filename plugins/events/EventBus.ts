@@ -1,0 +1,684 @@
+/**
+ * The `events` service: validate, store, then deliver.
+ *
+ * Hot path (memory store, live subscribers): one event object per publish (the store fills its id
+ * and sequence in place), a cached route per event type (which subscribers want it, so patterns are
+ * matched once per type, not per event), a push into each subscriber's ring, and one microtask per
+ * batch of publishes to drain every subscriber with work. No closures, timers or extra promises
+ * per event beyond the promise `publish` returns.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_BACKOFF,
+  EventError,
+  toError,
+  withDeadline,
+  type BackoffOptions,
+  type Counter,
+  type Metrics,
+} from '../../sdk/index.js';
+import { CursorSubscriber } from './CursorSubscriber.js';
+import { busStopped, EVENT_ERROR_CODES, invalidEvent, storeFailed } from './errors.js';
+import { LiveSubscriber } from './LiveSubscriber.js';
+import { compileMatcher } from './Matcher.js';
+import { compilePattern, typeProblem, type PatternMatcher } from './patterns.js';
+import type { EventStore, OpenReport, PendingEvent } from './stores/EventStore.js';
+import type { BusCounters, BusLogger, SubscriberHost } from './SubscriberHost.js';
+import {
+  DEAD_LETTER_TYPE,
+  type DeadLetterData,
+  type EventBus as EventBusContract,
+  type EventFilter,
+  type EventHandler,
+  type EventInput,
+  type OverflowPolicy,
+  type ReplayQuery,
+  type RequestOptions,
+  type StoredEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './types.js';
+import { checkOptionalString, jsonProblem } from './validate.js';
+
+export interface EventBusOptions {
+  readonly store: EventStore;
+  /** A pino logger or anything with the same four methods (default: silent). */
+  readonly logger?: BusLogger;
+  /** Where counters go (default: nowhere). */
+  readonly metrics?: Metrics;
+  /** `source` of the events the bus publishes itself (dead letters). Default `events`. */
+  readonly source?: string;
+  readonly subscriber?: { readonly queueCapacity?: number; readonly overflow?: OverflowPolicy };
+  readonly durable?: { readonly maxDeliver?: number; readonly backoff?: Partial<BackoffOptions>; readonly ackTimeoutMs?: number };
+  readonly request?: { readonly timeoutMs?: number };
+}
+
+/** What the bus reports to a health check. */
+export interface BusHealth {
+  readonly status: 'healthy' | 'degraded' | 'unhealthy';
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+}
+
+type Subscriber = LiveSubscriber | CursorSubscriber;
+
+/** Which subscribers want one event type; rebuilt lazily when subscriptions change. */
+interface Route {
+  readonly type: string;
+  readonly labels: { readonly type: string };
+  subscribers: Subscriber[];
+  version: number;
+  /** Publishes not yet added to the per-type counter. */
+  pending: number;
+}
+
+interface Waiter {
+  readonly correlationId: string;
+  request: object | undefined;
+  readonly reply: PatternMatcher | undefined;
+  resolve(event: StoredEvent): void;
+  reject(error: Error): void;
+}
+
+type State = 'created' | 'opening' | 'open' | 'stopping' | 'stopped';
+
+const MAX_ROUTES = 10_000;
+const NOOP_LOGGER: BusLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const NOOP_COUNTER: Counter = { inc() {} };
+
+export class EventBus implements EventBusContract {
+  readonly #store: EventStore;
+  readonly #logger: BusLogger;
+  readonly #source: string;
+  readonly #queueCapacity: number;
+  readonly #overflow: OverflowPolicy;
+  readonly #durable: { maxDeliver: number; backoff: BackoffOptions; ackTimeoutMs: number };
+  readonly #requestTimeoutMs: number;
+  readonly #counters: BusCounters;
+  readonly #publishedByType: Counter;
+
+  #state: State = 'created';
+  readonly #routes = new Map<string, Route>();
+  #routeVersion = 0;
+  #lastRoute: Route | undefined;
+  readonly #subscribers: Subscriber[] = [];
+  readonly #durableNames = new Set<string>();
+  #liveCount = 0;
+  #ready: Array<{ drain(): void }> = [];
+  #flushScheduled = false;
+  readonly #dirtyRoutes: Route[] = [];
+  #dispatchedThrough = 0;
+  readonly #waiters = new Map<string, Waiter[]>();
+  #lastAppend: Promise<unknown> | undefined;
+  #nowMs = -1;
+  #nowIso = '';
+  #openReport: OpenReport | undefined;
+  #lastStoreError: Error | undefined;
+  readonly #opened: { promise: Promise<void>; resolve(): void; reject(error: Error): void };
+  #stopPromise: Promise<void> | undefined;
+  readonly #host: SubscriberHost;
+  // Bound once and handed to the store and queueMicrotask.
+  readonly #onCommit = (event: StoredEvent): void => this.#dispatch(event);
+  readonly #flush = (): void => this.#runFlush();
+
+  constructor(options: EventBusOptions) {
+    this.#store = options.store;
+    this.#logger = options.logger ?? NOOP_LOGGER;
+    this.#source = options.source ?? 'events';
+    this.#queueCapacity = positiveInt(options.subscriber?.queueCapacity ?? 10_000, 'subscriber.queueCapacity');
+    this.#overflow = options.subscriber?.overflow ?? 'drop-oldest';
+    this.#durable = {
+      maxDeliver: positiveInt(options.durable?.maxDeliver ?? 5, 'durable.maxDeliver'),
+      backoff: { ...DEFAULT_BACKOFF, ...options.durable?.backoff },
+      ackTimeoutMs: options.durable?.ackTimeoutMs ?? 30_000,
+    };
+    this.#requestTimeoutMs = options.request?.timeoutMs ?? 5_000;
+    const m = options.metrics;
+    this.#publishedByType = m?.counter({ name: 'events_published_total', help: 'Events stored by publish, per type', labelNames: ['type'] }) ?? NOOP_COUNTER;
+    this.#counters = {
+      delivered: m?.counter({ name: 'events_delivered_total', help: 'Events a subscriber handled without error' }) ?? NOOP_COUNTER,
+      failed: m?.counter({ name: 'events_failed_total', help: 'Handler invocations that threw, rejected or timed out' }) ?? NOOP_COUNTER,
+      dropped: m?.counter({ name: 'events_dropped_total', help: 'Events a live subscriber dropped because its queue was full (they stay in the store)' }) ?? NOOP_COUNTER,
+      deadLettered: m?.counter({ name: 'events_dead_lettered_total', help: 'Events a durable subscription gave up on after maxDeliver attempts' }) ?? NOOP_COUNTER,
+    };
+    if (m !== undefined) {
+      const store = this.#store;
+      const bytes = m.gauge({ name: 'event_store_bytes', help: 'Bytes the event store occupies', collect: () => bytes.set(store.bytes) });
+      const last = m.gauge({ name: 'event_store_last_sequence', help: 'Last stored sequence', collect: () => last.set(store.lastSequence) });
+      const lag = m.gauge({
+        name: 'events_durable_lag',
+        help: 'Committed events a durable subscription has not handled yet',
+        labelNames: ['subscription'],
+        collect: () => {
+          for (const s of this.#subscribers) if (s instanceof CursorSubscriber && s.durable) lag.set({ subscription: s.name }, s.lag);
+        },
+      });
+    }
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Nobody may be waiting when a never-started bus stops; that rejection is not a crash.
+    promise.catch(() => undefined);
+    this.#opened = { promise, resolve, reject };
+    const bus = this;
+    this.#host = {
+      store: this.#store,
+      logger: this.#logger,
+      counters: this.#counters,
+      get dispatchedThrough() {
+        return bus.#dispatchedThrough;
+      },
+      schedule: (sub) => this.#schedule(sub),
+      whenOpen: () => this.#opened.promise,
+      deadLetter: (subscription, event, error, attempts) => this.#deadLetter(subscription, event, error, attempts),
+      remove: (sub) => this.#remove(sub as Subscriber),
+    };
+  }
+
+  /** The store this bus writes to. */
+  get store(): EventStore {
+    return this.#store;
+  }
+
+  get lastSequence(): number {
+    return this.#store.lastSequence;
+  }
+
+  /** What opening the store found and repaired (undefined before `start`). */
+  get openReport(): OpenReport | undefined {
+    return this.#openReport;
+  }
+
+  /** Opens the store. Publishes and subscriptions made before this wait for it. */
+  async start(): Promise<OpenReport> {
+    if (this.#state !== 'created') throw new EventError('EVENT_BUS_STATE', `cannot start an event bus that is ${this.#state}`);
+    this.#state = 'opening';
+    let report: OpenReport;
+    try {
+      report = await this.#store.open(this.#onCommit);
+    } catch (error) {
+      this.#state = 'stopped';
+      const failure = storeFailed('open', error);
+      this.#opened.reject(failure);
+      throw failure;
+    }
+    this.#openReport = report;
+    this.#dispatchedThrough = this.#store.lastSequence;
+    for (const r of report.repairs) {
+      this.#logger.warn({ ...r }, `event store repaired on open: cut ${r.droppedBytes} byte(s) at ${r.file}:${r.offset} (${r.reason})`);
+    }
+    this.#logger.info(
+      { store: this.#store.kind, firstSequence: report.firstSequence, lastSequence: report.lastSequence, repairs: report.repairs.length },
+      `event store open at sequence ${report.lastSequence}`,
+    );
+    if ((this.#state as State) !== 'opening') return report;
+    this.#state = 'open';
+    this.#opened.resolve();
+    return report;
+  }
+
+  publish<D = unknown>(input: EventInput<D>): Promise<StoredEvent<D>> {
+    if (this.#state !== 'open') return this.#publishWhenOpen(input) as Promise<StoredEvent<D>>;
+    let event: PendingEvent;
+    try {
+      event = this.#prepare(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#append(event) as Promise<StoredEvent<D>>;
+  }
+
+  async publishMany(inputs: readonly EventInput[]): Promise<StoredEvent[]> {
+    if (!Array.isArray(inputs)) throw invalidEvent('publishMany(inputs)', 'must be an array', inputs);
+    if (this.#state !== 'open') await this.#waitOpen('publish');
+    const events: PendingEvent[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      try {
+        events.push(this.#prepare(inputs[i]!));
+      } catch (error) {
+        if (error instanceof EventError) {
+          throw new EventError(error.code, `inputs[${i}]: ${error.message}`, { context: { ...error.context, index: i }, cause: error });
+        }
+        throw error;
+      }
+    }
+    // Appended back to back in one turn, so a batching store commits them together.
+    const pending: Array<Promise<StoredEvent>> = [];
+    for (const e of events) pending.push(this.#append(e));
+    return Promise.all(pending);
+  }
+
+  subscribe(pattern: string | EventFilter, handler: EventHandler, options: SubscribeOptions = {}): Subscription {
+    if (this.#state === 'stopping' || this.#state === 'stopped') throw busStopped('subscribe');
+    const matcher = compileMatcher(pattern);
+    if (typeof handler !== 'function') throw invalidEvent('handler', 'must be a function', handler);
+    const { durable, from = 'latest' } = options;
+    if (from !== 'earliest' && from !== 'latest' && !(Number.isSafeInteger(from) && from >= 1)) {
+      throw invalidEvent('options.from', "must be 'earliest', 'latest' or a sequence >= 1", from);
+    }
+    let subscriber: Subscriber;
+    if (durable !== undefined) {
+      if (typeof durable !== 'string' || durable.length === 0) throw invalidEvent('options.durable', 'must be a non-empty string', durable);
+      if (this.#durableNames.has(durable)) {
+        throw new EventError(EVENT_ERROR_CODES.DURABLE_IN_USE, `durable subscription '${durable}' is already active on this bus; unsubscribe it first`, {
+          context: { durable },
+        });
+      }
+      const maxDeliver = positiveInt(options.maxDeliver ?? this.#durable.maxDeliver, 'options.maxDeliver');
+      const ackTimeoutMs = options.ackTimeoutMs ?? this.#durable.ackTimeoutMs;
+      subscriber = new CursorSubscriber(this.#host, durable, matcher, handler, {
+        durable: true,
+        from,
+        maxDeliver,
+        backoff: { ...this.#durable.backoff, ...options.backoff },
+        ackTimeoutMs,
+        bufferCapacity: positiveInt(options.queueCapacity ?? this.#queueCapacity, 'options.queueCapacity'),
+      });
+      this.#durableNames.add(durable);
+    } else {
+      const name = `live-${++this.#liveCount}`;
+      const capacity = positiveInt(options.queueCapacity ?? this.#queueCapacity, 'options.queueCapacity');
+      const overflow = options.overflow ?? this.#overflow;
+      if (overflow !== 'drop-oldest' && overflow !== 'drop-newest') throw invalidEvent('options.overflow', "must be 'drop-oldest' or 'drop-newest'", overflow);
+      subscriber =
+        from === 'latest'
+          ? new LiveSubscriber(this.#host, name, matcher, handler, capacity, overflow)
+          : new CursorSubscriber(this.#host, name, matcher, handler, {
+              durable: false,
+              from,
+              maxDeliver: 1,
+              backoff: this.#durable.backoff,
+              ackTimeoutMs: this.#durable.ackTimeoutMs,
+              bufferCapacity: capacity,
+            });
+    }
+    this.#subscribers.push(subscriber);
+    this.#routeVersion++;
+    this.#lastRoute = undefined;
+    return subscriber;
+  }
+
+  async *replay(query: ReplayQuery = {}): AsyncIterable<StoredEvent> {
+    if (this.#state !== 'open') await this.#waitOpen('replay');
+    const q = normaliseQuery(query);
+    const to = Math.min(q.toSequence, this.#store.lastSequence);
+    let left = q.limit;
+    if (left <= 0) return;
+    for await (const page of this.#store.read({ from: q.fromSequence, to, pageSize: 1024 })) {
+      if (query.signal?.aborted) throw toError(query.signal.reason);
+      for (let i = 0; i < page.length; i++) {
+        const e = page[i]!;
+        if (q.types !== undefined && !q.types.some((p) => p.matches(e.type))) continue;
+        if (q.correlationId !== undefined && e.correlationId !== q.correlationId) continue;
+        if (q.fromTime !== undefined || q.toTime !== undefined) {
+          const t = Date.parse(e.time);
+          if ((q.fromTime !== undefined && t < q.fromTime) || (q.toTime !== undefined && t > q.toTime)) continue;
+        }
+        yield e;
+        if (--left === 0) return;
+      }
+    }
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    if (typeof id !== 'string' || id.length === 0) throw invalidEvent('id', 'must be a non-empty string', id);
+    if (this.#state !== 'open') await this.#waitOpen('get');
+    try {
+      return await this.#store.get(id);
+    } catch (error) {
+      throw storeFailed('get', error, { id });
+    }
+  }
+
+  async byCorrelation(correlationId: string, options: { readonly limit?: number } = {}): Promise<StoredEvent[]> {
+    if (typeof correlationId !== 'string' || correlationId.length === 0) throw invalidEvent('correlationId', 'must be a non-empty string', correlationId);
+    const out: StoredEvent[] = [];
+    for await (const e of this.replay({ correlationId, limit: options.limit ?? 10_000 })) out.push(e);
+    return out;
+  }
+
+  async request<D = unknown>(input: EventInput<D>, options: RequestOptions = {}): Promise<StoredEvent> {
+    if (this.#state !== 'open') await this.#waitOpen('request');
+    const correlationId = input?.correlationId ?? randomUUID();
+    const event = this.#prepare({ ...input, correlationId });
+    const reply = options.replyType === undefined ? undefined : compilePattern(options.replyType);
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    let waiter: Waiter | undefined;
+    try {
+      return await withDeadline(
+        () =>
+          new Promise<StoredEvent>((resolve, reject) => {
+            waiter = { correlationId, request: event, reply, resolve, reject };
+            const list = this.#waiters.get(correlationId);
+            if (list === undefined) this.#waiters.set(correlationId, [waiter]);
+            else list.push(waiter);
+            this.#append(event).catch(reject);
+          }),
+        {
+          timeoutMs,
+          signal: options.signal,
+          timeoutError: () =>
+            new EventError(EVENT_ERROR_CODES.REQUEST_TIMEOUT, `no reply to '${event.type}' (correlationId ${correlationId}) within ${timeoutMs} ms`, {
+              retryable: true,
+              context: { type: event.type, correlationId, timeoutMs },
+            }),
+        },
+      );
+    } finally {
+      if (waiter !== undefined) this.#forgetWaiter(waiter);
+    }
+  }
+
+  /** Store writable, and how far behind each durable subscription is. */
+  async health(maxLag = 10_000): Promise<BusHealth> {
+    const durable: Record<string, number> = {};
+    let worst = 0;
+    for (const s of this.#subscribers) {
+      if (s instanceof CursorSubscriber && s.durable) {
+        durable[s.name] = s.lag;
+        worst = Math.max(worst, s.lag);
+      }
+    }
+    const details: Record<string, unknown> = { store: this.#store.kind, lastSequence: this.#store.lastSequence, bytes: this.#store.bytes, durableLag: durable };
+    if (this.#state !== 'open') return { status: 'unhealthy', message: `event bus is ${this.#state}`, details };
+    try {
+      await this.#store.checkWritable();
+    } catch (error) {
+      return { status: 'unhealthy', message: `event store is not writable: ${toError(error).message}`, details };
+    }
+    if (this.#lastStoreError !== undefined) details.lastStoreError = this.#lastStoreError.message;
+    if (worst > maxLag) return { status: 'degraded', message: `a durable subscription is ${worst} events behind (limit ${maxLag})`, details };
+    return { status: 'healthy', message: 'event store writable', details };
+  }
+
+  /**
+   * Stops: refuses new publishes, lets appends in flight commit, gives live subscribers until
+   * `signal` aborts to drain their queues, stops durable subscriptions (their positions are saved;
+   * unhandled events are redelivered after a restart), fails pending requests, closes the store.
+   */
+  stop(signal?: AbortSignal): Promise<void> {
+    this.#stopPromise ??= this.#stop(signal);
+    return this.#stopPromise;
+  }
+
+  async #stop(signal: AbortSignal | undefined): Promise<void> {
+    const wasOpen = this.#state === 'open';
+    this.#state = 'stopping';
+    this.#opened.reject(busStopped('open'));
+    if (this.#lastAppend !== undefined) await this.#lastAppend.catch(() => undefined);
+    if (wasOpen) {
+      const live = this.#subscribers.filter((s): s is LiveSubscriber => s instanceof LiveSubscriber);
+      await untilAborted(Promise.all(live.map((s) => s.idle())), signal);
+    }
+    await Promise.all([...this.#subscribers].map((s) => untilAborted(s.unsubscribe(), signal)));
+    const stopped = busStopped('wait for a reply');
+    for (const list of this.#waiters.values()) for (const w of list) w.reject(stopped);
+    this.#waiters.clear();
+    try {
+      await this.#store.close();
+    } finally {
+      this.#state = 'stopped';
+    }
+  }
+
+  #prepare(input: EventInput): PendingEvent {
+    if (input === null || typeof input !== 'object') throw invalidEvent('event', 'must be an object', input);
+    const type = input.type;
+    if (typeof type !== 'string') throw invalidEvent('type', 'is required and must be a string', type);
+    // A type with a route was validated before: the route map doubles as the cache of good types.
+    if (!this.#routes.has(type)) {
+      const problem = typeProblem(type);
+      if (problem !== undefined) throw invalidEvent('type', problem, type);
+    }
+    const source = input.source;
+    if (typeof source !== 'string' || source.length === 0) throw invalidEvent('source', 'is required and must be a non-empty string', source);
+    const data = input.data;
+    if (typeof data === 'object' || typeof data === 'number' || typeof data === 'bigint' || typeof data === 'function' || typeof data === 'symbol') {
+      const problem = jsonProblem(data, 'data');
+      if (problem !== undefined) throw invalidEvent(problem.slice(0, problem.indexOf(':')), `is not JSON-serialisable:${problem.slice(problem.indexOf(':') + 1)}`);
+    }
+    const { subject, correlationId, causationId } = input;
+    const event: PendingEvent = { id: '', type, source, time: this.#now(), sequence: 0, data: data === undefined ? null : data };
+    if (subject !== undefined) {
+      checkOptionalString(subject, 'subject');
+      (event as { subject?: string }).subject = subject;
+    }
+    if (correlationId !== undefined) {
+      checkOptionalString(correlationId, 'correlationId');
+      (event as { correlationId?: string }).correlationId = correlationId;
+    }
+    if (causationId !== undefined) {
+      checkOptionalString(causationId, 'causationId');
+      (event as { causationId?: string }).causationId = causationId;
+    }
+    return event;
+  }
+
+  #append(event: PendingEvent): Promise<StoredEvent> {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.#store.append(event);
+    } catch (error) {
+      return Promise.reject(this.#storeError(error, event));
+    }
+    if (pending === undefined) return Promise.resolve(event as StoredEvent);
+    return this.#awaitCommit(pending, event);
+  }
+
+  async #awaitCommit(pending: Promise<void>, event: PendingEvent): Promise<StoredEvent> {
+    this.#lastAppend = pending;
+    try {
+      await pending;
+    } catch (error) {
+      throw this.#storeError(error, event);
+    }
+    return event as StoredEvent;
+  }
+
+  #storeError(error: unknown, event: PendingEvent): Error {
+    const failure = error instanceof EventError && error.code === EVENT_ERROR_CODES.STORE_FAILED ? error : storeFailed('append', error, { type: event.type });
+    this.#lastStoreError = failure;
+    return failure;
+  }
+
+  async #publishWhenOpen(input: EventInput): Promise<StoredEvent> {
+    await this.#waitOpen('publish');
+    return this.publish(input);
+  }
+
+  async #waitOpen(operation: string): Promise<void> {
+    if (this.#state === 'open') return;
+    if (this.#state === 'stopping' || this.#state === 'stopped') throw busStopped(operation);
+    try {
+      await this.#opened.promise;
+    } catch {
+      throw busStopped(operation);
+    }
+  }
+
+  /** The store's commit listener: runs once per committed event, in sequence order. */
+  #dispatch(event: StoredEvent): void {
+    this.#dispatchedThrough = event.sequence;
+    let route = this.#lastRoute;
+    if (route === undefined || route.type !== event.type) {
+      route = this.#routes.get(event.type);
+      if (route === undefined) route = this.#newRoute(event.type);
+      this.#lastRoute = route;
+    }
+    if (route.version !== this.#routeVersion) this.#refresh(route);
+    if (route.pending++ === 0) this.#dirtyRoutes.push(route);
+    const subs = route.subscribers;
+    for (let i = 0; i < subs.length; i++) subs[i]!.offer(event);
+    if (this.#waiters.size !== 0 && event.correlationId !== undefined) this.#matchReply(event);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  #schedule(sub: { drain(): void }): void {
+    this.#ready.push(sub);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  #runFlush(): void {
+    this.#flushScheduled = false;
+    const dirty = this.#dirtyRoutes;
+    if (dirty.length > 0) {
+      for (let i = 0; i < dirty.length; i++) {
+        const r = dirty[i]!;
+        this.#publishedByType.inc(r.labels, r.pending);
+        r.pending = 0;
+      }
+      dirty.length = 0;
+    }
+    const ready = this.#ready;
+    if (ready.length === 0) return;
+    this.#ready = [];
+    for (let i = 0; i < ready.length; i++) ready[i]!.drain();
+  }
+
+  #newRoute(type: string): Route {
+    if (this.#routes.size >= MAX_ROUTES) {
+      // Types are usually a small fixed set; a flood of distinct ones must not grow memory forever.
+      for (const r of this.#routes.values()) if (r.pending > 0) this.#publishedByType.inc(r.labels, r.pending);
+      this.#dirtyRoutes.length = 0;
+      this.#routes.clear();
+      this.#lastRoute = undefined;
+    }
+    const route: Route = { type, labels: { type }, subscribers: [], version: -1, pending: 0 };
+    this.#routes.set(type, route);
+    return route;
+  }
+
+  #refresh(route: Route): void {
+    route.subscribers = this.#subscribers.filter((s) => {
+      try {
+        return s.matcher.wantsType(route.type);
+      } catch {
+        return false;
+      }
+    });
+    route.version = this.#routeVersion;
+  }
+
+  #remove(sub: Subscriber): void {
+    const i = this.#subscribers.indexOf(sub);
+    if (i >= 0) this.#subscribers.splice(i, 1);
+    if (sub instanceof CursorSubscriber && sub.durable) this.#durableNames.delete(sub.name);
+    this.#routeVersion++;
+    this.#lastRoute = undefined;
+  }
+
+  #matchReply(event: StoredEvent): void {
+    const list = this.#waiters.get(event.correlationId!);
+    if (list === undefined) return;
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i]!;
+      if (w.request === event) continue;
+      if (w.reply !== undefined && !w.reply.matches(event.type)) continue;
+      w.resolve(event);
+    }
+  }
+
+  #forgetWaiter(waiter: Waiter): void {
+    const list = this.#waiters.get(waiter.correlationId);
+    if (list === undefined) return;
+    const i = list.indexOf(waiter);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#waiters.delete(waiter.correlationId);
+  }
+
+  async #deadLetter(subscription: string, event: StoredEvent, error: unknown, attempts: number): Promise<void> {
+    const err = toError(error);
+    const code = (err as { code?: unknown }).code;
+    const data: DeadLetterData = {
+      subscription,
+      attempts,
+      error: { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) },
+      original: event,
+    };
+    this.#counters.deadLettered.inc();
+    this.#logger.error(
+      { subscription, sequence: event.sequence, type: event.type, attempts, err },
+      `subscription '${subscription}' gave up on event ${event.sequence} after ${attempts} attempt(s); published ${DEAD_LETTER_TYPE}`,
+    );
+    try {
+      const input: EventInput<DeadLetterData> = { type: DEAD_LETTER_TYPE, source: this.#source, subject: subscription, causationId: event.id, data };
+      await this.#append(this.#prepare(event.correlationId === undefined ? input : { ...input, correlationId: event.correlationId }));
+    } catch (failure) {
+      this.#logger.error({ err: failure, subscription, sequence: event.sequence }, `could not publish the dead letter for event ${event.sequence}; the event stays in the store`);
+    }
+  }
+
+  /** Wall-clock ISO time, formatted at most once per millisecond (toISOString is the costly part). */
+  #now(): string {
+    const ms = Date.now();
+    if (ms !== this.#nowMs) {
+      this.#nowMs = ms;
+      this.#nowIso = new Date(ms).toISOString();
+    }
+    return this.#nowIso;
+  }
+}
+
+function positiveInt(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw invalidEvent(field, 'must be a positive integer', value);
+  return value;
+}
+
+function timeOf(value: string | Date | number | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const t = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(t)) throw invalidEvent(field, 'must be an ISO time, a Date or epoch milliseconds', value);
+  return t;
+}
+
+function normaliseQuery(query: ReplayQuery): {
+  fromSequence: number;
+  toSequence: number;
+  fromTime: number | undefined;
+  toTime: number | undefined;
+  types: PatternMatcher[] | undefined;
+  correlationId: string | undefined;
+  limit: number;
+} {
+  const { fromSequence = 1, toSequence = Number.MAX_SAFE_INTEGER, limit = Number.POSITIVE_INFINITY } = query;
+  if (!Number.isSafeInteger(fromSequence) || fromSequence < 0) throw invalidEvent('query.fromSequence', 'must be a non-negative integer', fromSequence);
+  if (!Number.isSafeInteger(toSequence) || toSequence < 0) throw invalidEvent('query.toSequence', 'must be a non-negative integer', toSequence);
+  if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 0)) throw invalidEvent('query.limit', 'must be a non-negative integer', limit);
+  if (query.types !== undefined && !Array.isArray(query.types)) throw invalidEvent('query.types', 'must be an array of patterns', query.types);
+  return {
+    fromSequence: Math.max(1, fromSequence),
+    toSequence,
+    fromTime: timeOf(query.fromTime, 'query.fromTime'),
+    toTime: timeOf(query.toTime, 'query.toTime'),
+    types: query.types?.map((p) => compilePattern(p)),
+    correlationId: query.correlationId,
+    limit,
+  };
+}
+
+/** Waits for `work`, or until `signal` aborts (whichever is first); never rejects. */
+async function untilAborted(work: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) {
+    await work.catch(() => undefined);
+    return;
+  }
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  await Promise.race([
+    work.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      onAbort = resolve;
+      signal.addEventListener('abort', onAbort, { once: true });
+    }),
+  ]);
+  if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+}

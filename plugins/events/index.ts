@@ -1,0 +1,94 @@
+/**
+ * The events plugin (DESIGN §4 "events"): provides the `events` service, an EventBus over a
+ * memory or file store. This file declares the plugin and lists what the folder exports.
+ */
+import path from 'node:path';
+import { definePlugin } from '../../sdk/index.js';
+import { EventBus } from './EventBus.js';
+import { eventsOptions, type EventsOptions } from './options.js';
+import { FileStore } from './stores/FileStore.js';
+import { MemoryStore } from './stores/MemoryStore.js';
+import type { EventStore } from './stores/EventStore.js';
+import type { BusLogger } from './SubscriberHost.js';
+import type { Histogram } from '../../sdk/index.js';
+
+export { EventBus } from './EventBus.js';
+export type { BusHealth, EventBusOptions } from './EventBus.js';
+export { MemoryStore } from './stores/MemoryStore.js';
+export type { MemoryStoreOptions } from './stores/MemoryStore.js';
+export { FileStore } from './stores/FileStore.js';
+export type { FileStoreOptions, FsyncMode } from './stores/FileStore.js';
+export type { CommitListener, EventStore, OpenReport, PendingEvent, ReadRange, RepairRecord } from './stores/EventStore.js';
+export { compilePattern, matchesPattern } from './patterns.js';
+export type { PatternMatcher } from './patterns.js';
+export { toCloudEvent, fromCloudEvent } from './cloudevents.js';
+export type { CloudEvent } from './cloudevents.js';
+export { EVENT_ERROR_CODES } from './errors.js';
+export type { EventErrorCode } from './errors.js';
+export { eventsOptions } from './options.js';
+export type { EventsOptions, EventsOptionsInput } from './options.js';
+export type { BusLogger } from './SubscriberHost.js';
+export { DEAD_LETTER_TYPE } from './types.js';
+export type {
+  DeadLetterData,
+  EventBus as EventBusService,
+  EventFilter,
+  EventHandler,
+  EventInput,
+  OverflowPolicy,
+  ReplayQuery,
+  RequestOptions,
+  StoredEvent,
+  SubscribeOptions,
+  Subscription,
+} from './types.js';
+
+/** Builds the store the options describe; a file store's `dir` resolves against `configDir`. */
+export function createStore(options: EventsOptions['store'], configDir: string, logger?: BusLogger, fsyncSeconds?: Histogram): EventStore {
+  if (options.type === 'memory') return new MemoryStore({ capacity: options.capacity });
+  return new FileStore({
+    dir: path.resolve(configDir, options.dir),
+    fsync: options.fsync,
+    segmentBytes: options.segmentBytes,
+    maxBatchBytes: options.maxBatchBytes,
+    batchDelayMs: options.batchDelayMs,
+    retention: options.retention,
+    ...(logger !== undefined ? { logger } : {}),
+    ...(fsyncSeconds !== undefined ? { onSync: (s: number) => fsyncSeconds.observe(s) } : {}),
+  });
+}
+
+export default definePlugin({
+  name: 'events',
+  version: '1.0.0',
+  description: 'Event bus with a durable, replayable event log (memory or file store)',
+  optionalDependsOn: ['health'],
+  options: eventsOptions,
+  setup(ctx) {
+    const o = ctx.options;
+    const fsyncSeconds = ctx.metrics.histogram({
+      name: 'event_store_fsync_seconds',
+      help: 'Duration of each fsync of the file store (one per group-commit batch)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    });
+    const store = createStore(o.store, ctx.configDir, ctx.logger, fsyncSeconds);
+    const bus = new EventBus({
+      store,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      source: ctx.name,
+      subscriber: o.subscriber,
+      durable: o.durable,
+      request: o.request,
+    });
+    ctx.provide('events', bus);
+    ctx.onStart(async () => {
+      await bus.start();
+    });
+    ctx.onStop(async (signal) => {
+      await bus.stop(signal);
+    });
+    const unregister = ctx.tryResolve('health')?.register('events', async () => bus.health(o.health.maxLag), { kind: 'ready', critical: true });
+    if (unregister !== undefined) ctx.onStop(() => unregister());
+  },
+});
