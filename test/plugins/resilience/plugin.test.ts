@@ -28,12 +28,12 @@ function fakes() {
     name: 'health',
     version: '0.0.0',
     setup(ctx) {
-      const service: HealthService = {
-        register(name, check) {
+      const service = {
+        register(name: string, check: HealthCheck) {
           checks.set(name, check);
           return () => void checks.delete(name);
         },
-      };
+      } as unknown as HealthService;
       ctx.provide('health', service);
     },
   });

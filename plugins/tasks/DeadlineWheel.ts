@@ -1,0 +1,100 @@
+/**
+ * Task deadlines without a timer per task. Running tasks sit in an intrusive list (the links live
+ * on the task, so adding allocates nothing) and one coarse interval checks their deadlines while
+ * anything runs; it stops on the first tick that finds the list empty, so an idle executor holds no
+ * handle. The list doubles as the executor's set of running tasks (drain aborts them through it).
+ *
+ * This is a copy of the resilience plugin's wheel: plugins may share types but not runtime code
+ * (DESIGN §1), and the SDK has no such helper yet.
+ *
+ * Deadlines use `Date.now()` (so `mock.timers` with the `Date` API drives them in tests); an
+ * entry expires between `timeoutMs` and `timeoutMs + resolutionMs` after it was added.
+ */
+
+/** An entry the wheel can time out. The list links live on the entry itself: no allocation per add. */
+export interface DeadlineEntry {
+  deadline: number;
+  prev: DeadlineEntry | undefined;
+  next: DeadlineEntry | undefined;
+  /** Called once when the deadline passes (the entry is already unlinked). */
+  expire(): void;
+}
+
+/** The interval period for a timeout: a tenth of it, between 1 ms and 100 ms. */
+export function resolutionFor(timeoutMs: number): number {
+  return Math.max(1, Math.min(100, Math.floor(timeoutMs / 10)));
+}
+
+export class DeadlineWheel {
+  readonly resolutionMs: number;
+  #head: DeadlineEntry | undefined;
+  #tail: DeadlineEntry | undefined;
+  #size = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** Whether entries are added in deadline order (one fixed timeout), so a tick can stop early. */
+  readonly #ordered: boolean;
+
+  constructor(resolutionMs: number, ordered: boolean) {
+    this.resolutionMs = resolutionMs;
+    this.#ordered = ordered;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Tracks `entry` until `remove` or its deadline, `timeoutMs` from now. */
+  add(entry: DeadlineEntry, timeoutMs: number): void {
+    entry.deadline = Date.now() + timeoutMs;
+    entry.next = undefined;
+    entry.prev = this.#tail;
+    if (this.#tail === undefined) this.#head = entry;
+    else this.#tail.next = entry;
+    this.#tail = entry;
+    this.#size++;
+    this.#timer ??= setInterval(this.#tick, this.resolutionMs);
+  }
+
+  /** Stops tracking `entry`; harmless when it is not tracked. */
+  remove(entry: DeadlineEntry): void {
+    if (entry.prev === undefined && this.#head !== entry) return;
+    if (entry.prev === undefined) this.#head = entry.next;
+    else entry.prev.next = entry.next;
+    if (entry.next === undefined) this.#tail = entry.prev;
+    else entry.next.prev = entry.prev;
+    entry.prev = entry.next = undefined;
+    this.#size--;
+  }
+
+  /** Unlinks every entry, hands each to `fn`, and stops the interval. */
+  removeAll(fn: (entry: DeadlineEntry) => void): void {
+    while (this.#head !== undefined) {
+      const entry = this.#head;
+      this.remove(entry);
+      fn(entry);
+    }
+    this.#stop();
+  }
+
+  // An arrow property, not a method: the interval needs a bound callback and this binds it once.
+  readonly #tick = (): void => {
+    if (this.#head === undefined) return this.#stop();
+    const now = Date.now();
+    let entry: DeadlineEntry | undefined = this.#head;
+    while (entry !== undefined) {
+      const next: DeadlineEntry | undefined = entry.next;
+      if (entry.deadline <= now) {
+        this.remove(entry);
+        entry.expire();
+      } else if (this.#ordered) {
+        break;
+      }
+      entry = next;
+    }
+  };
+
+  #stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
