@@ -2,7 +2,7 @@
  * Public contract of the actors plugin (DESIGN §4 "actors"). The actors helper owns this file and
  * may add to it; the names and shapes below are what other plugins (routing, tools, agents) use.
  */
-import type { AsyncSeriesWaterfallHook, SyncBailHook } from 'tapable';
+import type { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook } from 'tapable';
 import type { BackoffOptions } from '../../sdk/index.js';
 import type { RestartType } from '../supervision/types.js';
 
@@ -36,10 +36,17 @@ export interface ActorRef<M = unknown, R = unknown> {
   readonly alive: boolean;
 }
 
+/**
+ * Any actor's ref, whatever it receives and replies. Sound without `any`: `tell`/`ask` are methods
+ * (bivariant in their parameter), so every `ActorRef<M, R>` is assignable to it, and nothing can be
+ * sent through it without a cast (its message type is `never`).
+ */
+export type AnyActorRef = ActorRef<never, unknown>;
+
 export interface ActorContext<S, M = unknown, R = unknown> {
   state: S;
   readonly self: ActorRef<M, R>;
-  /** Aborted when the actor stops. */
+  /** Aborted when the actor stops (and when an incarnation crashes). */
   readonly signal: AbortSignal;
   /** Restarts so far. */
   readonly restartCount: number;
@@ -55,53 +62,89 @@ export interface SpawnOptions {
   readonly name?: string;
   readonly mailbox?: MailboxOptions;
   readonly supervision?: {
+    /** Default: the plugin's `supervision.restart` ('permanent'). */
     readonly restart?: RestartType;
     readonly backoff?: Partial<BackoffOptions>;
   };
   /** The parent actor: this actor runs under the parent's supervisor and stops with it. */
-  readonly parent?: ActorRef<any, any>;
+  readonly parent?: AnyActorRef;
 }
 
 /** Why an actor terminated. */
 export type TerminationReason = { readonly kind: 'stopped' } | { readonly kind: 'crashed'; readonly error: Error } | { readonly kind: 'killed' };
 
+export type DeadLetterReason =
+  | 'mailbox-full'
+  | 'dropped-oldest'
+  | 'dropped-newest'
+  | 'stopped'
+  | 'no-such-actor'
+  | 'shutdown'
+  /** A `beforeDeliver` tap (message middleware) threw for a told message. */
+  | 'rejected';
+
 export interface DeadLetter {
+  /** The recipient's id. */
   readonly recipient: string;
   readonly message: unknown;
-  readonly reason: 'mailbox-full' | 'dropped-oldest' | 'dropped-newest' | 'stopped' | 'no-such-actor' | 'shutdown';
+  readonly reason: DeadLetterReason;
   readonly time: number;
 }
 
 export interface DeadLetters {
+  /** Listener errors are caught and logged; they never reach the sender. */
   subscribe(listener: (letter: DeadLetter) => void): () => void;
   readonly count: number;
 }
 
 export interface ActorStats {
+  /** Live actors. */
   readonly actors: number;
+  /** Messages handled so far (receive returned or threw). */
   readonly messages: number;
+  /** Queue depth of every live actor, by actor id. */
   readonly mailboxDepths: Record<string, number>;
   readonly deadLetters: number;
+  /** Messages waiting in all mailboxes. */
+  readonly queued: number;
+  /** Restarts so far, all actors. */
+  readonly restarts: number;
+  /** The deepest any mailbox has been. */
+  readonly mailboxHighWater: number;
 }
 
-/** A message on its way to an actor, as the `beforeDeliver` hook sees it. */
+/** A message on its way to an actor, as the `beforeDeliver` and `route` hooks see it. */
 export interface Envelope {
-  readonly recipient: ActorRef<any, any>;
+  readonly recipient: AnyActorRef;
   message: unknown;
+  /** Whether the sender waits for a reply (`ask`). */
+  readonly ask: boolean;
+}
+
+/** A handled message, as `afterDeliver` sees it: the reply, or the error receive threw. */
+export interface Delivery extends Envelope {
+  readonly reply: unknown;
+  readonly error: Error | undefined;
 }
 
 export interface ActorHooks {
   /** Runs before a message is handled; may change the message or throw to reject it. */
   readonly beforeDeliver: AsyncSeriesWaterfallHook<[Envelope]>;
+  /**
+   * Runs after `receive` settled, before the next message of that actor; a throw rejects the ask
+   * (the actor does not crash). Added to the contract so middleware can have an `afterProcess`.
+   */
+  readonly afterDeliver: AsyncSeriesHook<[Delivery]>;
   /** Picks another recipient for a message sent to a ref (routers tap it); undefined = unchanged. */
-  readonly route: SyncBailHook<[Envelope], ActorRef<any, any> | undefined>;
+  readonly route: SyncBailHook<[Envelope], AnyActorRef | undefined>;
 }
 
 /** The `actors` service. */
 export interface ActorSystem {
   spawn<M, R = unknown, S = undefined>(behavior: Behavior<M, R, S>, options?: SpawnOptions): ActorRef<M, R>;
   lookup<M = unknown, R = unknown>(name: string): ActorRef<M, R> | undefined;
-  watch(ref: ActorRef<any, any>, callback: (reason: TerminationReason) => void): () => void;
+  /** Calls back once when the actor terminates (at once, on a later tick, if it already has). */
+  watch(ref: AnyActorRef, callback: (reason: TerminationReason) => void): () => void;
   readonly deadLetters: DeadLetters;
   stats(): ActorStats;
   readonly hooks: ActorHooks;

@@ -1,0 +1,557 @@
+/**
+ * One actor: its mailbox, its processing loop and its lifecycle. The cell outlives the incarnations
+ * the supervisor starts and restarts: the mailbox (and so every message after a crashing one) belongs
+ * to the cell, fresh state belongs to the incarnation.
+ *
+ * The cell is also the ActorRef handed out to users (one object per actor instead of two keeps idle
+ * actors small); the methods that are not part of `ActorRef` are for the actor system only.
+ */
+import { toError } from '../../sdk/index.js';
+import type { ChildContext, ChildHandle, RestartType } from '../supervision/types.js';
+import { AskRequest } from './AskRequest.js';
+import { actorStopped, askTimeout, mailboxFull } from './errors.js';
+import { Mailbox } from './Mailbox.js';
+import type { ActorContext, ActorRef, AskOptions, Behavior, DeadLetterReason, Delivery, Envelope, Overflow, TerminationReason } from './types.js';
+import type { CellHost } from './CellHost.js';
+
+/** Per-actor settings; actors spawned without options share one instance. */
+export interface CellConfig {
+  readonly capacity: number;
+  readonly overflow: Overflow;
+  readonly restart: RestartType;
+}
+
+// Lifecycle states. RESTARTING: between incarnations (crashed, waiting for the supervisor); the
+// mailbox still takes messages. STOPPING: `stop()` was called; nothing new is accepted.
+const STARTING = 0;
+const RUNNING = 1;
+const RESTARTING = 2;
+const STOPPING = 3;
+const STOPPED = 4;
+
+type AnyBehavior = Behavior<unknown, unknown, unknown>;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function noop(): void {}
+
+function onAskTimeout(req: AskRequest, cell: ActorCell, timeoutMs: number): void {
+  req.timer = undefined;
+  req.fail(askTimeout(cell.id, cell.name, timeoutMs));
+}
+
+/** What `receive` sees as `ctx`: one per incarnation, so a restart starts from fresh state. */
+class CellContext implements ActorContext<unknown> {
+  state: unknown = undefined;
+  readonly self: ActorCell;
+  readonly restartCount: number;
+  constructor(cell: ActorCell, restartCount: number) {
+    this.self = cell;
+    this.restartCount = restartCount;
+  }
+  get signal(): AbortSignal {
+    return this.self.signal();
+  }
+}
+
+/** The ChildHandle of one incarnation, as the supervisor sees it. */
+class Incarnation implements ChildHandle {
+  readonly exited: Promise<unknown>;
+  readonly cell: ActorCell;
+  readonly child: ChildContext;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
+  constructor(cell: ActorCell, child: ChildContext) {
+    this.cell = cell;
+    this.child = child;
+    incarnating = this;
+    this.exited = new Promise(wireIncarnation);
+  }
+  stop(): Promise<void> {
+    return this.cell.stopIncarnation(this);
+  }
+}
+
+let incarnating: Incarnation | undefined;
+function wireIncarnation(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  incarnating!.resolve = resolve;
+  incarnating!.reject = reject;
+  incarnating = undefined;
+}
+
+export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
+  readonly id: string;
+  readonly name: string | undefined;
+  /** @internal The parent cell, when spawned with `parent`. */
+  readonly parent: ActorCell | undefined;
+  /** @internal Children spawned with this actor as `parent` (lazy). */
+  children: Set<ActorCell> | undefined = undefined;
+  /** @internal Set while the supervisor's first `startChild` for this actor is in progress. */
+  starting: Promise<void> | undefined = undefined;
+  /** @internal The per-actor settings. */
+  readonly config: CellConfig;
+  readonly #host: CellHost;
+  readonly #behavior: AnyBehavior;
+  #mailbox: Mailbox<unknown> | undefined = undefined;
+  #status = STARTING;
+  #scheduled = false;
+  #inFlight = false;
+  /** The in-flight receive was given up on (forced stop); its settlement is to be ignored. */
+  #abandoned = false;
+  /** The supervisor asked the incarnation to end while a receive was in flight. */
+  #endRequested = false;
+  #current: AskRequest | undefined = undefined;
+  #ctx: CellContext | undefined = undefined;
+  #incarnation: Incarnation | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
+  #watchers: Array<(reason: TerminationReason) => void> | undefined = undefined;
+  #reason: TerminationReason | undefined = undefined;
+  #stopping: Promise<void> | undefined = undefined;
+  // Created on the first async receive only: sync actors never pay for them.
+  #onOk: ((value: unknown) => void) | undefined = undefined;
+  #onErr: ((error: unknown) => void) | undefined = undefined;
+
+  constructor(host: CellHost, id: string, name: string | undefined, behavior: AnyBehavior, config: CellConfig, parent: ActorCell | undefined) {
+    this.#host = host;
+    this.id = id;
+    this.name = name;
+    this.#behavior = behavior;
+    this.config = config;
+    this.parent = parent;
+  }
+
+  get mailboxSize(): number {
+    return this.#mailbox === undefined ? 0 : this.#mailbox.size;
+  }
+
+  get alive(): boolean {
+    return this.#status < STOPPING;
+  }
+
+  /** @internal Why it terminated (undefined while alive). */
+  get reason(): TerminationReason | undefined {
+    return this.#reason;
+  }
+
+  /** @internal Whether a receive is running (for least-loaded routing and drain accounting). */
+  get busy(): boolean {
+    return this.#inFlight;
+  }
+
+  /** @internal The signal of the current incarnation; created on first use. */
+  signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  tell(message: M): void {
+    const host = this.#host;
+    if (host.hooks.route.isUsed()) {
+      const target = host.route(this, message, false);
+      if (target !== undefined) return target.tell(message as never);
+    }
+    const outcome = this.#offer(message);
+    if (outcome === FULL) throw mailboxFull(this.id, this.name, this.config.capacity);
+    if (outcome === REFUSED) throw actorStopped(this.id, this.name, this.#status === STOPPED ? 'has stopped' : 'is stopping');
+  }
+
+  ask(message: M, options?: AskOptions): Promise<R> {
+    const host = this.#host;
+    if (host.hooks.route.isUsed()) {
+      const target = host.route(this, message, true);
+      if (target !== undefined) return target.ask(message as never, options) as Promise<R>;
+    }
+    if (this.#status >= STOPPING) {
+      host.deadLetter(this, message, 'stopped');
+      return Promise.reject(actorStopped(this.id, this.name, this.#status === STOPPED ? 'has stopped' : 'is stopping'));
+    }
+    const req = new AskRequest(message);
+    const promise = req.promise<R>();
+    const signal = options?.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        req.fail(signal.reason);
+        return promise;
+      }
+      req.signal = signal;
+      req.onAbort = () => req.fail(signal.reason);
+      signal.addEventListener('abort', req.onAbort, { once: true });
+    }
+    const timeoutMs = options?.timeoutMs ?? host.askTimeoutMs;
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) req.timer = setTimeout(onAskTimeout, timeoutMs, req, this, timeoutMs);
+    const outcome = this.#offer(req);
+    if (outcome === FULL || outcome === DROPPED) req.fail(mailboxFull(this.id, this.name, this.config.capacity));
+    else if (outcome === REFUSED) req.fail(actorStopped(this.id, this.name));
+    return promise;
+  }
+
+  stop(): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping;
+    if (this.#status === STOPPED) return (this.#stopping = Promise.resolve());
+    this.#status = STOPPING;
+    this.#controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
+    this.#stopping = this.#host.stopCell(this);
+    return this.#stopping;
+  }
+
+  /**
+   * Puts a message (or an AskRequest) in the mailbox, applying the overflow policy.
+   * Returns ACCEPTED, DROPPED (drop-newest: the new one went to dead letters), FULL or REFUSED.
+   */
+  #offer(item: unknown): number {
+    const host = this.#host;
+    const status = this.#status;
+    if (status >= STOPPING) {
+      host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'stopped');
+      return REFUSED;
+    }
+    const mailbox = (this.#mailbox ??= new Mailbox<unknown>(this.config.capacity));
+    if (!mailbox.push(item)) {
+      const overflow = this.config.overflow;
+      if (overflow === 'fail') {
+        host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'mailbox-full');
+        return FULL;
+      }
+      if (overflow === 'drop-newest') {
+        host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'dropped-newest');
+        return DROPPED;
+      }
+      const oldest = mailbox.shift();
+      host.queued--;
+      if (oldest instanceof AskRequest) {
+        oldest.fail(mailboxFull(this.id, this.name, this.config.capacity));
+        host.deadLetter(this, oldest.message, 'dropped-oldest');
+      } else host.deadLetter(this, oldest, 'dropped-oldest');
+      mailbox.push(item);
+    }
+    host.queued++;
+    host.sent++;
+    if (mailbox.size > host.highWater) host.highWater = mailbox.size;
+    if (!this.#scheduled && status === RUNNING && !this.#inFlight) {
+      this.#scheduled = true;
+      host.schedule(this);
+    }
+    return ACCEPTED;
+  }
+
+  /**
+   * @internal Handles up to `budget` messages now; returns how many it took. Synchronous replies
+   * keep the loop going; a thenable from `receive` parks the actor until it settles (one message
+   * at a time, in order, also for async behaviours).
+   */
+  run(budget: number): number {
+    this.#scheduled = false;
+    if (this.#status !== RUNNING || this.#inFlight) return 0;
+    const mailbox = this.#mailbox!;
+    const host = this.#host;
+    const hooks = host.hooks;
+    const hooked = hooks.beforeDeliver.isUsed() || hooks.afterDeliver.isUsed();
+    const behavior = this.#behavior;
+    const ctx = this.#ctx!;
+    let n = 0;
+    while (mailbox.size > 0) {
+      if (n === budget) {
+        // Fairness: go to the back of the run queue instead of starving the other actors.
+        this.#scheduled = true;
+        host.schedule(this);
+        break;
+      }
+      const item = mailbox.shift();
+      host.queued--;
+      n++;
+      let ask: AskRequest | undefined;
+      let message: unknown;
+      if (item instanceof AskRequest) {
+        ask = item;
+        message = item.message;
+      } else message = item;
+      if (hooked) {
+        this.#inFlight = true;
+        host.inFlight++;
+        this.#current = ask;
+        void this.#deliverHooked(message, ask);
+        break;
+      }
+      let result: unknown;
+      try {
+        result = behavior.receive(message, ctx);
+      } catch (error) {
+        this.#crash(error, ask);
+        break;
+      }
+      if (isThenable(result)) {
+        this.#inFlight = true;
+        host.inFlight++;
+        this.#current = ask;
+        result.then((this.#onOk ??= (value) => this.#settled(value, undefined, false)), (this.#onErr ??= (error) => this.#settled(undefined, error, true)));
+        break;
+      }
+      if (ask !== undefined) ask.succeed(result);
+      if (this.#status !== RUNNING) break;
+    }
+    host.processed += n;
+    return n;
+  }
+
+  /** The slow path, taken only when someone tapped `beforeDeliver`/`afterDeliver`. */
+  async #deliverHooked(message: unknown, ask: AskRequest | undefined): Promise<void> {
+    const hooks = this.#host.hooks;
+    let envelope: Envelope = { recipient: this as ActorRef<never, unknown>, message, ask: ask !== undefined };
+    try {
+      if (hooks.beforeDeliver.isUsed()) envelope = (await hooks.beforeDeliver.promise(envelope)) ?? envelope;
+    } catch (error) {
+      // Rejected by middleware: the sender learns it (ask) or it becomes a dead letter (tell).
+      if (this.#abandoned || this.#status === STOPPED) return this.#settled(undefined, undefined, false);
+      if (ask !== undefined) ask.fail(error);
+      else this.#host.deadLetter(this, message, 'rejected');
+      this.#current = undefined;
+      return this.#settled(undefined, undefined, false);
+    }
+    if (this.#abandoned || this.#status === STOPPED) return this.#settled(undefined, undefined, false);
+    let reply: unknown;
+    let failure: unknown;
+    let failed = false;
+    try {
+      reply = this.#behavior.receive(envelope.message, this.#ctx!);
+      if (isThenable(reply)) reply = await reply;
+    } catch (error) {
+      failed = true;
+      failure = error;
+    }
+    if (hooks.afterDeliver.isUsed() && !this.#abandoned && this.#status !== STOPPED) {
+      const delivery: Delivery = { recipient: envelope.recipient, message: envelope.message, ask: envelope.ask, reply, error: failed ? toError(failure) : undefined };
+      try {
+        await hooks.afterDeliver.promise(delivery);
+      } catch (error) {
+        if (!failed) {
+          // An afterProcess failure fails the ask but is not the actor's fault: no crash.
+          ask?.fail(error);
+          this.#current = undefined;
+        }
+      }
+    }
+    this.#settled(reply, failure, failed);
+  }
+
+  /** A receive that was in flight has settled. */
+  #settled(value: unknown, error: unknown, failed: boolean): void {
+    const ask = this.#current;
+    this.#current = undefined;
+    this.#inFlight = false;
+    this.#host.inFlight--;
+    if (this.#abandoned) {
+      this.#abandoned = false;
+      if (this.#status === STOPPED) return this.#host.checkDrained();
+    } else if (this.#status === STOPPED) {
+      return this.#host.checkDrained();
+    } else if (failed) {
+      return this.#crash(error, ask);
+    } else if (ask !== undefined) ask.succeed(value);
+    this.#continue();
+  }
+
+  /** After a turn: end the incarnation if asked to, else keep draining. */
+  #continue(): void {
+    if (this.#endRequested) {
+      this.#endIncarnation(undefined);
+      return;
+    }
+    if (this.#status === RUNNING && this.#mailbox !== undefined && this.#mailbox.size > 0) {
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.#host.schedule(this);
+      }
+    } else this.#host.checkDrained();
+  }
+
+  #crash(thrown: unknown, ask: AskRequest | undefined): void {
+    const error = toError(thrown);
+    ask?.fail(error);
+    this.#host.crashed(this, error);
+    this.#endIncarnation(error);
+  }
+
+  /**
+   * @internal Starts an incarnation (the supervisor's ChildSpec.start): fresh context, `init`, then
+   * messages flow. A throwing `init` fails the start, which the supervisor retries per its backoff.
+   */
+  incarnate(child: ChildContext): ChildHandle | Promise<ChildHandle> {
+    if (this.#status === STOPPED) throw actorStopped(this.id, this.name);
+    const incarnation = new Incarnation(this, child);
+    this.#incarnation = incarnation;
+    this.#endRequested = false;
+    if (child.restartCount > 0) this.#host.restarted(this, child.restartCount);
+    if (this.#status === STOPPING) return incarnation; // stop() is on its way through the supervisor
+    const ctx = new CellContext(this, child.restartCount);
+    this.#ctx = ctx;
+    const init = this.#behavior.init;
+    if (init === undefined) {
+      this.#becomeRunning(incarnation);
+      return incarnation;
+    }
+    let state: unknown;
+    try {
+      state = init.call(this.#behavior, ctx);
+    } catch (error) {
+      this.#incarnation = undefined;
+      throw error;
+    }
+    if (!isThenable(state)) {
+      ctx.state = state;
+      this.#becomeRunning(incarnation);
+      return incarnation;
+    }
+    return Promise.resolve(state).then(
+      (value) => {
+        ctx.state = value;
+        this.#becomeRunning(incarnation);
+        return incarnation;
+      },
+      (error: unknown) => {
+        if (this.#incarnation === incarnation) this.#incarnation = undefined;
+        throw error;
+      },
+    );
+  }
+
+  #becomeRunning(incarnation: Incarnation): void {
+    if (this.#incarnation !== incarnation || this.#status >= STOPPING) return;
+    this.#status = RUNNING;
+    if (this.#mailbox !== undefined && this.#mailbox.size > 0 && !this.#scheduled && !this.#inFlight) {
+      this.#scheduled = true;
+      this.#host.schedule(this);
+    }
+  }
+
+  /** @internal ChildHandle.stop: ends the incarnation after the receive in flight, if any. */
+  stopIncarnation(incarnation: Incarnation): Promise<void> {
+    const done = incarnation.exited.then(noop, noop);
+    if (this.#incarnation !== incarnation) return done;
+    this.#controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
+    if (this.#inFlight && !this.#abandoned) {
+      this.#endRequested = true;
+      // The supervisor aborts the child's signal when it stops waiting: give up on the receive then.
+      const child = incarnation.child.signal;
+      const force = (): void => {
+        if (this.#incarnation === incarnation && this.#inFlight) this.#abandon();
+      };
+      if (child.aborted) force();
+      else {
+        child.addEventListener('abort', force, { once: true });
+        void done.then(() => child.removeEventListener('abort', force));
+      }
+      return done;
+    }
+    this.#endIncarnation(undefined);
+    return done;
+  }
+
+  /** Gives up on the receive in flight: its ask fails now, its result will be ignored. */
+  #abandon(): void {
+    this.#abandoned = true;
+    const ask = this.#current;
+    this.#current = undefined;
+    ask?.fail(actorStopped(this.id, this.name, 'was stopped while handling this message'));
+    if (this.#endRequested) this.#endIncarnation(undefined);
+  }
+
+  /**
+   * Ends the current incarnation: abort its signal, run `stopped`, then settle `exited` (rejecting
+   * with the error on a crash). A final stop or a crash of a 'temporary' actor also finalizes the
+   * cell; otherwise it waits, mailbox intact, for the supervisor to start the next incarnation.
+   */
+  #endIncarnation(error: Error | undefined): void {
+    const incarnation = this.#incarnation;
+    this.#endRequested = false;
+    if (incarnation === undefined) return;
+    this.#incarnation = undefined;
+    this.#controller?.abort(error ?? actorStopped(this.id, this.name, 'is stopping'));
+    this.#controller = undefined;
+    const ctx = this.#ctx;
+    this.#ctx = undefined;
+    const final = this.#status >= STOPPING || (error !== undefined && this.config.restart === 'temporary');
+    if (this.#status < STOPPING) this.#status = final ? STOPPING : RESTARTING;
+    const settle = (): void => {
+      if (final) this.finalize(error === undefined ? { kind: 'stopped' } : { kind: 'crashed', error }, 'stopped');
+      if (error === undefined) incarnation.resolve(undefined);
+      else incarnation.reject(error);
+      if (final && error !== undefined) this.#host.forget(this);
+      this.#host.checkDrained();
+    };
+    const stopped = this.#behavior.stopped;
+    if (stopped === undefined || ctx === undefined) return settle();
+    let result: unknown;
+    try {
+      result = stopped.call(this.#behavior, ctx);
+    } catch (hookError) {
+      this.#host.hookFailed(this, hookError);
+    }
+    if (isThenable(result)) {
+      Promise.resolve(result).then(settle, (hookError: unknown) => {
+        this.#host.hookFailed(this, hookError);
+        settle();
+      });
+    } else settle();
+  }
+
+  /**
+   * @internal Terminates the cell for good: every queued message becomes a dead letter, every
+   * pending ask fails with ACTOR_STOPPED now (not at its timeout), watchers hear the reason.
+   */
+  finalize(reason: TerminationReason, letters: DeadLetterReason): void {
+    if (this.#status === STOPPED) return;
+    this.#status = STOPPED;
+    this.#controller?.abort(actorStopped(this.id, this.name));
+    const host = this.#host;
+    const mailbox = this.#mailbox;
+    this.#mailbox = undefined;
+    if (mailbox !== undefined) {
+      while (mailbox.size > 0) {
+        const item = mailbox.shift();
+        host.queued--;
+        if (item instanceof AskRequest) {
+          item.fail(actorStopped(this.id, this.name));
+          host.deadLetter(this, item.message, letters);
+        } else host.deadLetter(this, item, letters);
+      }
+    }
+    if (this.#inFlight && !this.#abandoned) {
+      this.#abandoned = true;
+      const ask = this.#current;
+      this.#current = undefined;
+      ask?.fail(actorStopped(this.id, this.name, 'was stopped while handling this message'));
+    }
+    this.#reason = reason;
+    host.terminated(this, reason);
+    const watchers = this.#watchers;
+    this.#watchers = undefined;
+    if (watchers !== undefined) for (const watcher of watchers) host.notify(watcher, reason);
+  }
+
+  /** @internal Adds a watcher; false if the actor already terminated. */
+  addWatcher(callback: (reason: TerminationReason) => void): boolean {
+    if (this.#status === STOPPED) return false;
+    (this.#watchers ??= []).push(callback);
+    return true;
+  }
+
+  /** @internal */
+  removeWatcher(callback: (reason: TerminationReason) => void): void {
+    const watchers = this.#watchers;
+    if (watchers === undefined) return;
+    const i = watchers.indexOf(callback);
+    if (i >= 0) watchers.splice(i, 1);
+  }
+
+  /** @internal Whether it is between incarnations or starting (for shutdown accounting). */
+  get waiting(): boolean {
+    return this.#status === STARTING || this.#status === RESTARTING;
+  }
+}
+
+const ACCEPTED = 0;
+const DROPPED = 1;
+const FULL = 2;
+const REFUSED = 3;
