@@ -329,7 +329,7 @@ export class ToolBus implements ToolBusContract {
   #start(agentId: string, name: string, input: unknown, options: CallOptions | NestedCallOptions | undefined, parent: ToolCall | undefined): Promise<unknown> {
     try {
       let delegation = (options as CallOptions | undefined)?.delegation ?? parent?.delegation;
-      const ambient = currentDelegation();
+      const ambient = currentDelegation(agentId);
       if (ambient !== undefined) delegation = mergeChains(ambient, delegation);
       const denial = this.#checkAccess(agentId, name, delegation);
       if (denial !== undefined) return Promise.reject(denial);

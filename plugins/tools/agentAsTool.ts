@@ -2,11 +2,12 @@
  * Exposes an actor as a tool: a call becomes `ref.ask({ input, caller, callId, delegation })`
  * under the call's deadline and signal, and the actor's reply is the tool's result.
  *
- * Delegation: the `ask` runs in an async scope holding the chain `[...caller's chain, caller]`, and
- * the same chain is in the message. Tool calls the actor makes while handling it are checked
- * against every agent of that chain as well as the actor's own id, so a callee never gets more
- * rights than its caller: from the scope when the actor system runs `receive` in the sender's async
- * context, and always when the actor passes `{ delegation: message.delegation }`.
+ * Delegation: the message carries the chain `[...caller's chain, caller]`; tool calls the actor
+ * makes with `{ delegation: message.delegation }` are checked against every agent of that chain as
+ * well as the actor's own id, so a callee never gets more rights than its caller. As a safety net
+ * the `ask` also runs in an async scope for the callee's agent id (`spec.agentId`, else the actor's
+ * name, else its id): calls made as that agent inside the scope get the chain even if the actor
+ * forgot to pass it — when the actor system runs `receive` in the sender's async context.
  */
 import type { z } from 'zod';
 import type { Disposer } from '../../sdk/index.js';
@@ -20,6 +21,7 @@ export function agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType
   ref: ActorRef<ToolCallMessage<z.output<I>>, z.input<O>>,
   spec: AgentToolSpec<I, O>,
 ): Disposer {
+  const callee = spec.agentId ?? ref.name ?? ref.id;
   return bus.register<I, O>({
     name: spec.name,
     description: spec.description,
@@ -30,7 +32,7 @@ export function agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType
     handler(input: z.output<I>, ctx: ToolContext) {
       const delegation = Object.freeze([...ctx.delegation, ctx.agentId]);
       const message: ToolCallMessage<z.output<I>> = Object.freeze({ input, caller: ctx.agentId, callId: ctx.callId, delegation });
-      return runDelegated(delegation, () =>
+      return runDelegated(callee, delegation, () =>
         ref.ask(message, { signal: ctx.signal, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) }),
       );
     },

@@ -56,9 +56,9 @@ test('names must be dotted segments: invalid ones fail with TOOL_INVALID_NAME', 
 
 test('a definition without an input schema or handler fails with TOOL_INVALID_DEFINITION', () => {
   const bus = new ToolBus();
-  assert.throws(() => bus.register({ name: 'x', description: 'd', input: {} as never, handler: () => 1 }), { code: 'TOOL_INVALID_DEFINITION' });
+  assert.throws(() => bus.register({ name: 'x', description: 'd', input: {} as unknown as z.ZodType, handler: () => 1 }), { code: 'TOOL_INVALID_DEFINITION' });
   assert.throws(() => bus.register({ name: 'x', description: 'd', input, handler: undefined as never }), { code: 'TOOL_INVALID_DEFINITION' });
-  assert.throws(() => bus.register({ name: 'x', description: 'd', input, output: 'no' as never, handler: () => 1 }), { code: 'TOOL_INVALID_DEFINITION' });
+  assert.throws(() => bus.register({ name: 'x', description: 'd', input, output: 'no' as unknown as z.ZodType, handler: () => 1 }), { code: 'TOOL_INVALID_DEFINITION' });
 });
 
 test('list gives JSON Schemas equal to z.toJSONSchema of the zod schemas, only for callable tools', () => {
