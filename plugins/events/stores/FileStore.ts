@@ -412,12 +412,34 @@ export class FileStore implements EventStore {
   }
 
   async #writeBatch(batch: Batch): Promise<void> {
-    let active = this.#segments[this.#segments.length - 1]!;
-    if (active.size > HEADER_BYTES && active.size + batch.chars > this.#segmentBytes) active = await this.#rollover();
-    // Encode every record of the batch into one buffer: one write() per batch.
-    let total = 0;
     const payloads = batch.payloads;
-    for (let i = 0; i < payloads.length; i++) total += RECORD_HEADER_BYTES + Buffer.byteLength(payloads[i]!, 'utf8');
+    const n = payloads.length;
+    const lengths = new Array<number>(n);
+    for (let k = 0; k < n; k++) lengths[k] = Buffer.byteLength(payloads[k]!, 'utf8');
+    // A batch is split where a segment fills up; each part is one write() and one sync.
+    let i = 0;
+    while (i < n) {
+      let active = this.#segments[this.#segments.length - 1]!;
+      let total = 0;
+      let j = i;
+      while (j < n) {
+        const bytes = RECORD_HEADER_BYTES + lengths[j]!;
+        // An empty segment takes at least one record, however large.
+        if (active.size + total > HEADER_BYTES && active.size + total + bytes > this.#segmentBytes) break;
+        total += bytes;
+        j++;
+      }
+      if (j === i) {
+        active = await this.#rollover();
+        continue;
+      }
+      await this.#writeRecords(active, batch.events, payloads, i, j, total);
+      i = j;
+    }
+  }
+
+  /** Encodes records [from, to) into one buffer, writes it at the segment's end and syncs. */
+  async #writeRecords(active: Segment, events: PendingEvent[], payloads: string[], from: number, to: number, total: number): Promise<void> {
     if (this.#scratch.length < total) this.#scratch = Buffer.allocUnsafe(Math.max(total, this.#scratch.length * 2));
     const buf = this.#scratch;
     const idxSeqs: number[] = [];
@@ -425,13 +447,13 @@ export class FileStore implements EventStore {
     const index = active.index ?? (active.index = { seqs: [], offsets: [] });
     let lastIndexed = index.offsets.length > 0 ? index.offsets[index.offsets.length - 1]! : -Infinity;
     let off = 0;
-    for (let i = 0; i < payloads.length; i++) {
+    for (let i = from; i < to; i++) {
       const n = buf.write(payloads[i]!, off + RECORD_HEADER_BYTES, 'utf8');
       buf.writeUInt32LE(n, off);
       buf.writeUInt32LE(crc32(buf, off + RECORD_HEADER_BYTES, off + RECORD_HEADER_BYTES + n), off + 4);
       const fileOffset = active.size + off;
       if (fileOffset - lastIndexed >= this.#indexEvery) {
-        idxSeqs.push(batch.events[i]!.sequence);
+        idxSeqs.push(events[i]!.sequence);
         idxOffsets.push(fileOffset);
         lastIndexed = fileOffset;
       }
@@ -446,12 +468,12 @@ export class FileStore implements EventStore {
       }
       if (this.#fsync !== 'never') await this.#sync();
     } catch (error) {
-      // Cut whatever part of the batch reached the file, so the log ends on a whole record.
+      // Cut whatever part reached the file, so the log ends on a whole record.
       await ftruncateAsync(this.#fd, before).catch(() => undefined);
       throw error;
     }
     active.size = before + total;
-    active.last = batch.events[batch.events.length - 1]!.sequence;
+    active.last = events[to - 1]!.sequence;
     active.mtimeMs = Date.now();
     for (let i = 0; i < idxSeqs.length; i++) {
       index.seqs.push(idxSeqs[i]!);
