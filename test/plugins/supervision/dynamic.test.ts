@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ChildSpec } from '../../../plugins/supervision/index.js';
+import { kernelWithSupervision, until, worker } from './helpers.js';
+
+test('startChild adds a child; a duplicate id is a typed error and leaves the first child alone', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const sup = await supervision.start({ id: 'dyn' });
+  const a = worker('a');
+  await sup.startChild(a.spec);
+  await assert.rejects(sup.startChild(worker('a').spec), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'SUPERVISION_DUPLICATE_CHILD');
+    assert.match(error.message, /already has a child 'a'/);
+    return true;
+  });
+  assert.deepEqual(sup.whichChildren(), [{ id: 'a', state: 'running', restartCount: 0, type: 'worker' }]);
+  assert.deepEqual(sup.countChildren(), { specs: 1, active: 1, supervisors: 0, workers: 1 });
+  await sup.stop();
+});
+
+test('startChild rejects invalid specs with SUPERVISION_INVALID_CHILD_SPEC', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const sup = await supervision.start({ id: 'inv' });
+  const base = worker('x').spec;
+  const bad: Array<[unknown, RegExp]> = [
+    [{ ...base, id: '' }, /non-empty string/],
+    [{ id: 'nostart' }, /start must be a function/],
+    [{ ...base, restart: 'sometimes' }, /restart must be/],
+    [{ ...base, shutdown: -1 }, /shutdown must be/],
+    [{ ...base, type: 'daemon' }, /type must be/],
+    [{ ...base, backoff: { factor: 0.5 } }, /backoff.factor/],
+    [{ ...base, startTimeoutMs: 0 }, /startTimeoutMs/],
+  ];
+  for (const [spec, message] of bad) {
+    await assert.rejects(sup.startChild(spec as ChildSpec), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'SUPERVISION_INVALID_CHILD_SPEC');
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+  assert.equal(sup.countChildren().specs, 0);
+  await sup.stop();
+});
+
+test('supervision.start rejects invalid supervisor specs and duplicate root ids', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  await assert.rejects(supervision.start({ id: 's', strategy: 'all-for-none' as never }), { code: 'SUPERVISION_INVALID_SPEC' });
+  await assert.rejects(supervision.start({ id: 's', intensity: -1 }), { code: 'SUPERVISION_INVALID_SPEC' });
+  await assert.rejects(supervision.start({ id: 's', periodMs: 0 }), { code: 'SUPERVISION_INVALID_SPEC' });
+  await assert.rejects(supervision.start({ id: 's', children: [worker('a').spec, worker('a').spec] }), { code: 'SUPERVISION_DUPLICATE_CHILD' });
+  const s = await supervision.start({ id: 's' });
+  await assert.rejects(supervision.start({ id: 's' }), { code: 'SUPERVISION_DUPLICATE_SUPERVISOR' });
+  assert.deepEqual(supervision.roots().map((r) => r.id), ['s']);
+  await s.stop();
+  const again = await supervision.start({ id: 's' });
+  assert.equal(again.state, 'running', 'a stopped root id can be reused');
+  await again.stop();
+});
+
+test('a startChild whose start throws, times out, or returns no handle rejects and keeps nothing', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const sup = await supervision.start({ id: 'fail' });
+  await assert.rejects(sup.startChild(worker('throws', { failStart: () => true }).spec), (error: Error & { code?: string; cause?: Error }) => {
+    assert.equal(error.code, 'SUPERVISION_START_FAILED');
+    assert.match(error.cause!.message, /throws start 0 failed/);
+    return true;
+  });
+  let signal: AbortSignal | undefined;
+  await assert.rejects(
+    sup.startChild({ id: 'slow', startTimeoutMs: 10, start: (ctx) => ((signal = ctx.signal), new Promise(() => {})) }),
+    { code: 'SUPERVISION_START_TIMEOUT' },
+  );
+  assert.equal(signal?.aborted, true, 'the abandoned start is told through its signal');
+  await assert.rejects(sup.startChild({ id: 'nohandle', start: () => ({}) as never }), { code: 'SUPERVISION_INVALID_HANDLE' });
+  await assert.rejects(sup.startChild({ id: 'rejects', start: () => Promise.reject(new Error('nope')) }), { code: 'SUPERVISION_START_FAILED' });
+  assert.deepEqual(sup.whichChildren(), []);
+  await sup.stop();
+});
+
+test('a late handle from a timed-out start is stopped when it arrives', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const sup = await supervision.start({ id: 'late' });
+  const w = worker('late');
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  await assert.rejects(
+    sup.startChild({ id: 'late', startTimeoutMs: 5, start: async (ctx) => (await gate, w.spec.start(ctx)) }),
+    { code: 'SUPERVISION_START_TIMEOUT' },
+  );
+  release();
+  await until(() => w.incarnations[0]?.stopCalls === 1, 'late handle stopped');
+  await sup.stop();
+});
+
+test('terminateChild, restartChild and deleteChild follow the child lifecycle', async (t) => {
+  const { supervision, kernel } = await kernelWithSupervision(t);
+  const a = worker('a');
+  const b = worker('b');
+  const sup = await supervision.start({ id: 'life', children: [a.spec, b.spec] });
+
+  await sup.terminateChild('a');
+  assert.equal(a.current.stopCalls, 1);
+  assert.deepEqual(sup.whichChildren()[0], { id: 'a', state: 'stopped', restartCount: 0, type: 'worker' });
+  assert.deepEqual(sup.countChildren(), { specs: 2, active: 1, supervisors: 0, workers: 2 });
+
+  await sup.restartChild('a');
+  assert.equal(a.incarnations.length, 2);
+  assert.equal(a.current.ctx.restartCount, 1);
+  assert.equal(sup.whichChildren()[0]!.state, 'running');
+
+  await sup.restartChild('b'); // a running child is stopped, then started again
+  assert.equal(b.incarnations[0]!.stopCalls, 1);
+  assert.equal(b.incarnations.length, 2);
+  assert.equal(kernel.recordedMetrics.value('supervisor_restarts_total', { supervisor: 'life' }), 2);
+
+  await assert.rejects(sup.deleteChild('b'), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'SUPERVISION_CHILD_RUNNING');
+    assert.match(error.message, /terminateChild\('b'\)/);
+    return true;
+  });
+  await sup.terminateChild('b');
+  await sup.deleteChild('b');
+  assert.deepEqual(sup.whichChildren().map((c) => c.id), ['a']);
+
+  for (const op of ['terminateChild', 'restartChild', 'deleteChild'] as const) {
+    await assert.rejects(sup[op]('ghost'), { code: 'SUPERVISION_CHILD_NOT_FOUND' });
+  }
+  await sup.stop();
+  await assert.rejects(sup.startChild(worker('c').spec), { code: 'SUPERVISION_NOT_RUNNING' });
+  await assert.rejects(sup.terminateChild('a'), { code: 'SUPERVISION_NOT_RUNNING' });
+  await assert.rejects(sup.restartChild('a'), { code: 'SUPERVISION_NOT_RUNNING' });
+});
+
+test('restartChild of a child whose start now fails rejects and leaves it failed', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const a = worker('a', { failStart: (n) => n > 0 });
+  const sup = await supervision.start({ id: 'rf', children: [a.spec] });
+  await assert.rejects(sup.restartChild('a'), { code: 'SUPERVISION_START_FAILED' });
+  assert.equal(sup.whichChildren()[0]!.state, 'failed');
+  await sup.stop();
+});
+
+test('terminating a temporary child deletes its spec (OTP)', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const sup = await supervision.start({ id: 'tmp', children: [worker('t', { restart: 'temporary' }).spec] });
+  await sup.terminateChild('t');
+  assert.deepEqual(sup.whichChildren(), []);
+  await sup.stop();
+});
+
+test('async starts are awaited; whichChildren shows them starting', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const sup = await supervision.start({ id: 'async' });
+  const w = worker('w', { asyncStart: true });
+  const started = sup.startChild(w.spec);
+  assert.equal(sup.whichChildren()[0]!.state, 'starting');
+  await started;
+  assert.equal(sup.whichChildren()[0]!.state, 'running');
+  w.current.crash();
+  await until(() => w.incarnations.length === 2 && sup.whichChildren()[0]!.state === 'running', 'async restart');
+  await sup.stop();
+});
