@@ -212,20 +212,25 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
 /**
  * Topological order over `dependsOn` and the `optionalDependsOn` that are loaded; among plugins
  * whose dependencies are met, config order wins, so an unconstrained config starts as written.
+ * Optional dependencies only order: when they alone would form a cycle (events and health each
+ * optionally use the other), the first plugin in config order whose required dependencies are met
+ * goes first. Only a cycle of required dependencies is an error.
  */
 export function orderPlugins(plugins: readonly ResolvedPlugin[]): { ordered: ResolvedPlugin[]; cycle?: string[] } {
   const byName = new Map(plugins.map((p) => [p.name, p]));
   // A plugin naming itself is the shortest cycle (`a → a`), not something to drop quietly.
-  const deps = new Map(
-    plugins.map((p) => [p.name, [...(p.definition.dependsOn ?? []), ...(p.definition.optionalDependsOn ?? [])].filter((d) => byName.has(d))]),
+  const required = new Map(plugins.map((p) => [p.name, (p.definition.dependsOn ?? []).filter((d) => byName.has(d))]));
+  const all = new Map(
+    plugins.map((p) => [p.name, [...required.get(p.name)!, ...(p.definition.optionalDependsOn ?? []).filter((d) => byName.has(d))]]),
   );
-  const depsOf = (p: ResolvedPlugin): string[] => deps.get(p.name)!;
   const ordered: ResolvedPlugin[] = [];
   const done = new Set<string>();
   const remaining = [...plugins];
+  const ready = (deps: ReadonlyMap<string, string[]>) => (p: ResolvedPlugin) => deps.get(p.name)!.every((d) => done.has(d));
   while (remaining.length > 0) {
-    const next = remaining.findIndex((p) => depsOf(p).every((d) => done.has(d)));
-    if (next === -1) return { ordered, cycle: findCycle(remaining, depsOf, byName) };
+    let next = remaining.findIndex(ready(all));
+    if (next === -1) next = remaining.findIndex(ready(required));
+    if (next === -1) return { ordered, cycle: findCycle(remaining, (p) => required.get(p.name)!, byName) };
     const [plugin] = remaining.splice(next, 1);
     ordered.push(plugin!);
     done.add(plugin!.name);
