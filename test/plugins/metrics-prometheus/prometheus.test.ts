@@ -196,3 +196,28 @@ test('metrics-prometheus passes the plugin conformance check, alone and with htt
     },
   });
 });
+
+test('the Grafana dashboard is valid JSON and charts the built-in metrics', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(new URL('../../../plugins/metrics-prometheus/grafana-dashboard.json', import.meta.url), 'utf8');
+  const dashboard = JSON.parse(text) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+  const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr).join('\n');
+  for (const name of [
+    'mister_smith_supervisor_restarts_total',
+    'mister_smith_messages_sent_total',
+    'mister_smith_message_queue_depth',
+    'mister_smith_actor_dead_letters_total',
+    'mister_smith_events_published_total',
+    'mister_smith_tool_calls_total',
+    'mister_smith_task_completions_total',
+    'mister_smith_task_queue_depth',
+    'mister_smith_circuit_breaker_state',
+    'mister_smith_kernel_phase_duration_seconds',
+    'mister_smith_process_cpu_seconds_total',
+    'mister_smith_nodejs_heap_size_used_bytes',
+    'mister_smith_health_check_status',
+    'mister_smith_http_requests_total',
+  ]) {
+    assert.ok(exprs.includes(name), `dashboard charts ${name}`);
+  }
+});
