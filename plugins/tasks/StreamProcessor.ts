@@ -172,10 +172,12 @@ export class StreamProcessor<T> {
     for (;;) {
       const item = await this.#take();
       if (item === DONE) return;
+      // With one worker, order is given; with more, each reserves its place in the sink lane now.
+      const laned = this.#concurrency > 1;
       const before = this.#sinkTail;
-      let release!: () => void;
-      this.#sinkTail = new Promise<void>((resolve) => (release = resolve));
-      let inLane = false;
+      let release: (() => void) | undefined;
+      if (laned) this.#sinkTail = new Promise<void>((resolve) => (release = resolve));
+      let inLane = !laned;
       try {
         let value: unknown = item;
         for (let i = 0; i < stages.length; i++) {
@@ -187,11 +189,14 @@ export class StreamProcessor<T> {
             throw stageFailedError(stage.name, i, error);
           }
         }
-        await before;
-        inLane = true;
+        if (laned) {
+          await before;
+          inLane = true;
+        }
         if (this.#failed) return;
         try {
-          await this.#write(value);
+          const written = this.#write(value);
+          if (isThenable(written)) await written;
         } catch (error) {
           throw stageFailedError('sink', stages.length, error);
         }
@@ -205,8 +210,10 @@ export class StreamProcessor<T> {
         }
       } finally {
         // Keep the sink lane in source order even when this item never reached the sink.
-        if (inLane) release();
-        else void before.then(release);
+        if (release !== undefined) {
+          if (inLane) release();
+          else void before.then(release);
+        }
       }
     }
   }
