@@ -448,6 +448,35 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     return done;
   }
 
+  /**
+   * @internal The final stop of `ref.stop()` and of shutdown: ends the incarnation after the receive
+   * in flight (given up on after `graceMs`; at once with 0). `exited` then resolves normally, which
+   * the supervisor does not restart (actors are 'transient' children; see LocalActorSystem#attach).
+   */
+  retire(graceMs: number): Promise<void> {
+    const incarnation = this.#incarnation;
+    if (incarnation === undefined) return Promise.resolve();
+    const done = incarnation.exited.then(noop, noop);
+    if (this.#inFlight && !this.#abandoned) {
+      this.#endRequested = true;
+      if (graceMs <= 0) this.#abandon();
+      else {
+        const timer = setTimeout(() => {
+          if (this.#incarnation === incarnation && this.#inFlight) this.#abandon();
+        }, graceMs);
+        void done.then(() => clearTimeout(timer));
+      }
+      return done;
+    }
+    this.#endIncarnation(undefined);
+    return done;
+  }
+
+  /** @internal Whether an incarnation is live (started and not ended). */
+  get incarnated(): boolean {
+    return this.#incarnation !== undefined;
+  }
+
   /** Gives up on the receive in flight: its ask fails now, its result will be ignored. */
   #abandon(): void {
     this.#abandoned = true;

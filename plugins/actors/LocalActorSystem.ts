@@ -188,11 +188,16 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     }
     let dropped = 0;
     const cells = [...this.#cells.values()];
+    const retired: Array<Promise<void>> = [];
     for (const cell of cells) {
       const left = cell.mailboxSize;
       dropped += left;
       cell.finalize(left > 0 || cell.busy ? { kind: 'killed' } : { kind: 'stopped' }, 'shutdown');
+      // Ending each incarnation here (instead of through supervisor.stop, child by child) keeps a
+      // shutdown of 100,000 actors linear; the supervisors then have nothing left to wait for.
+      if (cell.incarnated) retired.push(cell.retire(0));
     }
+    await Promise.all(retired);
     if (dropped > 0) this.#logger.warn({ dropped, drainMs }, `actor system stopped with ${dropped} undelivered message(s); they went to dead letters`);
     const supervisors: Array<Promise<Supervisor>> = [...this.#childSupervisors.values()];
     this.#childSupervisors.clear();
@@ -286,15 +291,18 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     }
     if (cell.starting !== undefined) await cell.starting;
     const supervisor = await this.#supervisorOf(cell);
-    if (supervisor !== undefined && cell.reason === undefined) {
-      try {
-        await supervisor.terminateChild(cell.id);
-      } catch (error) {
+    if (cell.incarnated) {
+      // A normal exit of a 'transient' child is final for the supervisor: no terminateChild
+      // round trip (whose per-call deadline listener makes mass stops quadratic).
+      await cell.retire(this.#options.supervision.shutdownMs);
+    } else if (supervisor !== undefined && cell.reason === undefined) {
+      // Between incarnations (crashed, restart pending): the supervisor must cancel the restart.
+      await supervisor.terminateChild(cell.id).catch((error: unknown) => {
         this.#logger.debug({ err: error, actor: cell.id }, 'terminateChild failed; finalizing the actor directly');
-      }
-      await supervisor.deleteChild(cell.id).catch(noop);
+      });
     }
     cell.finalize({ kind: 'stopped' }, 'stopped');
+    if (supervisor !== undefined) await supervisor.deleteChild(cell.id).catch(noop);
     await this.#stopChildSupervisor(cell);
   }
 
@@ -347,7 +355,9 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     const spec: ChildSpec = {
       id: cell.id,
       start: this.#startChild,
-      restart: cell.config.restart,
+      // 'permanent' becomes 'transient': an actor exits normally only when it is stopped for good,
+      // and a crash is restarted either way.
+      restart: cell.config.restart === 'permanent' ? 'transient' : cell.config.restart,
       shutdown: this.#options.supervision.shutdownMs,
       ...(effectiveBackoff === undefined ? {} : { backoff: effectiveBackoff }),
     };
