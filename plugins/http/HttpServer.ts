@@ -90,6 +90,7 @@ export class HttpServer implements HttpService {
     return this.#tokenDigest !== undefined;
   }
 
+  /** The bound URL (`http://127.0.0.1:PORT`) while listening; undefined before start and after stop. */
   get url(): string | undefined {
     return this.#url;
   }
@@ -99,6 +100,7 @@ export class HttpServer implements HttpService {
     return this.#inFlight;
   }
 
+  /** Adds a route (see `HttpService.route`); routes may be added before or after the server listens. */
   route(method: HttpMethod, path: string, handler: RouteHandler, options: RouteOptions = {}): () => void {
     return this.#router.add(method, path, handler, options.auth ?? true);
   }
