@@ -30,6 +30,9 @@ export class CircuitBreaker implements CircuitBreakerView {
   #openedAt = 0;
   #trials = 0;
   #successes = 0;
+  /** Set by a timer at resetMs: a second clock for when `Date` is frozen but timers run (fake timers). */
+  #resetDue = false;
+  #resetTimer: NodeJS.Timeout | undefined;
 
   constructor(policy: string, settings: CircuitBreakerSettings, onTransition: (from: CircuitState, to: CircuitState) => void) {
     this.#policy = policy;
@@ -51,7 +54,8 @@ export class CircuitBreaker implements CircuitBreakerView {
   }
 
   get retryAfterMs(): number {
-    return this.#state === OPEN ? Math.max(0, this.#openedAt + this.#settings.resetMs - Date.now()) : 0;
+    if (this.#state !== OPEN || this.#resetDue) return 0;
+    return Math.max(0, this.#openedAt + this.#settings.resetMs - Date.now());
   }
 
   /**
@@ -62,7 +66,8 @@ export class CircuitBreaker implements CircuitBreakerView {
     if (this.#state === CLOSED) return false;
     if (this.#state === OPEN) {
       const wait = this.#openedAt + this.#settings.resetMs - Date.now();
-      if (wait > 0) throw circuitOpenError(this.#policy, 'open', wait);
+      if (wait > 0 && !this.#resetDue) throw circuitOpenError(this.#policy, 'open', wait);
+      this.#clearResetTimer();
       this.#trials = 0;
       this.#successes = 0;
       this.#move(HALF_OPEN);
@@ -106,12 +111,33 @@ export class CircuitBreaker implements CircuitBreakerView {
     this.#failures = 0;
     this.#trials = 0;
     this.#successes = 0;
+    this.#clearResetTimer();
     if (this.#state !== CLOSED) this.#move(CLOSED);
+  }
+
+  /** Drops the reset timer (policy disposal). */
+  dispose(): void {
+    this.#clearResetTimer();
   }
 
   #open(): void {
     this.#openedAt = Date.now();
+    this.#clearResetTimer();
+    // One timer per opening, not per call; unref'd so that an open breaker never keeps a process alive.
+    this.#resetTimer = setTimeout(this.#onResetDue, this.#settings.resetMs);
+    this.#resetTimer.unref?.();
     this.#move(OPEN);
+  }
+
+  readonly #onResetDue = (): void => {
+    this.#resetTimer = undefined;
+    this.#resetDue = true;
+  };
+
+  #clearResetTimer(): void {
+    if (this.#resetTimer !== undefined) clearTimeout(this.#resetTimer);
+    this.#resetTimer = undefined;
+    this.#resetDue = false;
   }
 
   #move(to: number): void {

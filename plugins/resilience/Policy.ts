@@ -40,6 +40,7 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 class Attempt implements ExecuteContext, DeadlineEntry {
   readonly attempt: number;
   deadline = 0;
+  deadlineTick = 0;
   prev: DeadlineEntry | undefined = undefined;
   next: DeadlineEntry | undefined = undefined;
   readonly #policy: ResiliencePolicy;
@@ -166,6 +167,7 @@ export class ResiliencePolicy implements Policy {
     if (this.#disposal.signal.aborted) return;
     this.#disposal.abort(policyDisposedError(this.name));
     this.#bulkhead?.rejectQueued(policyDisposedError(this.name));
+    this.#breaker?.dispose();
     this.#wheel?.expireAll();
   }
 

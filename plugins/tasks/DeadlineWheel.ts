@@ -14,6 +14,7 @@
 /** An entry the wheel can time out. The list links live on the entry itself: no allocation per add. */
 export interface DeadlineEntry {
   deadline: number;
+  deadlineTick: number;
   prev: DeadlineEntry | undefined;
   next: DeadlineEntry | undefined;
   /** Called once when the deadline passes (the entry is already unlinked). */
@@ -31,6 +32,8 @@ export class DeadlineWheel {
   #tail: DeadlineEntry | undefined;
   #size = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** Interval ticks so far: a second clock for when `Date` is frozen but timers run (fake timers without the Date API). */
+  #ticks = 0;
   /** Whether entries are added in deadline order (one fixed timeout), so a tick can stop early. */
   readonly #ordered: boolean;
 
@@ -46,6 +49,10 @@ export class DeadlineWheel {
   /** Tracks `entry` until `remove` or its deadline, `timeoutMs` from now. */
   add(entry: DeadlineEntry, timeoutMs: number): void {
     entry.deadline = Date.now() + timeoutMs;
+    // Counting ticks is exact when this add starts the interval (phase 0); otherwise one more tick
+    // keeps it from firing early. The wall clock normally wins; ticks only matter if Date stands still.
+    const fresh = this.#timer === undefined;
+    entry.deadlineTick = this.#ticks + Math.ceil(timeoutMs / this.resolutionMs) + (fresh ? 0 : 1);
     entry.next = undefined;
     entry.prev = this.#tail;
     if (this.#tail === undefined) this.#head = entry;
@@ -78,12 +85,13 @@ export class DeadlineWheel {
 
   // An arrow property, not a method: the interval needs a bound callback and this binds it once.
   readonly #tick = (): void => {
+    const ticks = ++this.#ticks;
     if (this.#head === undefined) return this.#stop();
     const now = Date.now();
     let entry: DeadlineEntry | undefined = this.#head;
     while (entry !== undefined) {
       const next: DeadlineEntry | undefined = entry.next;
-      if (entry.deadline <= now) {
+      if (entry.deadline <= now || entry.deadlineTick <= ticks) {
         this.remove(entry);
         entry.expire();
       } else if (this.#ordered) {

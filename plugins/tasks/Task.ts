@@ -36,6 +36,7 @@ export class Task<T> implements TaskHandle<T>, TaskContext, DeadlineEntry {
   startedAt = 0;
   timer: NodeJS.Timeout | undefined = undefined;
   deadline = 0;
+  deadlineTick = 0;
   prev: DeadlineEntry | undefined = undefined;
   next: DeadlineEntry | undefined = undefined;
   readonly #owner: TaskOwner;

@@ -141,3 +141,30 @@ describe('circuit breaker state machine', () => {
     assert.equal(policy.circuit?.consecutiveFailures, 1);
   });
 });
+
+describe('with fake timers but a real Date', () => {
+  afterEach(() => mock.timers.reset());
+
+  test('the breaker still goes half-open once resetMs of timer time has passed', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    const policy = createPolicy({ circuitBreaker: { failureThreshold: 1, resetMs: 30_000, successThreshold: 1 } });
+    await assert.rejects(policy.execute(fail));
+    await assert.rejects(policy.execute(ok), { code: 'RESILIENCE_CIRCUIT_OPEN' });
+    mock.timers.tick(30_000);
+    assert.equal(policy.circuit?.retryAfterMs, 0);
+    assert.equal(await policy.execute(ok), 'ok');
+    assert.equal(policy.circuit?.state, 'closed');
+  });
+
+  test('timeouts still fire on interval time', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    const policy = createPolicy({ timeoutMs: 100 });
+    const run = settle(policy.execute(() => new Promise<never>(() => {})));
+    mock.timers.tick(90);
+    await flush();
+    assert.equal(run.done, false);
+    mock.timers.tick(10);
+    await flush();
+    assert.equal((run.error as ResilienceError).code, 'RESILIENCE_TIMEOUT');
+  });
+});
