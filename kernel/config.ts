@@ -143,8 +143,10 @@ export function applyEnvOverrides(config: Record<string, unknown>, env: NodeJS.P
     const segments = key.slice(ENV_PREFIX.length).split('__').filter((s) => s !== '');
     if (segments.length === 0) continue;
     const parsed = parseEnvValue(value);
-    if (segments[0]!.toLowerCase() === 'plugins' && segments.length >= 3) {
-      setPluginOption(out, segments[1]!, segments.slice(2), parsed);
+    if (segments[0]!.toLowerCase() === 'plugins' && segments.length >= 2) {
+      // `PLUGINS__<NAME>` alone names no option; writing it as a key path would replace the
+      // plugin list with an object.
+      if (segments.length >= 3) setPluginOption(out, segments[1]!, segments.slice(2), parsed);
     } else {
       setPath(out, segments, parsed);
     }

@@ -99,3 +99,10 @@ test('an invalid MISTER_SMITH_LOG_LEVEL is reported as log.level', async (t) => 
   const config = await loadConfig(file, { MISTER_SMITH_LOG_LEVEL: 'chatty' });
   await assert.rejects(createKernel({ config, logger: silent() }), (e: { problems: string[] }) => /^log\.level: /.test(e.problems[0]!) && e.problems.length === 1);
 });
+
+test('MISTER_SMITH__PLUGINS__<NAME> without an option path leaves the plugin list alone', () => {
+  const raw = { plugins: ['actors', { use: 'tools' }] };
+  assert.deepEqual(applyEnvOverrides(raw, { MISTER_SMITH__PLUGINS__ACTORS: 'false' }), raw);
+  // The whole list may still be replaced as JSON.
+  assert.deepEqual(applyEnvOverrides(raw, { MISTER_SMITH__PLUGINS: '["events"]' }), { plugins: ['events'] });
+});
