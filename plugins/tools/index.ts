@@ -19,6 +19,7 @@ export default definePlugin({
       idempotency: o.idempotency,
       tools: o.tools,
       maxDelegationDepth: o.maxDelegationDepth,
+      latencySampleEvery: o.latencySampleEvery,
       metrics: ctx.metrics,
       logger: ctx.logger,
       events: ctx.tryResolve('events'),

@@ -30,6 +30,8 @@ export const toolsOptions = z.object({
     .default({}),
   /** Longest delegation chain accepted; deeper agent-as-tool hops are denied. */
   maxDelegationDepth: z.number().int().positive().default(8),
+  /** Time one call in this many per tool for latency stats (1 = every call); counts are exact. */
+  latencySampleEvery: z.number().int().positive().default(8),
 });
 
 export type ToolsOptions = z.output<typeof toolsOptions>;

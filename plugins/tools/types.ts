@@ -138,6 +138,8 @@ export interface ToolStats {
   readonly timeouts: number;
   /** Calls answered from the idempotency cache. */
   readonly replays: number;
+  /** Calls the latency figures are from: one in `latencySampleEvery` (all while events are on). */
+  readonly latencySamples: number;
   readonly meanLatencyMs: number;
   readonly maxLatencyMs: number;
   readonly totalLatencyMs: number;

@@ -306,7 +306,14 @@ test('stats count calls, successes, errors, timeouts and latency per tool', asyn
   assert.equal(s.successes, 2);
   assert.equal(s.errors, 1);
   assert.equal(s.timeouts, 0);
+  assert.equal(s.latencySamples, 1); // one call in 8 is timed by default, the first always
   assert.ok(s.meanLatencyMs >= 0 && s.maxLatencyMs >= s.meanLatencyMs);
+  const every = new ToolBus({ latencySampleEvery: 1 });
+  every.register({ name: 't', description: 'd', input: z.object({}), handler: async () => 1 });
+  every.grant('a', '*');
+  for (let i = 0; i < 3; i++) await every.call('a', 't', {});
+  assert.equal(every.stats('t')!.latencySamples, 3);
+  assert.ok(every.stats('t')!.totalLatencyMs > 0);
   assert.equal(bus.stats('nope'), undefined);
   assert.deepEqual(bus.stats().map((x) => x.tool), ['ok']);
 });

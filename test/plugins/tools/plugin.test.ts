@@ -43,6 +43,7 @@ test('{} validates and gives the documented defaults', () => {
     idempotency: { capacity: 10_000, ttlMs: 600_000 },
     tools: {},
     maxDelegationDepth: 8,
+    latencySampleEvery: 8,
   });
   assert.equal(tools.options!.safeParse({ grants: { a: ['fs*'] } }).success, false);
 });
@@ -89,7 +90,7 @@ test('events: tool.called, tool.failed and tool.denied carry correlation ids whe
 });
 
 test('metrics: tool_calls_total by tool and outcome, and tool_call_duration_seconds by tool', async (t) => {
-  const kernel = await createTestKernel({ test: t, plugins: [{ use: tools, options: { grants: { a: ['*'] } } }] });
+  const kernel = await createTestKernel({ test: t, plugins: [{ use: tools, options: { grants: { a: ['*'] }, latencySampleEvery: 1 } }] });
   const bus = kernel.resolve('tools');
   bus.register({ name: 'ok', description: 'd', input: z.object({ fail: z.boolean() }), handler: (i) => { if (i.fail) throw new Error('x'); return 1; } });
   await bus.call('a', 'ok', { fail: false });

@@ -1,0 +1,95 @@
+/**
+ * Tools: `tools.call` throughput of a trivial tool, stage by stage, against a bare async function
+ * call in the same process. Calls are sequential (`await` each), the figure a single agent loop sees.
+ *
+ * Stages: permission only (input `z.unknown()`, no middleware) → + zod input validation → + 3
+ * pass-through async middleware (the issue's target: ≥ 1 M calls/s) → the same with an async
+ * handler (the call joins the shared deadline list) → with a tapped approval hook → an idempotent
+ * replay. Each case keeps the best of a few rounds: the machine is shared and noisy.
+ */
+import { z } from '../sdk/index.js';
+import { ToolBus } from '../plugins/tools/index.js';
+import { defineBench, type BenchRow } from './harness.js';
+
+const N = 400_000;
+const ROUNDS = 5;
+
+async function bestOpsPerSecond(fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < N / 4; i++) await fn();
+  let best = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const began = performance.now();
+    for (let i = 0; i < N; i++) await fn();
+    best = Math.max(best, N / ((performance.now() - began) / 1000));
+  }
+  return best;
+}
+
+async function bare(input: { message: string }): Promise<{ message: string }> {
+  return input;
+}
+
+export default defineBench({
+  name: 'tools',
+  async run(): Promise<BenchRow[]> {
+    const input = { message: 'hello' };
+    const schema = z.object({ message: z.string() });
+
+    const plain = new ToolBus();
+    plain.register({ name: 'echo.any', description: 'd', input: z.unknown(), handler: (i) => i });
+    plain.register({ name: 'echo', description: 'd', input: schema, handler: (i) => i });
+    plain.grant('agent', ['echo', 'echo.*']);
+
+    const layered = new ToolBus();
+    layered.register({ name: 'echo', description: 'd', input: schema, handler: (i) => i });
+    layered.register({ name: 'echo.async', description: 'd', input: schema, handler: async (i) => i });
+    layered.grant('agent', ['echo', 'echo.*']);
+    for (let i = 0; i < 3; i++) {
+      layered.use(async (_ctx, next) => {
+        await next();
+      });
+    }
+
+    const approved = new ToolBus();
+    approved.register({ name: 'echo', description: 'd', input: schema, handler: (i) => i });
+    approved.grant('agent', 'echo');
+    approved.hooks.approve.tap('allow', () => 'allow' as const);
+
+    const baseline = await bestOpsPerSecond(() => bare(input));
+    const permission = await bestOpsPerSecond(() => plain.call('agent', 'echo.any', input));
+    const validation = await bestOpsPerSecond(() => plain.call('agent', 'echo', input));
+    const middleware = await bestOpsPerSecond(() => layered.call('agent', 'echo', input));
+    const asyncHandler = await bestOpsPerSecond(() => layered.call('agent', 'echo.async', input));
+    const approval = await bestOpsPerSecond(() => approved.call('agent', 'echo', input));
+    await plain.call('agent', 'echo', input, { callId: 'replayed' });
+    const replay = await bestOpsPerSecond(() => plain.call('agent', 'echo', input, { callId: 'replayed' }));
+    for (const bus of [plain, layered, approved]) bus.close();
+
+    const ns = (opsPerSecond: number): number => 1e9 / opsPerSecond;
+    const baselineName = 'bare async fn call';
+    const row = (name: string, value: number, extra: Partial<BenchRow> = {}): BenchRow => ({
+      case: name,
+      value,
+      unit: 'ops/s',
+      baseline,
+      baselineName,
+      ratio: value / baseline,
+      ...extra,
+    });
+    const cost = (name: string, value: number): BenchRow => ({ case: name, value, unit: 'ns/call' });
+    return [
+      row('call: permission only (z.unknown, sync handler)', permission),
+      row('call: + zod input validation', validation),
+      row('call: + validation + 3 async middleware', middleware, { target: '>= 1e6 calls/s', pass: middleware >= 1e6 }),
+      row('call: + 3 middleware, async handler (deadline list)', asyncHandler),
+      row('call: validation + approval hook (1 tap)', approval),
+      row('call: idempotent replay (callId hit)', replay),
+      cost('stage cost: bare async call', ns(baseline)),
+      cost('stage cost: permission + lookup + call machinery', ns(permission) - ns(baseline)),
+      cost('stage cost: zod validation', ns(validation) - ns(permission)),
+      cost('stage cost: 3 async middleware', ns(middleware) - ns(validation)),
+      cost('stage cost: async handler + deadline', ns(asyncHandler) - ns(middleware)),
+      cost('stage cost: approval hook', ns(approval) - ns(validation)),
+    ];
+  },
+});
