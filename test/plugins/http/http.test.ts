@@ -213,6 +213,21 @@ test('a handler past requestTimeoutMs gets 503 and its signal aborts; a body tha
   assert.match(reply, /HTTP_REQUEST_TIMEOUT/);
 });
 
+test('a handler that started its response but misses the deadline has its connection cut', async (t) => {
+  const { url } = await startHttp(t, { requestTimeoutMs: 100 }, (h) =>
+    h.route('GET', '/stream', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      return undefined;
+    }),
+  );
+  const outcome = await request(`${url}/stream`).then(
+    (res) => `answered ${res.status} ${res.text}`,
+    (error: Error) => error.message,
+  );
+  assert.match(outcome, /aborted|socket hang up|ECONNRESET/, outcome);
+});
+
 test('a client that goes away aborts the handler signal', async (t) => {
   let reason: unknown;
   const seen = deferred();
