@@ -82,13 +82,17 @@ export default definePlugin({
       request: o.request,
     });
     ctx.provide('events', bus);
+    let unregister: (() => void) | undefined;
     ctx.onStart(async () => {
       await bus.start();
+      // Looked up at start, not in setup: health and events may each optionally depend on the
+      // other, and by now every plugin's setup has run whatever the order.
+      unregister = ctx.tryResolve('health')?.register('events', async () => bus.health(o.health.maxLag), { kind: 'ready', critical: true });
     });
     ctx.onStop(async (signal) => {
+      unregister?.();
+      unregister = undefined;
       await bus.stop(signal);
     });
-    const unregister = ctx.tryResolve('health')?.register('events', async () => bus.health(o.health.maxLag), { kind: 'ready', critical: true });
-    if (unregister !== undefined) ctx.onStop(() => unregister());
   },
 });

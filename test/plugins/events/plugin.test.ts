@@ -83,11 +83,12 @@ test('the file store dir resolves against the config directory; metrics are reco
   assert.ok((await readdir(path.join(dir, 'data/events'))).some((f) => f.endsWith('.log')));
 });
 
-test('with the health plugin loaded, the bus registers a ready check', async (t) => {
+function fakeHealth(): { plugin: ReturnType<typeof definePlugin>; checks: Map<string, HealthCheck> } {
   const checks = new Map<string, HealthCheck>();
-  const health = definePlugin({
+  const plugin = definePlugin({
     name: 'health',
     version: '0.0.0',
+    optionalDependsOn: ['events'],
     setup(ctx) {
       ctx.provide('health', {
         register(name: string, check: HealthCheck) {
@@ -97,13 +98,20 @@ test('with the health plugin loaded, the bus registers a ready check', async (t)
       });
     },
   });
-  const kernel = await createTestKernel({ plugins: [events, health], test: t });
-  const check = checks.get('events');
-  assert.ok(check);
-  const result = await check(AbortSignal.timeout(1000));
-  assert.equal(result.status, 'healthy');
-  await kernel.stop();
-  assert.equal(checks.has('events'), false, 'unregistered on stop');
+  return { plugin, checks };
+}
+
+test('with the health plugin loaded (in either order), the bus registers a ready check', async (t) => {
+  for (const order of ['events first', 'health first']) {
+    const { plugin, checks } = fakeHealth();
+    const kernel = await createTestKernel({ plugins: order === 'events first' ? [events, plugin] : [plugin, events], test: t });
+    const check = checks.get('events');
+    assert.ok(check, order);
+    const result = await check(AbortSignal.timeout(1000));
+    assert.equal(result.status, 'healthy');
+    await kernel.stop();
+    assert.equal(checks.has('events'), false, 'unregistered on stop');
+  }
 });
 
 test('CloudEvents 1.0: toCloudEvent and fromCloudEvent round-trip', async (t) => {
