@@ -178,3 +178,27 @@ test('createTestKernel: start: false, config overrides, and await using', async 
   await kernel[Symbol.asyncDispose]();
   assert.equal(kernel.state, 'stopped');
 });
+
+test('a plugin that leaves a connection open fails the check', async () => {
+  const server = net.createServer((socket) => socket.on('error', () => {}));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  let client: net.Socket | undefined;
+  const leaky = definePlugin({
+    name: 'leaks-connection',
+    version: '1.0.0',
+    setup(ctx) {
+      ctx.onStart(() => new Promise<void>((resolve) => (client = net.connect(port, '127.0.0.1', resolve))));
+    },
+  });
+  try {
+    await assert.rejects(checkPluginConformance(leaky, { settleMs: 30 }), (error: ConformanceError) => {
+      // Both ends of the connection live in this process: the plugin's client and the accepted socket.
+      assert.deepEqual(error.problems, ['left handles behind after stop: 2 × TCPSocketWrap']);
+      return true;
+    });
+  } finally {
+    client?.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

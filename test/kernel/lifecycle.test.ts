@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { definePlugin, KernelError, type KernelState } from '../../index.js';
-import { forever, kernelOf, recorder } from './fixtures/util.js';
+import { createKernel, definePlugin, KernelError, type KernelState } from '../../index.js';
+import { capturingLogger, forever, kernelOf, recorder } from './fixtures/util.js';
 
 test('a kernel goes created → starting → running → stopping → stopped', async () => {
   const seen: KernelState[] = [];
@@ -231,17 +231,20 @@ test('stop() during start aborts the start and rolls back what started', async (
 
 test('onStop errors are collected and logged without skipping the rest', async () => {
   const log: string[] = [];
+  const { logger, lines } = capturingLogger();
   const kernel = await kernelOf({
     plugins: [
       recorder('a', log),
       recorder('b', log, { onStop: () => { throw new Error('b broke'); } }),
       recorder('c', log, { onStop: () => Promise.reject(new Error('c broke')) }),
     ],
-  });
+  }, logger);
   await kernel.start();
   const report = await kernel.stop();
   assert.deepEqual(log.filter((l) => l.startsWith('stop:')), ['stop:c', 'stop:b', 'stop:a']);
   assert.deepEqual(report.errors.map((e) => e.message), ['c broke', 'b broke']);
+  const logged = lines.filter((l) => l.level === 50 && l.msg === 'onStop handler failed');
+  assert.deepEqual(logged.map((l) => [l.plugin, (l.err as { message: string }).message]), [['c', 'c broke'], ['b', 'b broke']]);
   assert.equal(kernel.state, 'stopped');
 });
 
@@ -343,4 +346,13 @@ test('several kernels in one process do not interfere', async () => {
   assert.deepEqual(logB, ['started']);
   await b.stop();
   assert.deepEqual(logB, ['started', 'stop']);
+});
+
+test('without a logger option the kernel logs at config.log.level', async () => {
+  const kernel = await createKernel({ config: { log: { level: 'silent', pretty: false } } });
+  assert.equal(kernel.logger.level, 'silent');
+  const pretty = await createKernel({ config: { log: { level: 'silent', pretty: true } } });
+  assert.equal(pretty.logger.level, 'silent');
+  await pretty.start();
+  await pretty.stop();
 });
