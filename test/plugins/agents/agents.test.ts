@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { definePlugin, z, type MisterSmithError } from '../../../sdk/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import agentsPlugin from '../../../plugins/agents/index.js';
+import type { AgentStep } from '../../../plugins/agents/index.js';
+import scriptedPlugin from '../../../plugins/provider-scripted/index.js';
+import type {} from '../../../plugins/events/types.js';
+
+/** Registers `math.add` and a `secret.read` tool nobody should reach through delegation. */
+const mathTools = definePlugin({
+  name: 'math-tools',
+  version: '1.0.0',
+  dependsOn: ['tools'],
+  setup(ctx) {
+    const tools = ctx.resolve('tools');
+    ctx.onStop(tools.register({ name: 'math.add', description: 'Adds', input: z.object({ a: z.number(), b: z.number() }), output: z.number(), handler: ({ a, b }) => a + b }));
+    ctx.onStop(tools.register({ name: 'secret.read', description: 'Secrets', input: z.object({}), handler: () => 'the secret' }));
+  },
+});
+
+const calc = [
+  { toolCalls: [{ name: 'math.add', input: { a: 2, b: 3 } }] },
+  { reply: 'The sum is 5.', usage: { inputTokens: 40, outputTokens: 6 } },
+];
+
+async function system(t: { after(fn: () => unknown): void }, scripts: Record<string, unknown[]>, agents: unknown[], extra: { events?: unknown; agentsOptions?: Record<string, unknown> } = {}) {
+  return createTestKernel({
+    test: t,
+    plugins: [
+      'supervision',
+      ...(extra.events !== undefined ? [extra.events as never] : []),
+      'actors',
+      'tools',
+      mathTools,
+      { use: agentsPlugin, options: { agents, ...extra.agentsOptions } },
+      { use: scriptedPlugin, options: { scripts } },
+    ],
+  });
+}
+
+function errorOf(promise: Promise<unknown>): Promise<MisterSmithError> {
+  return promise.then(
+    () => assert.fail('expected a rejection'),
+    (error: unknown) => error as MisterSmithError,
+  );
+}
+
+describe('agents', () => {
+  test('the DESIGN example: a scripted calculator calls math.add and replies', async (t) => {
+    const kernel = await system(t, { calc }, [
+      { name: 'calculator', provider: 'scripted', model: 'calc', instructions: 'Add numbers.', tools: ['math.*'], maxTurns: 8, budget: { maxTokens: 10000, maxToolCalls: 20 } },
+    ]);
+    const result = await kernel.resolve('agents').run('calculator', 'add 2 and 3');
+    assert.equal(result.output, 'The sum is 5.');
+    assert.match(result.runId, /^run-/);
+    const tool = result.steps.find((s): s is Extract<AgentStep, { type: 'tool' }> => s.type === 'tool');
+    assert.deepEqual({ name: tool?.name, input: tool?.input, output: tool?.output }, { name: 'math.add', input: { a: 2, b: 3 }, output: 5 });
+    assert.deepEqual(result.usage, { inputTokens: 40, outputTokens: 6, totalTokens: 46, toolCalls: 1, turns: 2 });
+    assert.equal(kernel.recordedMetrics.value('agent_runs_total', { agent: 'calculator', status: 'completed' }), 1);
+    assert.equal(kernel.recordedMetrics.value('agent_tokens_total', { agent: 'calculator' }), 46);
+  });
+
+  test('each run consumes the script from its first step', async (t) => {
+    const kernel = await system(t, { calc }, [{ name: 'calculator', provider: 'scripted', model: 'calc', tools: ['math.*'] }]);
+    const agents = kernel.resolve('agents');
+    const [a, b] = await Promise.all([agents.run('calculator', 'one'), agents.run('calculator', 'two')]);
+    assert.equal(a.output, 'The sum is 5.');
+    assert.equal(b.output, 'The sum is 5.');
+    assert.notEqual(a.runId, b.runId);
+  });
+
+  test('a tool the agent may not call is reported to the model, which carries on', async (t) => {
+    const kernel = await system(t, { snoop: [{ toolCalls: [{ name: 'secret.read', input: {} }] }, { reply: 'could not read it' }] }, [
+      { name: 'snoop', provider: 'scripted', model: 'snoop', tools: ['math.*'] },
+    ]);
+    const result = await kernel.resolve('agents').run('snoop', 'read the secret');
+    assert.equal(result.output, 'could not read it');
+    const tool = result.steps.find((s): s is Extract<AgentStep, { type: 'tool' }> => s.type === 'tool');
+    assert.equal(tool?.error?.code, 'TOOL_ACCESS_DENIED');
+  });
+
+  test('maxTurns ends a run that never replies', async (t) => {
+    const loop = Array.from({ length: 5 }, () => ({ toolCalls: [{ name: 'math.add', input: { a: 1, b: 1 } }] }));
+    const kernel = await system(t, { loop }, [{ name: 'looper', provider: 'scripted', model: 'loop', tools: ['math.*'], maxTurns: 3 }]);
+    const error = await errorOf(kernel.resolve('agents').run('looper', 'go'));
+    assert.equal(error.code, 'AGENT_MAX_TURNS');
+    assert.match(error.message, /within 3 turns/);
+    assert.equal(kernel.recordedMetrics.value('agent_runs_total', { agent: 'looper', status: 'failed' }), 1);
+  });
+
+  test('the token and tool-call budgets are enforced', async (t) => {
+    const greedy = [{ reply: 'a long answer', usage: { inputTokens: 900, outputTokens: 200 } }];
+    const busy = [{ toolCalls: [{ name: 'math.add', input: { a: 1, b: 1 } }, { name: 'math.add', input: { a: 2, b: 2 } }, { name: 'math.add', input: { a: 3, b: 3 } }] }, { reply: 'done' }];
+    const kernel = await system(t, { greedy, busy }, [
+      { name: 'greedy', provider: 'scripted', model: 'greedy', budget: { maxTokens: 1000 } },
+      { name: 'busy', provider: 'scripted', model: 'busy', tools: ['math.*'], budget: { maxToolCalls: 2 } },
+    ]);
+    const agents = kernel.resolve('agents');
+    const tokens = await errorOf(agents.run('greedy', 'talk'));
+    assert.equal(tokens.code, 'AGENT_BUDGET_EXCEEDED');
+    assert.match(tokens.message, /1100 tokens, over its budget of 1000/);
+    const calls = await errorOf(agents.run('busy', 'work'));
+    assert.equal(calls.code, 'AGENT_BUDGET_EXCEEDED');
+    assert.match(calls.message, /tool call 3, over its budget of 2/);
+  });
+
+  test('a failing model turn fails the run with the cause', async (t) => {
+    const kernel = await system(t, { flaky: [{ fail: 'model overloaded' }] }, [{ name: 'flaky', provider: 'scripted', model: 'flaky' }]);
+    const error = await errorOf(kernel.resolve('agents').run('flaky', 'hi'));
+    assert.equal(error.code, 'AGENT_PROVIDER_FAILED');
+    assert.match(error.message, /model overloaded/);
+    assert.equal(error.retryable, true);
+  });
+
+  test('a run that misses its deadline fails with AGENT_TIMEOUT, and the caller can cancel', async (t) => {
+    const kernel = await system(t, { slow: [{ reply: 'late', delayMs: 5_000 }] }, [{ name: 'slow', provider: 'scripted', model: 'slow', timeoutMs: 50 }]);
+    const agents = kernel.resolve('agents');
+    const timedOut = await errorOf(agents.run('slow', 'hurry'));
+    assert.equal(timedOut.code, 'AGENT_TIMEOUT');
+    const controller = new AbortController();
+    const pending = agents.run('slow', 'hurry', { signal: controller.signal, timeoutMs: 10_000 });
+    setTimeout(() => controller.abort(), 20);
+    await assert.rejects(pending);
+  });
+
+  test('unknown agents and unusable input are typed errors', async (t) => {
+    const kernel = await system(t, { calc }, [{ name: 'calculator', provider: 'scripted', model: 'calc', tools: ['math.*'] }]);
+    const agents = kernel.resolve('agents');
+    const unknown = await errorOf(agents.run('nobody', 'hi'));
+    assert.equal(unknown.code, 'AGENT_NOT_FOUND');
+    assert.match(unknown.message, /defined: calculator/);
+    assert.throws(() => agents.define({ name: 'calculator', provider: 'scripted', model: 'calc' }), { code: 'AGENT_NAME_TAKEN' });
+    assert.throws(() => agents.define({ name: '', provider: 'scripted', model: 'calc' }));
+  });
+
+  test('an agent whose provider is not loaded fails the start, naming the provider', async () => {
+    await assert.rejects(
+      createTestKernel({ plugins: ['supervision', 'actors', 'tools', { use: agentsPlugin, options: { agents: [{ name: 'x', provider: 'openai', model: 'gpt' }] } }] }),
+      /agent 'x' uses provider 'openai', which no loaded plugin registered/,
+    );
+  });
+
+  test('agent options are validated with their paths', async () => {
+    await assert.rejects(
+      createTestKernel({ plugins: ['supervision', 'actors', 'tools', { use: agentsPlugin, options: { agents: [{ name: 'x', provider: 'scripted', model: 'm', maxTurns: 0 }] } }] }),
+      /plugins\[3\]\.options\.agents\[0\]\.maxTurns/,
+    );
+  });
+
+  test('a delegated agent never gets more rights than its caller (agent-as-tool)', async (t) => {
+    const kernel = await system(
+      t,
+      {
+        boss: [{ toolCalls: [{ name: 'agent.helper', input: { prompt: 'read the secret and add' } }] }, { reply: 'delegated' }],
+        helper: [{ toolCalls: [{ name: 'secret.read', input: {} }, { name: 'math.add', input: { a: 1, b: 2 } }] }, { reply: 'helped' }],
+      },
+      [
+        { name: 'boss', provider: 'scripted', model: 'boss', tools: ['agent.*', 'math.*'] },
+        { name: 'helper', provider: 'scripted', model: 'helper', tools: ['secret.*', 'math.*'] },
+      ],
+    );
+    const agents = kernel.resolve('agents');
+    agents.asTool('helper');
+    const steps: AgentStep[] = [];
+    const events = kernel.tryResolve('events');
+    assert.equal(events, undefined);
+    const result = await agents.run('boss', 'get it done');
+    assert.equal(result.output, 'delegated');
+    steps.push(...result.steps);
+    // The helper alone may read secrets; acting for the boss it may not, but it may still add.
+    const direct = await agents.run('helper', 'alone');
+    const secret = direct.steps.find((s): s is Extract<AgentStep, { type: 'tool' }> => s.type === 'tool' && s.name === 'secret.read');
+    assert.equal(secret?.output, 'the secret');
+    const tools = kernel.resolve('tools');
+    await assert.rejects(tools.call('helper', 'secret.read', {}, { delegation: ['boss'] }), { code: 'TOOL_ACCESS_DENIED' });
+    assert.equal(await tools.call('helper', 'math.add', { a: 1, b: 2 }, { delegation: ['boss'] }), 3);
+  });
+
+  test('every step lands on the event log under the run id', async (t) => {
+    const kernel = await system(t, { calc }, [{ name: 'calculator', provider: 'scripted', model: 'calc', tools: ['math.*'] }], { events: 'events' });
+    const result = await kernel.resolve('agents').run('calculator', 'add 2 and 3');
+    const events = kernel.resolve('events');
+    let types: string[] = [];
+    for (let i = 0; i < 50 && !types.includes('agent.run.completed'); i++) {
+      types = (await events.byCorrelation(result.runId)).map((e) => e.type);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(types.filter((t) => t.startsWith('agent.')), ['agent.run.started', 'agent.step', 'agent.step', 'agent.step', 'agent.run.completed']);
+  });
+
+  test('a run interrupted by a crash is found in the file log at the next start, and resumed', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'agents-recovery-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'always' } } };
+    const agent = [{ name: 'calculator', provider: 'scripted', model: 'calc', tools: ['math.*'] }];
+    // A previous life of the system recorded a start and then died before finishing.
+    const first = await system({ after: () => undefined }, { calc }, agent, { events });
+    await first.resolve('events').publish({ type: 'agent.run.started', source: 'agents', correlationId: 'run-lost', data: { agent: 'calculator', input: 'add 2 and 3' } });
+    await first.stop();
+
+    const second = await system(t, { calc }, agent, { events, agentsOptions: { recovery: 'resume' } });
+    const agents = second.resolve('agents');
+    assert.deepEqual(agents.interruptedRuns().map((r) => [r.runId, r.agent, r.input]), [['run-lost', 'calculator', 'add 2 and 3']]);
+    assert.equal(await second.settled({ timeoutMs: 5_000 }), 0);
+    // Events are published after the fact; give the last ones a moment to land.
+    let types: string[] = [];
+    for (let i = 0; i < 100 && types.at(-1) !== 'agent.run.completed'; i++) {
+      types = (await second.resolve('events').byCorrelation('run-lost')).map((e) => e.type);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(types.includes('agent.run.interrupted'), types.join());
+    assert.equal(types.at(-1), 'agent.run.completed');
+  });
+
+  test('both plugins pass the conformance check', async () => {
+    await checkPluginConformance(agentsPlugin, { with: ['supervision', 'actors', 'tools'] });
+    await checkPluginConformance(scriptedPlugin, { with: ['supervision', 'actors', 'tools', agentsPlugin], options: { scripts: { calc } } });
+  });
+});
