@@ -128,13 +128,18 @@ async function livez(): Promise<BenchRow[]> {
   const kernel = await kernelWith(['http', 'health']);
   try {
     const url = `${kernel.resolve('http').url}/livez`;
-    await load(bareUrl); // warm-up, not reported
-    const base = await load(bareUrl);
-    const ours = await load(url);
+    await load(url); // warm-up of both, not reported
+    await load(bareUrl);
+    // Two interleaved rounds, best of each: on shared cores one run alone is mostly noise.
+    const better = (a: Awaited<ReturnType<typeof load>>, b: Awaited<ReturnType<typeof load>>) => (b.rps > a.rps ? b : a);
+    let base = await load(bareUrl);
+    let ours = await load(url);
+    ours = better(ours, await load(url));
+    base = better(base, await load(bareUrl));
     const rpsRatio = ours.rps / base.rps;
     return [
       {
-        case: `GET /livez, autocannon 10 conns × 3 s${ours.errors + base.errors > 0 ? ` (${ours.errors}/${base.errors} errors)` : ''}`,
+        case: `GET /livez, autocannon 10 conns × 3 s, best of 2${ours.errors + base.errors > 0 ? ` (${ours.errors}/${base.errors} errors)` : ''}`,
         value: ours.rps,
         unit: 'req/s',
         baseline: base.rps,
