@@ -4,11 +4,12 @@
  * properties added later), no closures, no AbortController until someone reads `signal` or the
  * supervisor has to abort it. Internal: not exported from the plugin's index.
  */
-import type { ChildContext, ChildHandle, ChildSpec, ChildState } from './types.js';
+import type { ChildContext, ChildHandle, ChildSpec, ChildState, ExitListener } from './types.js';
 
-/** The supervisor side of `ctx.heartbeat()`. */
-export interface HeartbeatSink {
+/** The supervisor side of an incarnation: its heartbeats and its end. */
+export interface IncarnationOwner {
   beat(incarnation: Incarnation): void;
+  childExited(incarnation: Incarnation, error: unknown, crashed: boolean): void;
 }
 
 /** Start of the clock for `upSince`, so that it fits a small integer instead of a boxed double. */
@@ -24,8 +25,6 @@ export class ChildRecord {
   attempt = 0;
   /** When the current incarnation came up, in ms since EPOCH. */
   upSince = 0;
-  /** Pending backoff restart; cleared on terminate and stop. */
-  timer: NodeJS.Timeout | undefined = undefined;
 
   constructor(spec: ChildSpec) {
     this.spec = spec;
@@ -37,21 +36,32 @@ export class ChildRecord {
  * heartbeat or a late exit of an abandoned incarnation can be recognised (`rec.current !== this`)
  * and ignored, and each incarnation gets its own signal.
  */
-export class Incarnation implements ChildContext {
+export class Incarnation implements ChildContext, ExitListener {
   readonly rec: ChildRecord;
-  readonly restartCount: number;
   handle: ChildHandle | undefined = undefined;
-  #sink: HeartbeatSink;
+  #owner: IncarnationOwner;
   #controller: AbortController | undefined = undefined;
 
-  constructor(rec: ChildRecord, sink: HeartbeatSink) {
+  constructor(rec: ChildRecord, owner: IncarnationOwner) {
     this.rec = rec;
-    this.restartCount = rec.restartCount;
-    this.#sink = sink;
+    this.#owner = owner;
   }
 
   get id(): string {
     return this.rec.spec.id;
+  }
+
+  /** Read through the record rather than copied: one field less per child. */
+  get restartCount(): number {
+    return this.rec.restartCount;
+  }
+
+  exited(): void {
+    this.#owner.childExited(this, undefined, false);
+  }
+
+  crashed(error: unknown): void {
+    this.#owner.childExited(this, error, true);
   }
 
   /** Created on first read: most children never look at it. */
@@ -60,7 +70,7 @@ export class Incarnation implements ChildContext {
   }
 
   heartbeat(): void {
-    if (this.rec.current === this) this.#sink.beat(this);
+    if (this.rec.current === this) this.#owner.beat(this);
   }
 
   /** Aborts this incarnation's signal (the child is being given up on). */

@@ -18,7 +18,7 @@ import {
   type Logger,
   type SupervisionError,
 } from '../../sdk/index.js';
-import { ChildRecord, EPOCH, Incarnation, type HeartbeatSink } from './ChildRecord.js';
+import { ChildRecord, EPOCH, Incarnation, type IncarnationOwner } from './ChildRecord.js';
 import {
   childKilled,
   childNotFound,
@@ -91,6 +91,13 @@ function backoffOf(spec: ChildSpec): BackoffOptions {
   return full;
 }
 
+/** The backoff attempt to use now; stops growing once any sane delay has long reached its cap. */
+function nextAttempt(rec: ChildRecord): number {
+  const attempt = rec.attempt;
+  if (attempt < 1000) rec.attempt = attempt + 1;
+  return attempt;
+}
+
 function shutdownOf(spec: ChildSpec): ShutdownPolicy {
   return spec.shutdown ?? (spec.type === 'supervisor' ? 'infinity' : DEFAULT_WORKER_SHUTDOWN_MS);
 }
@@ -100,11 +107,20 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 function isHandle(value: unknown): value is ChildHandle {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    isThenable((value as ChildHandle).exited) &&
-    typeof (value as ChildHandle).stop === 'function'
+  if (value === null || typeof value !== 'object' || typeof (value as ChildHandle).stop !== 'function') return false;
+  // With `watch`, `exited` may be a lazy getter: do not touch it here.
+  return typeof (value as ChildHandle).watch === 'function' || isThenable((value as ChildHandle).exited);
+}
+
+/** Subscribes an incarnation to its handle's end; the closures capture only the incarnation. */
+function watchExit(incarnation: Incarnation, handle: ChildHandle): void {
+  if (typeof handle.watch === 'function') {
+    handle.watch(incarnation);
+    return;
+  }
+  handle.exited.then(
+    () => incarnation.exited(),
+    (error: unknown) => incarnation.crashed(error),
   );
 }
 
@@ -112,7 +128,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export class SupervisorNode implements Supervisor, HeartbeatSink {
+export class SupervisorNode implements Supervisor, IncarnationOwner {
   readonly id: string;
   /** Resolves when the supervisor has stopped, normally or after giving up. */
   readonly stopped: Promise<void>;
@@ -129,6 +145,8 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
   #state: SupervisorState = 'starting';
   #detector: FailureDetector<Incarnation> | undefined;
   #groupQueue: Promise<void> | undefined;
+  /** Pending backoff restarts: kept here, not on every child record, since few children wait at once. */
+  #timers: Map<ChildRecord, NodeJS.Timeout> | undefined;
   #deferred: Array<{ rec: ChildRecord; reason: ExitReason; error: unknown }> | undefined;
   #stopPromise: Promise<void> | undefined;
   #failure: SupervisionError | undefined;
@@ -344,11 +362,8 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
     incarnation.handle = handle;
     rec.state = 'running';
     rec.upSince = Date.now() - EPOCH;
-    // One reaction per incarnation; `rec.current !== incarnation` tells a stale exit from a live one.
-    handle.exited.then(
-      () => this.#onExit(incarnation, undefined, false),
-      (error: unknown) => this.#onExit(incarnation, error, true),
-    );
+    // One subscription per incarnation; `rec.current !== incarnation` tells a stale exit from a live one.
+    watchExit(incarnation, handle);
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ child: rec.spec.id, restartCount: rec.restartCount }, 'child started');
     this.#env.publish?.('supervision.child.started', this.id, { supervisor: this.id, child: rec.spec.id, restartCount: rec.restartCount }, this.#correlation(rec));
     return undefined;
@@ -374,7 +389,8 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
 
   // ── exits and restarts ───────────────────────────────────────────────────────────────────────
 
-  #onExit(incarnation: Incarnation, error: unknown, crashed: boolean): void {
+  /** @internal How an incarnation reports its end (ExitListener). */
+  childExited(incarnation: Incarnation, error: unknown, crashed: boolean): void {
     const rec = incarnation.rec;
     // Stale (an abandoned incarnation) or being stopped by us: whoever detached it reports it.
     if (rec.current !== incarnation) return;
@@ -427,10 +443,11 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
     if (reason !== 'start-failure' && now - EPOCH - rec.upSince > this.#intensity.periodMs) rec.attempt = 0;
     rec.state = 'restarting';
     if (this.#strategy === 'one-for-one') {
-      const delay = backoffDelay(backoffOf(rec.spec), rec.attempt++);
-      if (delay <= 0) this.#restartNow(rec);
+      const delay = backoffDelay(backoffOf(rec.spec), nextAttempt(rec));
+      // `!(delay > 0)` rather than `delay <= 0`: 0 × factor^n is NaN once factor^n overflows.
+      if (!(delay > 0)) this.#restartNow(rec);
       else {
-        rec.timer = setTimeout(this.#onBackoffTimer, delay, rec);
+        (this.#timers ??= new Map()).set(rec, setTimeout(this.#onBackoffTimer, delay, rec));
         if (this.#log.isLevelEnabled('debug')) this.#log.debug({ child: rec.spec.id, delayMs: delay }, 'child restart scheduled');
       }
     } else {
@@ -440,7 +457,7 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
   }
 
   readonly #onBackoffTimer = (rec: ChildRecord): void => {
-    rec.timer = undefined;
+    this.#timers?.delete(rec);
     if (this.#state === 'running' && rec.state === 'restarting' && this.#children.get(rec.spec.id) === rec) this.#restartNow(rec);
   };
 
@@ -493,14 +510,13 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
             this.#forget(r);
             continue;
           }
-        } else if (r.timer !== undefined) {
-          clearTimeout(r.timer);
-          r.timer = undefined;
+        } else {
+          this.#clearTimer(r);
         }
         r.state = 'restarting';
       }
       if (this.#state !== 'running') return;
-      const delay = backoffDelay(backoffOf(failed.spec), failed.attempt++);
+      const delay = backoffDelay(backoffOf(failed.spec), nextAttempt(failed));
       if (delay > 0) await sleep(delay, this.#halt.signal);
       for (const r of group) {
         if (this.#state !== 'running') return;
@@ -540,10 +556,7 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
    * first, so its own `exited` reaction sees itself as stale and does not restart anything.
    */
   async #stopChild(rec: ChildRecord): Promise<void> {
-    if (rec.timer !== undefined) {
-      clearTimeout(rec.timer);
-      rec.timer = undefined;
-    }
+    this.#clearTimer(rec);
     const incarnation = rec.current;
     if (incarnation === undefined) {
       if (rec.state !== 'failed' && rec.state !== 'stopping') rec.state = 'stopped';
@@ -616,6 +629,8 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
     this.#halt.abort(new CancelledError(`supervisor '${this.id}' stopping: ${reason}`));
     this.#detector?.stop();
     this.#detector = undefined;
+    if (this.#timers !== undefined) for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers = undefined;
     this.#log.info({ reason, children: this.#children.size }, 'supervisor stopping');
     const recs = [...this.#children.values()];
     for (let i = recs.length - 1; i >= 0; i--) {
@@ -637,6 +652,14 @@ export class SupervisorNode implements Supervisor, HeartbeatSink {
   }
 
   // ── bookkeeping ──────────────────────────────────────────────────────────────────────────────
+
+  #clearTimer(rec: ChildRecord): void {
+    const timer = this.#timers?.get(rec);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.#timers!.delete(rec);
+    }
+  }
 
   #forget(rec: ChildRecord): void {
     if (this.#children.get(rec.spec.id) === rec) this.#children.delete(rec.spec.id);

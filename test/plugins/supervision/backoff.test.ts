@@ -71,9 +71,10 @@ test('a pending backoff restart is cancelled by stop and by terminateChild (no l
 test('with initialMs 0 a one-for-one restart happens without any timer', async (t) => {
   const { supervision } = await kernelWithSupervision(t);
   const w = worker('w', { backoff: { initialMs: 0 } });
-  const sup = await supervision.start({ id: 'zero', intensity: 100, children: [w.spec] });
+  const sup = await supervision.start({ id: 'zero', intensity: Infinity, children: [w.spec] });
   t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
-  for (let i = 1; i <= 10; i++) {
+  // 1,100 restarts: past the point where 0 × 2^n overflows to NaN.
+  for (let i = 1; i <= 1100; i++) {
     w.current.crash();
     // Only the microtasks of the exited reaction: timers are mocked and never ticked.
     await Promise.resolve();

@@ -160,3 +160,31 @@ test('async starts are awaited; whichChildren shows them starting', async (t) =>
   await until(() => w.incarnations.length === 2 && sup.whichChildren()[0]!.state === 'running', 'async restart');
   await sup.stop();
 });
+
+test('a handle with watch() is told through its listener and its exited is never read while it runs', async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  let exitedReads = 0;
+  const listeners: Array<{ exited(value?: unknown): void; crashed(error: unknown): void }> = [];
+  const spec: ChildSpec = {
+    id: 'lean',
+    backoff: { initialMs: 0 },
+    start: () => ({
+      get exited() {
+        exitedReads++;
+        return new Promise(() => {});
+      },
+      stop: async () => listeners[listeners.length - 1]!.exited(),
+      watch: (listener) => void listeners.push(listener),
+    }),
+  };
+  const sup = await supervision.start({ id: 'watch', children: [spec] });
+  listeners[0]!.crashed(new Error('boom'));
+  assert.equal(listeners.length, 2, 'restarted synchronously from the listener call');
+  assert.equal(sup.whichChildren()[0]!.restartCount, 1);
+  listeners[0]!.crashed(new Error('late duplicate from the old incarnation'));
+  assert.equal(listeners.length, 2, 'a stale listener call is ignored');
+  listeners[1]!.exited();
+  assert.equal(listeners.length, 3, 'permanent: a normal exit restarts too');
+  assert.equal(exitedReads, 0);
+  await sup.stop();
+});

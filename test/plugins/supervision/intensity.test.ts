@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { definePlugin } from '../../../sdk/index.js';
-import type { EventInput, StoredEvent } from '../../../plugins/events/types.js';
-import type { HealthCheck } from '../../../plugins/health/types.js';
+import type { EventBus, EventInput, StoredEvent } from '../../../plugins/events/types.js';
+import type { HealthCheck, HealthService } from '../../../plugins/health/types.js';
 import { kernelWithSupervision, until, worker } from './helpers.js';
 
 function fakeEvents(published: EventInput[]) {
@@ -17,7 +17,7 @@ function fakeEvents(published: EventInput[]) {
           return { ...input, id: String(++sequence), time: new Date().toISOString(), sequence, data: input.data } as StoredEvent<never>;
         },
         subscribe: () => ({ unsubscribe: async () => {} }),
-      });
+      } as unknown as EventBus);
     },
   });
 }
@@ -32,7 +32,7 @@ function fakeHealth(checks: Map<string, HealthCheck>) {
           checks.set(name, check);
           return () => void checks.delete(name);
         },
-      });
+      } as unknown as HealthService);
     },
   });
 }
@@ -144,7 +144,7 @@ test('events and health are optional: a publish that fails is logged, never brea
       ctx.provide('events', {
         publish: () => Promise.reject(new Error('store down')),
         subscribe: () => ({ unsubscribe: async () => {} }),
-      });
+      } as unknown as EventBus);
     },
   });
   const { supervision } = await kernelWithSupervision(t, {}, [failing]);
