@@ -2,10 +2,11 @@
  * The quickstart system (the seed's Quick Start, as plugins): an actor does arithmetic under
  * supervision and is exposed as the tool `math.add`; an agent id calls tools through the
  * permissioned bus; work runs through the priority executor; every step lands on the event bus;
- * and the system reports its own health and metrics over HTTP on 127.0.0.1.
+ * an LLM agent (a scripted model) uses that tool too; and the system reports its own health and metrics over HTTP on 127.0.0.1.
  */
 import { definePlugin, z } from '../../sdk/index.js';
 import type {} from '../../plugins/actors/types.js';
+import type {} from '../../plugins/agents/types.js';
 import type {} from '../../plugins/events/types.js';
 import type {} from '../../plugins/http/types.js';
 import type {} from '../../plugins/tasks/types.js';
@@ -16,7 +17,7 @@ const AGENT = 'quickstart';
 export default definePlugin({
   name: 'quickstart',
   version: '1.0.0',
-  dependsOn: ['actors', 'tools', 'builtin-tools', 'tasks', 'events', 'http'],
+  dependsOn: ['actors', 'agents', 'tools', 'builtin-tools', 'tasks', 'events', 'http'],
   options: z.object({ numbers: z.array(z.number()).min(1).default([1, 2, 3]) }),
   setup(ctx) {
     const actors = ctx.resolve('actors');
@@ -24,6 +25,7 @@ export default definePlugin({
     const tasks = ctx.resolve('tasks');
     const events = ctx.resolve('events');
     const http = ctx.resolve('http');
+    const agents = ctx.resolve('agents');
 
     ctx.onStart(() => {
       const calculator = actors.spawn<ToolCallMessage<{ a: number; b: number }>, number>(
@@ -53,6 +55,10 @@ export default definePlugin({
             sum = await handle.result;
           }
           ctx.logger.info({ numbers: ctx.options.numbers, sum }, 'calculator summed the numbers');
+
+          // An LLM agent (scripted here, offline) that acts through the same tool.
+          const run = await agents.run('calculator', 'add 2 and 3');
+          ctx.logger.info({ runId: run.runId, output: run.output, usage: run.usage }, 'the calculator agent replied');
 
           const denied = await tools.call(AGENT, 'fs.read', { path: 'secret.txt' }).then(
             () => 'allowed',
