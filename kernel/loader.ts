@@ -218,24 +218,100 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
  */
 export function orderPlugins(plugins: readonly ResolvedPlugin[]): { ordered: ResolvedPlugin[]; cycle?: string[] } {
   const byName = new Map(plugins.map((p) => [p.name, p]));
+  const indexOf = new Map(plugins.map((p, i) => [p.name, i]));
   // A plugin naming itself is the shortest cycle (`a → a`), not something to drop quietly.
   const required = new Map(plugins.map((p) => [p.name, (p.definition.dependsOn ?? []).filter((d) => byName.has(d))]));
-  const all = new Map(
-    plugins.map((p) => [p.name, [...required.get(p.name)!, ...(p.definition.optionalDependsOn ?? []).filter((d) => byName.has(d))]]),
-  );
+  // Kahn's algorithm with two ready sets kept as min-heaps of config positions, so picking "the
+  // first plugin in config order whose dependencies are met" costs O(log n) instead of a scan of
+  // everything left: boot stays linear in the number of plugins, whatever the dependency shape.
+  const n = plugins.length;
+  const pendingAll = new Int32Array(n);
+  const pendingRequired = new Int32Array(n);
+  const dependentsAll: number[][] = plugins.map(() => []);
+  const dependentsRequired: number[][] = plugins.map(() => []);
+  plugins.forEach((p, i) => {
+    for (const d of required.get(p.name)!) {
+      pendingRequired[i]!++;
+      dependentsRequired[indexOf.get(d)!]!.push(i);
+      pendingAll[i]!++;
+      dependentsAll[indexOf.get(d)!]!.push(i);
+    }
+    for (const d of p.definition.optionalDependsOn ?? []) {
+      if (!byName.has(d)) continue;
+      pendingAll[i]!++;
+      dependentsAll[indexOf.get(d)!]!.push(i);
+    }
+  });
+  const readyAll = new MinHeap();
+  const readyRequired = new MinHeap();
+  for (let i = 0; i < n; i++) {
+    if (pendingAll[i] === 0) readyAll.push(i);
+    if (pendingRequired[i] === 0) readyRequired.push(i);
+  }
+  const placed = new Uint8Array(n);
   const ordered: ResolvedPlugin[] = [];
-  const done = new Set<string>();
-  const remaining = [...plugins];
-  const ready = (deps: ReadonlyMap<string, string[]>) => (p: ResolvedPlugin) => deps.get(p.name)!.every((d) => done.has(d));
-  while (remaining.length > 0) {
-    let next = remaining.findIndex(ready(all));
-    if (next === -1) next = remaining.findIndex(ready(required));
-    if (next === -1) return { ordered, cycle: findCycle(remaining, (p) => required.get(p.name)!, byName) };
-    const [plugin] = remaining.splice(next, 1);
-    ordered.push(plugin!);
-    done.add(plugin!.name);
+  const popUnplaced = (heap: MinHeap): number => {
+    while (heap.size > 0) {
+      const i = heap.pop();
+      if (placed[i] === 0) return i;
+    }
+    return -1;
+  };
+  while (ordered.length < n) {
+    // All dependencies met first; when optional ones alone would form a cycle (events and health
+    // each optionally use the other), the first plugin whose required dependencies are met goes.
+    let next = popUnplaced(readyAll);
+    if (next === -1) next = popUnplaced(readyRequired);
+    if (next === -1) {
+      const remaining = plugins.filter((_, i) => placed[i] === 0);
+      return { ordered, cycle: findCycle(remaining, (p) => required.get(p.name)!, byName) };
+    }
+    placed[next] = 1;
+    ordered.push(plugins[next]!);
+    for (const d of dependentsAll[next]!) if (--pendingAll[d]! === 0) readyAll.push(d);
+    for (const d of dependentsRequired[next]!) if (--pendingRequired[d]! === 0) readyRequired.push(d);
   }
   return { ordered };
+}
+
+/** A binary min-heap of numbers (config positions). */
+class MinHeap {
+  readonly #items: number[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  push(value: number): void {
+    const a = this.#items;
+    let i = a.push(value) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]! <= value) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = value;
+  }
+
+  pop(): number {
+    const a = this.#items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
+        if (a[c]! >= last) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 function findCycle(

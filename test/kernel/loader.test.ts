@@ -80,8 +80,39 @@ test('a dependency that is disabled counts as missing', async () => {
 test('a cycle is printed as its path a → b → a', async () => {
   const problems = await problemsOf({ plugins: [plain('a', { dependsOn: ['b'] }), plain('b', { dependsOn: ['a'] }), plain('free')] });
   assert.deepEqual(problems, ['plugins: dependency cycle a → b → a']);
-  const three = await problemsOf({ plugins: [plain('x', { dependsOn: ['z'] }), plain('y', { dependsOn: ['x'] }), plain('z', { optionalDependsOn: ['y'] })] });
+  const three = await problemsOf({ plugins: [plain('x', { dependsOn: ['z'] }), plain('y', { dependsOn: ['x'] }), plain('z', { dependsOn: ['y'] })] });
   assert.deepEqual(three, ['plugins: dependency cycle x → z → y → x']);
+});
+
+test('optional dependencies order plugins but never form an error cycle', async () => {
+  const events = plain('events', { optionalDependsOn: ['health'] });
+  const health = plain('health', { optionalDependsOn: ['events'] });
+  const kernel = await createKernel({ config: { plugins: [plain('app', { dependsOn: ['events'] }), health, events] }, logger: silent() });
+  // Neither can have both met: the first in config order whose required ones are met goes first.
+  assert.deepEqual(kernel.plugins.map((p) => p.name), ['health', 'events', 'app']);
+  // A required edge inside a mixed loop still orders: x needs z, z optionally wants x.
+  const mixed = await createKernel({ config: { plugins: [plain('x', { dependsOn: ['z'] }), plain('z', { optionalDependsOn: ['x'] })] }, logger: silent() });
+  assert.deepEqual(mixed.plugins.map((p) => p.name), ['z', 'x']);
+});
+
+test('ordering stays config order among independent plugins and dependencies first, at scale', () => {
+  const n = 2000;
+  // A chain written backwards (each needs the next), interleaved with free plugins.
+  const plugins = Array.from({ length: n }, (_, i) => ({
+    name: `p${i}`,
+    definition: plain(`p${i}`, i % 2 === 0 && i + 2 < n ? { dependsOn: [`p${i + 2}`] } : {}),
+    options: {},
+    optional: false,
+    source: 'inline',
+    configIndex: i,
+  }));
+  const { ordered, cycle } = orderPlugins(plugins);
+  assert.equal(cycle, undefined);
+  assert.equal(ordered.length, n);
+  const position = new Map(ordered.map((p, i) => [p.name, i]));
+  for (const p of plugins) for (const d of p.definition.dependsOn ?? []) assert.ok(position.get(d)! < position.get(p.name)!);
+  const free = ordered.filter((p) => Number(p.name.slice(1)) % 2 === 1).map((p) => p.name);
+  assert.deepEqual(free, plugins.filter((_, i) => i % 2 === 1).map((p) => p.name));
 });
 
 test('a plugin depending on itself is a cycle, not a missing dependency', async () => {
