@@ -201,6 +201,8 @@ export class ResiliencePolicy implements Policy {
           if (wheel === undefined && signal === undefined) {
             value = await fn(ctx);
           } else {
+            // The signal may have aborted while the call waited for a bulkhead slot.
+            if (signal?.aborted) throw abortReason(signal);
             const result = fn(ctx);
             if (isThenable(result)) {
               wheel?.add(ctx, this.#timeoutMs);

@@ -3,6 +3,7 @@
  * resilience policy, graceful drain on stop, and backpressured stream processing.
  */
 import { definePlugin } from '../../sdk/index.js';
+import type { EventBus } from '../events/types.js';
 import type { HealthService } from '../health/types.js';
 import type { ResilienceService } from '../resilience/types.js';
 import { tasksOptionsSchema } from './options.js';
@@ -71,9 +72,22 @@ export default definePlugin({
       }
       return { status: 'healthy', details };
     });
+    const events = ctx.tryResolve<EventBus>('events');
     ctx.onStop(async (signal) => {
       unregister?.();
+      const before = executor.stats();
       await executor.shutdown({ timeoutMs: options.drainTimeoutMs, signal });
+      const after = executor.stats();
+      const summary = {
+        queuedRejected: before.queued,
+        runningAtStop: before.running,
+        abortedAtDeadline: after.cancelled - before.cancelled,
+        submitted: after.submitted,
+      };
+      ctx.logger.info(summary, 'task executor drained');
+      await events?.publish({ type: 'tasks.executor.drained', source: 'tasks', data: summary }).catch((error: unknown) => {
+        ctx.logger.warn({ err: error }, 'could not publish tasks.executor.drained');
+      });
     });
   },
 });

@@ -29,4 +29,10 @@ test('with the real events and health plugins: transitions and retries are store
   for await (const event of kernel.resolve('events').replay()) if (event.source === 'resilience') types.push(event.type);
   assert.deepEqual(types, ['resilience.retry', 'resilience.circuit.opened']);
   assert.equal((await health.run('tasks')).status, 'healthy');
+  let drained: unknown;
+  kernel.resolve('events').subscribe('tasks.executor.drained', (event) => {
+    drained = event.data;
+  });
+  await kernel.stop();
+  assert.deepEqual(drained, { queuedRejected: 0, runningAtStop: 0, abortedAtDeadline: 0, submitted: 1 });
 });

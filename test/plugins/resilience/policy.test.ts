@@ -332,3 +332,22 @@ test('createPolicy validates its options like the plugin config', () => {
   assert.throws(() => createPolicy({ retry: { maxAttempts: 0 } }));
   assert.throws(() => createPolicy({ timeoutMs: -1 }));
 });
+
+test('a call whose signal aborts while it waits for a bulkhead slot never runs', async () => {
+  const policy = createPolicy({ bulkhead: { maxConcurrent: 1, maxQueue: 1 } });
+  let release!: () => void;
+  const first = policy.execute(() => new Promise<void>((r) => (release = r)));
+  const ac = new AbortController();
+  let ran = false;
+  const second = policy.execute(
+    () => {
+      ran = true;
+    },
+    { signal: ac.signal },
+  );
+  release();
+  ac.abort();
+  await first;
+  await assert.rejects(second, CancelledError);
+  assert.equal(ran, false);
+});
