@@ -56,29 +56,85 @@ class CellContext implements ActorContext<unknown> {
   }
 }
 
-/** The ChildHandle of one incarnation, as the supervisor sees it. */
+/** The supervisor side of `ChildHandle.watch` (structural, so this file also builds against a contract without it). */
+interface ExitWatcher {
+  exited(value?: unknown): void;
+  crashed(error: unknown): void;
+}
+
+const PENDING: unique symbol = Symbol('pending');
+const NORMAL: unique symbol = Symbol('normal');
+
+/**
+ * The ChildHandle of one incarnation, as the supervisor sees it. It offers the supervisor's `watch`
+ * fast path: the supervisor hands over a listener and the `exited` promise is only built if someone
+ * reads it (while stopping). A promise per actor, its resolving functions and the supervisor's
+ * reactions on it were most of an idle actor's memory.
+ */
 class Incarnation implements ChildHandle {
-  readonly exited: Promise<unknown>;
   readonly cell: ActorCell;
   readonly child: ChildContext;
-  resolve!: (value: unknown) => void;
-  reject!: (error: unknown) => void;
+  #watcher: ExitWatcher | undefined = undefined;
+  #result: typeof PENDING | typeof NORMAL | Error = PENDING;
+  #deferred: { promise: Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void } | undefined = undefined;
+
   constructor(cell: ActorCell, child: ChildContext) {
     this.cell = cell;
     this.child = child;
-    incarnating = this;
-    this.exited = new Promise(wireIncarnation);
   }
+
+  get ended(): boolean {
+    return this.#result !== PENDING;
+  }
+
+  get exited(): Promise<unknown> {
+    if (this.#deferred === undefined) {
+      const result = this.#result;
+      let resolve!: (value: unknown) => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<unknown>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.#deferred = { promise, resolve, reject };
+      if (result === NORMAL) resolve(undefined);
+      else if (result !== PENDING) reject(result);
+    }
+    return this.#deferred.promise;
+  }
+
+  watch(watcher: ExitWatcher): void {
+    const result = this.#result;
+    if (result === PENDING) this.#watcher = watcher;
+    else if (result === NORMAL) watcher.exited();
+    else watcher.crashed(result);
+  }
+
   stop(): Promise<void> {
     return this.cell.stopIncarnation(this);
   }
-}
 
-let incarnating: Incarnation | undefined;
-function wireIncarnation(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  incarnating!.resolve = resolve;
-  incarnating!.reject = reject;
-  incarnating = undefined;
+  /** Settles once: the watcher hears it synchronously, a promise (if one was read) settles. */
+  settle(error: Error | undefined): void {
+    if (this.#result !== PENDING) return;
+    this.#result = error ?? NORMAL;
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    const deferred = this.#deferred;
+    if (deferred !== undefined) {
+      if (error === undefined) deferred.resolve(undefined);
+      else deferred.reject(error);
+    }
+    if (watcher !== undefined) {
+      if (error === undefined) watcher.exited();
+      else watcher.crashed(error);
+    }
+  }
+
+  /** Resolves when it ended, however it ended. */
+  done(): Promise<void> {
+    return this.exited.then(noop, noop);
+  }
 }
 
 export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
@@ -427,7 +483,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
 
   /** @internal ChildHandle.stop: ends the incarnation after the receive in flight, if any. */
   stopIncarnation(incarnation: Incarnation): Promise<void> {
-    const done = incarnation.exited.then(noop, noop);
+    const done = incarnation.done();
     if (this.#incarnation !== incarnation) return done;
     this.#controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
     if (this.#inFlight && !this.#abandoned) {
@@ -456,7 +512,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   retire(graceMs: number): Promise<void> {
     const incarnation = this.#incarnation;
     if (incarnation === undefined) return Promise.resolve();
-    const done = incarnation.exited.then(noop, noop);
+    const done = incarnation.done();
     if (this.#inFlight && !this.#abandoned) {
       this.#endRequested = true;
       if (graceMs <= 0) this.#abandon();
@@ -504,8 +560,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     if (this.#status < STOPPING) this.#status = final ? STOPPING : RESTARTING;
     const settle = (): void => {
       if (final) this.finalize(error === undefined ? { kind: 'stopped' } : { kind: 'crashed', error }, 'stopped');
-      if (error === undefined) incarnation.resolve(undefined);
-      else incarnation.reject(error);
+      incarnation.settle(error);
       if (final && error !== undefined) this.#host.forget(this);
       this.#host.checkDrained();
     };
