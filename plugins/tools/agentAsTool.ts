@@ -13,7 +13,11 @@ import type { z } from 'zod';
 import type { Disposer } from '../../sdk/index.js';
 import type { ActorRef } from '../actors/types.js';
 import { runDelegated } from './delegation.js';
+import { ToolErrorCodes, toolError } from './errors.js';
 import type { AgentToolSpec, ToolBus, ToolCallMessage, ToolContext } from './types.js';
+
+/** The actors plugin's code for an ask that got no reply in time (a string, to keep the import rule). */
+const ASK_TIMEOUT = 'ACTOR_ASK_TIMEOUT';
 
 /** Registers `ref` as the tool `spec.name` on `bus`; the disposer unregisters it. */
 export function agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType>(
@@ -32,9 +36,22 @@ export function agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType
     handler(input: z.output<I>, ctx: ToolContext) {
       const delegation = Object.freeze([...ctx.delegation, ctx.agentId]);
       const message: ToolCallMessage<z.output<I>> = Object.freeze({ input, caller: ctx.agentId, callId: ctx.callId, delegation });
-      return runDelegated(callee, delegation, () =>
+      const asked = runDelegated(callee, delegation, () =>
         ref.ask(message, { signal: ctx.signal, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) }),
       );
+      // The ask's own timeout and the call's deadline are the same number and race; either way the
+      // caller sees TOOL_TIMEOUT.
+      return asked.catch((error: unknown) => {
+        if ((error as { code?: unknown })?.code === ASK_TIMEOUT) {
+          throw toolError(ToolErrorCodes.TIMEOUT, `agent tool '${spec.name}' got no reply within ${spec.timeoutMs} ms`, {
+            tool: spec.name,
+            agentId: ctx.agentId,
+            callId: ctx.callId,
+            timeoutMs: spec.timeoutMs,
+          }, error);
+        }
+        throw error;
+      });
     },
   });
 }
