@@ -47,6 +47,7 @@ export type {
   ChildSpec,
   ChildState,
   ChildType,
+  ExitListener,
   ExitReason,
   RecoveryTable,
   RestartType,
