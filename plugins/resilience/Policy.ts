@@ -14,11 +14,11 @@
  * `ctx.signal`, no timer (a shared {@link DeadlineWheel} checks deadlines), and no metric calls
  * (plain counters, read on scrape).
  */
-import { abortReason, anySignal, sleep } from '../../sdk/index.js';
+import { abortReason } from '../../sdk/index.js';
 import type { Bulkhead } from './Bulkhead.js';
 import type { CircuitBreaker } from './CircuitBreaker.js';
 import { policyDisposedError, retriesExhaustedError, timeoutError } from './errors.js';
-import type { Retry } from './Retry.js';
+import { backoffSleep, type Retry } from './Retry.js';
 import type { DeadlineEntry, DeadlineWheel } from './Timeout.js';
 import type { CircuitBreakerView, ExecuteContext, ExecuteOptions, Policy, PolicyObserver, PolicyStats } from './types.js';
 
@@ -241,7 +241,7 @@ export class ResiliencePolicy implements Policy {
           this.#retries++;
           this.#observer?.onRetry?.(this.name, attempt, delayMs, error);
           try {
-            await sleep(delayMs, signal === undefined ? this.#disposal.signal : anySignal([signal, this.#disposal.signal]));
+            await backoffSleep(delayMs, signal, this.#disposal.signal);
           } catch (cancelled) {
             breaker?.release(trial);
             this.#failures++;

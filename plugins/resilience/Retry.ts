@@ -2,7 +2,7 @@
  * Which failures to retry and how long to wait. Retrying is decided from data (`classify`), never
  * from `instanceof`, so an error from any plugin or library is judged the same way.
  */
-import { backoffDelay, classify, type BackoffOptions } from '../../sdk/index.js';
+import { abortReason, backoffDelay, classify, type BackoffOptions } from '../../sdk/index.js';
 
 export interface RetrySettings {
   /** Attempts including the first. */
@@ -40,4 +40,33 @@ export class Retry {
     const retryAfter = classify(error).retryAfterMs;
     return retryAfter !== undefined && retryAfter > backoff ? retryAfter : backoff;
   }
+}
+
+/**
+ * Waits `ms`, or rejects with the abort reason of whichever signal aborts first. Not
+ * `sleep(ms, AbortSignal.any([...]))`: in Node 20 every `any()` over a long-lived signal (the
+ * policy's disposal signal) stays registered on it, so a busy policy would accumulate them.
+ */
+export function backoffSleep(ms: number, caller: AbortSignal | undefined, disposal: AbortSignal): Promise<void> {
+  const first = caller?.aborted ? caller : disposal.aborted ? disposal : undefined;
+  if (first !== undefined) return Promise.reject(abortReason(first));
+  return new Promise<void>((resolve, reject) => {
+    const listener = {
+      handleEvent(event: Event): void {
+        done();
+        reject(abortReason(event.target as AbortSignal));
+      },
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', listener);
+      disposal.removeEventListener('abort', listener);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve();
+    }, ms);
+    caller?.addEventListener('abort', listener);
+    disposal.addEventListener('abort', listener);
+  });
 }
