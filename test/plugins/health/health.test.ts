@@ -362,3 +362,25 @@ test('health passes the plugin conformance check, alone and with http', async ()
   });
 });
 
+
+test('with the real events plugin, status changes land in the log as health.changed', async (t) => {
+  let status: HealthStatus = 'healthy';
+  const kernel = await createTestKernel({
+    plugins: ['events', { use: health, options: QUIET }, checks((h) => h.register('svc', () => ({ status })))],
+    test: t,
+  });
+  const service = kernel.resolve('health');
+  await service.run('svc');
+  status = 'degraded';
+  await service.run('svc');
+  await service.run('svc');
+  const seen: Array<[string | undefined, unknown]> = [];
+  for await (const event of kernel.resolve('events').replay({ types: ['health.changed'] })) {
+    const data = event.data as { check: string; to: string };
+    if (data.check === 'svc') seen.push([event.subject, data.to]);
+  }
+  assert.deepEqual(seen, [
+    ['svc', 'healthy'],
+    ['svc', 'degraded'],
+  ]);
+});
