@@ -12,8 +12,10 @@ import { randomUUID } from 'node:crypto';
 import { AsyncSeriesBailHook } from 'tapable';
 import { z } from 'zod';
 import {
+  anySignal,
   MisterSmithError,
   ToolError,
+  withDeadline,
   type Counter,
   type Disposer,
   type Histogram,
@@ -172,6 +174,8 @@ export class ToolBus implements ToolBusContract {
   readonly #callIdPrefix = `${randomUUID().slice(0, 8)}-`;
   #callSeq = 0;
   #closed = false;
+  /** Aborted by `close()`: ends approval waits. */
+  readonly #stopping = new AbortController();
   readonly #host: CallHost;
 
   constructor(options: ToolBusOptions = {}) {
@@ -457,15 +461,32 @@ export class ToolBus implements ToolBusContract {
 
   async #approve(call: ToolCall): Promise<void> {
     let decision: unknown;
+    const request: ApprovalRequest = {
+      agentId: call.agentId,
+      tool: call.tool,
+      input: call.input,
+      callId: call.callId,
+      delegation: call.delegation,
+    };
+    // A human in the loop may never answer: the wait is bounded by the call's timeout, the caller's
+    // signal and the bus stopping. Approval is the slow path, so a timer per approval is fine here.
+    const signal = anySignal([call.callerSignal, this.#stopping.signal]);
     try {
-      decision = await this.hooks.approve.promise({
-        agentId: call.agentId,
-        tool: call.tool,
-        input: call.input,
-        callId: call.callId,
-        delegation: call.delegation,
+      decision = await withDeadline(() => this.hooks.approve.promise(request), {
+        timeoutMs: call.timeoutMs,
+        signal,
+        timeoutError: () =>
+          toolError(ToolErrorCodes.TIMEOUT, `approval of tool '${call.tool}' was not given within ${call.timeoutMs} ms`, {
+            tool: call.tool,
+            agentId: call.agentId,
+            callId: call.callId,
+            timeoutMs: call.timeoutMs,
+            phase: 'approval',
+          }),
       });
     } catch (error) {
+      if (error instanceof ToolError && error.code === ToolErrorCodes.TIMEOUT) throw error;
+      if (signal.aborted) throw this.#host.cancelledError(call, signal.reason);
       throw toolError(ToolErrorCodes.REJECTED, `approval of tool '${call.tool}' failed (rejected): ${(error as Error)?.message ?? String(error)}`, {
         tool: call.tool,
         agentId: call.agentId,
@@ -629,6 +650,7 @@ export class ToolBus implements ToolBusContract {
    */
   close(reason = 'the tool bus is stopping'): void {
     this.#closed = true;
+    if (!this.#stopping.signal.aborted) this.#stopping.abort(new Error(reason));
     this.#deadlines.drain((entry) => (entry as ToolCall).cancel(reason));
     this.#deadlines.close();
     this.#idempotency.clear();

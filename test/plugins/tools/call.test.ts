@@ -230,6 +230,29 @@ test("approval: 'deny' rejects with TOOL_REJECTED, 'allow' lets through, a throw
   assert.equal(bus.stats('fs.write')!.errors, 2);
 });
 
+test('an approval that never comes fails at the call timeout (TOOL_TIMEOUT); the caller can cancel the wait', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const bus = new ToolBus();
+  let ran = false;
+  bus.register({ name: 'x', description: 'd', input: z.object({}), timeoutMs: 1_000, handler: () => (ran = true) });
+  bus.grant('a', '*');
+  bus.hooks.approve.tapPromise('human', () => new Promise(() => {}));
+  const call = bus.call('a', 'x', {});
+  await new Promise((r) => setImmediate(r));
+  t.mock.timers.tick(1_000);
+  await assert.rejects(call, (e: Coded) => e.code === 'TOOL_TIMEOUT' && e.context.phase === 'approval');
+  const controller = new AbortController();
+  const cancelled = bus.call('a', 'x', {}, { signal: controller.signal });
+  await new Promise((r) => setImmediate(r));
+  controller.abort();
+  await assert.rejects(cancelled, { code: 'TOOL_CANCELLED' });
+  const closing = bus.call('a', 'x', {});
+  await new Promise((r) => setImmediate(r));
+  bus.close();
+  await assert.rejects(closing, { code: 'TOOL_CANCELLED' });
+  assert.equal(ran, false);
+});
+
 test('middleware runs Koa-style in registration order and sees the result after next()', async () => {
   const bus = new ToolBus();
   bus.register({ name: 'double', description: 'd', input: z.object({ n: z.number() }), handler: async (i) => i.n * 2 });
