@@ -353,3 +353,29 @@ test('the shared deadline timer does not keep the process alive once calls are d
 });
 
 void mock;
+
+test('input schemas with async refinements are validated too', async () => {
+  const bus = new ToolBus();
+  bus.register({
+    name: 'checked',
+    description: 'd',
+    input: z.object({ user: z.string().refine(async (u) => u !== 'mallory', { message: 'unknown user' }) }),
+    handler: (i) => i.user,
+  });
+  bus.grant('a', '*');
+  assert.equal(await bus.call('a', 'checked', { user: 'bob' }), 'bob');
+  await assert.rejects(bus.call('a', 'checked', { user: 'mallory' }), (e: Coded) => e.code === 'TOOL_INVALID_INPUT' && /user: unknown user/.test(e.message));
+});
+
+test('unregistering a tool lets calls in flight finish, with their output validation', async () => {
+  const bus = new ToolBus();
+  let release: (v: unknown) => void = () => {};
+  bus.register({ name: 'x', description: 'd', input: z.object({}), output: z.number(), handler: () => new Promise((r) => (release = r)) });
+  bus.grant('a', '*');
+  const call = bus.call('a', 'x', {});
+  await new Promise((r) => setImmediate(r));
+  bus.unregister('x');
+  release('not a number');
+  await assert.rejects(call, { code: 'TOOL_INVALID_OUTPUT' });
+  await assert.rejects(bus.call('a', 'x', {}), { code: 'TOOL_NOT_FOUND' });
+});
