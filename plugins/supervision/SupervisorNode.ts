@@ -154,6 +154,8 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
   #exited: Promise<void> | undefined;
   #settleExited: ((failure: SupervisionError | undefined) => void) | undefined;
   #ended = false;
+  /** True while a handle's `watch` runs (see childExited). */
+  #adopting = false;
 
   /** The spec must have been validated (`validateSupervisorSpec`). */
   constructor(spec: SupervisorSpec, env: SupervisorEnv) {
@@ -363,7 +365,12 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
     rec.state = 'running';
     rec.upSince = Date.now() - EPOCH;
     // One subscription per incarnation; `rec.current !== incarnation` tells a stale exit from a live one.
-    watchExit(incarnation, handle);
+    this.#adopting = true;
+    try {
+      watchExit(incarnation, handle);
+    } finally {
+      this.#adopting = false;
+    }
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ child: rec.spec.id, restartCount: rec.restartCount }, 'child started');
     this.#env.publish?.('supervision.child.started', this.id, { supervisor: this.id, child: rec.spec.id, restartCount: rec.restartCount }, this.#correlation(rec));
     return undefined;
@@ -391,6 +398,11 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
 
   /** @internal How an incarnation reports its end (ExitListener). */
   childExited(incarnation: Incarnation, error: unknown, crashed: boolean): void {
+    if (this.#adopting) {
+      // Told from inside `watch()`: finish adopting first, and never restart recursively on one stack.
+      queueMicrotask(() => this.childExited(incarnation, error, crashed));
+      return;
+    }
     const rec = incarnation.rec;
     // Stale (an abandoned incarnation) or being stopped by us: whoever detached it reports it.
     if (rec.current !== incarnation) return;

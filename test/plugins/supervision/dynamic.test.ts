@@ -188,3 +188,20 @@ test('a handle with watch() is told through its listener and its exited is never
   assert.equal(exitedReads, 0);
   await sup.stop();
 });
+
+test('a watch() that reports a crash at once is restarted without recursion, bounded by intensity', async (t) => {
+  const { supervision } = await kernelWithSupervision(t, { recovery: { supervision: 'ignore' } });
+  let starts = 0;
+  const spec: ChildSpec = {
+    id: 'doomed',
+    backoff: { initialMs: 0 },
+    start: () => {
+      starts++;
+      return { exited: new Promise(() => {}), stop: async () => {}, watch: (listener) => listener.crashed(new Error('dead on arrival')) };
+    },
+  };
+  const sup = await supervision.start({ id: 'doa', intensity: 3, children: [spec] });
+  await sup.stopped;
+  assert.equal(sup.state, 'failed');
+  assert.equal(starts, 4, 'the first start and 3 restarts');
+});
