@@ -137,45 +137,150 @@ class Incarnation implements ChildHandle {
   }
 }
 
+/** What few actors need: kept off the cell so that an idle actor stays small. */
+class CellExtras {
+  name: string | undefined = undefined;
+  parent: ActorCell | undefined = undefined;
+  children: Set<ActorCell> | undefined = undefined;
+  /** The in-flight receive was given up on (forced stop); its settlement is to be ignored. */
+  abandoned = false;
+  /** The supervisor asked the incarnation to end while a receive was in flight. */
+  endRequested = false;
+  /** The ask whose receive is in flight (async). */
+  current: AskRequest | undefined = undefined;
+  controller: AbortController | undefined = undefined;
+  watchers: Array<(reason: TerminationReason) => void> | undefined = undefined;
+  reason: TerminationReason | undefined = undefined;
+  stopping: Promise<void> | undefined = undefined;
+  // Created on the first async receive only: sync actors never pay for them.
+  onOk: ((value: unknown) => void) | undefined = undefined;
+  onErr: ((error: unknown) => void) | undefined = undefined;
+}
+
+// Bits of #state above the lifecycle status (which takes the low three bits).
+const STATUS_MASK = 7;
+const SCHEDULED = 8;
+const IN_FLIGHT = 16;
+
 export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   readonly id: string;
-  readonly name: string | undefined;
-  /** @internal The parent cell, when spawned with `parent`. */
-  readonly parent: ActorCell | undefined;
-  /** @internal Children spawned with this actor as `parent` (lazy). */
-  children: Set<ActorCell> | undefined = undefined;
-  /** @internal Set while the supervisor's first `startChild` for this actor is in progress. */
-  starting: Promise<void> | undefined = undefined;
   /** @internal The per-actor settings. */
   readonly config: CellConfig;
   readonly #host: CellHost;
   readonly #behavior: AnyBehavior;
   #mailbox: Mailbox<unknown> | undefined = undefined;
-  #status = STARTING;
-  #scheduled = false;
-  #inFlight = false;
-  /** The in-flight receive was given up on (forced stop); its settlement is to be ignored. */
-  #abandoned = false;
-  /** The supervisor asked the incarnation to end while a receive was in flight. */
-  #endRequested = false;
-  #current: AskRequest | undefined = undefined;
+  /** Lifecycle status and the hot flags in one small integer (one field instead of three). */
+  #state = STARTING;
   #ctx: CellContext | undefined = undefined;
   #incarnation: Incarnation | undefined = undefined;
-  #controller: AbortController | undefined = undefined;
-  #watchers: Array<(reason: TerminationReason) => void> | undefined = undefined;
-  #reason: TerminationReason | undefined = undefined;
-  #stopping: Promise<void> | undefined = undefined;
-  // Created on the first async receive only: sync actors never pay for them.
-  #onOk: ((value: unknown) => void) | undefined = undefined;
-  #onErr: ((error: unknown) => void) | undefined = undefined;
+  #x: CellExtras | undefined = undefined;
 
   constructor(host: CellHost, id: string, name: string | undefined, behavior: AnyBehavior, config: CellConfig, parent: ActorCell | undefined) {
     this.#host = host;
     this.id = id;
-    this.name = name;
     this.#behavior = behavior;
     this.config = config;
-    this.parent = parent;
+    if (name !== undefined) this.#extra.name = name;
+    if (parent !== undefined) this.#extra.parent = parent;
+  }
+
+  get name(): string | undefined {
+    return this.#x?.name;
+  }
+
+  /** @internal The parent cell, when spawned with `parent`. */
+  get parent(): ActorCell | undefined {
+    return this.#x?.parent;
+  }
+
+  /** @internal Children spawned with this actor as `parent` (lazy). */
+  get children(): Set<ActorCell> | undefined {
+    return this.#x?.children;
+  }
+  set children(value: Set<ActorCell> | undefined) {
+    this.#extra.children = value;
+  }
+
+  // Private accessors keep the code below readable while the state lives in #state and #x.
+  get #extra(): CellExtras {
+    return (this.#x ??= new CellExtras());
+  }
+  get #status(): number {
+    return this.#state & STATUS_MASK;
+  }
+  set #status(value: number) {
+    this.#state = (this.#state & ~STATUS_MASK) | value;
+  }
+  get #scheduled(): boolean {
+    return (this.#state & SCHEDULED) !== 0;
+  }
+  set #scheduled(value: boolean) {
+    this.#state = value ? this.#state | SCHEDULED : this.#state & ~SCHEDULED;
+  }
+  get #inFlight(): boolean {
+    return (this.#state & IN_FLIGHT) !== 0;
+  }
+  set #inFlight(value: boolean) {
+    this.#state = value ? this.#state | IN_FLIGHT : this.#state & ~IN_FLIGHT;
+  }
+  get #abandoned(): boolean {
+    return this.#x !== undefined && this.#x.abandoned;
+  }
+  set #abandoned(value: boolean) {
+    if (value || this.#x !== undefined) this.#extra.abandoned = value;
+  }
+  get #endRequested(): boolean {
+    return this.#x !== undefined && this.#x.endRequested;
+  }
+  set #endRequested(value: boolean) {
+    if (value || this.#x !== undefined) this.#extra.endRequested = value;
+  }
+  get #current(): AskRequest | undefined {
+    return this.#x?.current;
+  }
+  set #current(value: AskRequest | undefined) {
+    if (value !== undefined || this.#x !== undefined) this.#extra.current = value;
+  }
+  get #controller(): AbortController | undefined {
+    return this.#x?.controller;
+  }
+  set #controller(value: AbortController | undefined) {
+    if (value !== undefined || this.#x !== undefined) this.#extra.controller = value;
+  }
+  get #watchers(): Array<(reason: TerminationReason) => void> | undefined {
+    return this.#x?.watchers;
+  }
+  set #watchers(value: Array<(reason: TerminationReason) => void> | undefined) {
+    if (value !== undefined || this.#x !== undefined) this.#extra.watchers = value;
+  }
+  get #reason(): TerminationReason | undefined {
+    return this.#x?.reason;
+  }
+  set #reason(value: TerminationReason | undefined) {
+    this.#extra.reason = value;
+  }
+  get #stopping(): Promise<void> | undefined {
+    return this.#x?.stopping;
+  }
+  set #stopping(value: Promise<void> | undefined) {
+    this.#extra.stopping = value;
+  }
+  get #onOk(): ((value: unknown) => void) | undefined {
+    return this.#x?.onOk;
+  }
+  set #onOk(value: ((value: unknown) => void) | undefined) {
+    this.#extra.onOk = value;
+  }
+  get #onErr(): ((error: unknown) => void) | undefined {
+    return this.#x?.onErr;
+  }
+  set #onErr(value: ((error: unknown) => void) | undefined) {
+    this.#extra.onErr = value;
+  }
+
+  /** The context `receive` sees; built on first use so that an idle actor without `init` has none. */
+  #context(): CellContext {
+    return (this.#ctx ??= new CellContext(this, this.#incarnation?.child.restartCount ?? 0));
   }
 
   get mailboxSize(): number {
@@ -305,7 +410,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     const hooks = host.hooks;
     const hooked = hooks.beforeDeliver.isUsed() || hooks.afterDeliver.isUsed();
     const behavior = this.#behavior;
-    const ctx = this.#ctx!;
+    const ctx = this.#context();
     let n = 0;
     while (mailbox.size > 0) {
       if (n === budget) {
@@ -370,7 +475,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     let failure: unknown;
     let failed = false;
     try {
-      reply = this.#behavior.receive(envelope.message, this.#ctx!);
+      reply = this.#behavior.receive(envelope.message, this.#context());
       if (isThenable(reply)) reply = await reply;
     } catch (error) {
       failed = true;
@@ -440,13 +545,13 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     this.#endRequested = false;
     if (child.restartCount > 0) this.#host.restarted(this, child.restartCount);
     if (this.#status === STOPPING) return incarnation; // stop() is on its way through the supervisor
-    const ctx = new CellContext(this, child.restartCount);
-    this.#ctx = ctx;
+    this.#ctx = undefined;
     const init = this.#behavior.init;
     if (init === undefined) {
       this.#becomeRunning(incarnation);
       return incarnation;
     }
+    const ctx = this.#context();
     let state: unknown;
     try {
       state = init.call(this.#behavior, ctx);
@@ -554,7 +659,8 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     this.#incarnation = undefined;
     this.#controller?.abort(error ?? actorStopped(this.id, this.name, 'is stopping'));
     this.#controller = undefined;
-    const ctx = this.#ctx;
+    const stopped = this.#behavior.stopped;
+    const ctx = stopped === undefined ? undefined : this.#ctx ?? new CellContext(this, incarnation.child.restartCount);
     this.#ctx = undefined;
     const final = this.#status >= STOPPING || (error !== undefined && this.config.restart === 'temporary');
     if (this.#status < STOPPING) this.#status = final ? STOPPING : RESTARTING;
@@ -564,7 +670,6 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       if (final && error !== undefined) this.#host.forget(this);
       this.#host.checkDrained();
     };
-    const stopped = this.#behavior.stopped;
     if (stopped === undefined || ctx === undefined) return settle();
     let result: unknown;
     try {

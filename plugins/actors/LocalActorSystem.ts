@@ -5,7 +5,7 @@
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook } from 'tapable';
 import { withDeadline, type BackoffOptions, type Counter, type Gauge, type Logger, type Metrics } from '../../sdk/index.js';
 import type { EventBus } from '../events/types.js';
-import type { ChildContext, ChildHandle, ChildSpec, SupervisionService, Supervisor } from '../supervision/types.js';
+import type { ChildContext, ChildHandle, ChildSpec, RestartType, SupervisionService, Supervisor } from '../supervision/types.js';
 import { ActorCell, type CellConfig } from './ActorCell.js';
 import type { CellHost } from './CellHost.js';
 import { DEAD_LETTER_REASONS, DeadLetterOffice } from './DeadLetterOffice.js';
@@ -27,6 +27,8 @@ import type {
 
 /** Messages handled in one microtask run before yielding to I/O with setImmediate. */
 const MAX_PER_RUN = 50_000;
+/** The supervision contract's default `shutdown` of a worker (DESIGN §4). */
+const DEFAULT_CHILD_SHUTDOWN_MS = 5000;
 const OVERFLOWS = new Set(['fail', 'drop-newest', 'drop-oldest']);
 const RESTARTS = new Set(['permanent', 'transient', 'temporary']);
 
@@ -74,6 +76,8 @@ export class LocalActorSystem implements ActorSystem, CellHost {
   readonly #cells = new Map<string, ActorCell>();
   readonly #names = new Map<string, ActorCell>();
   readonly #childSupervisors = new Map<ActorCell, Promise<Supervisor>>();
+  /** Actors whose first supervisor start is in flight. */
+  readonly #starting = new Map<ActorCell, Promise<void>>();
   #ready: ActorCell[] = [];
   #runScheduled = false;
   #flushScheduled = false;
@@ -289,7 +293,8 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     if (cell.children !== undefined && cell.children.size > 0) {
       await Promise.allSettled([...cell.children].map((child) => child.stop()));
     }
-    if (cell.starting !== undefined) await cell.starting;
+    const starting = this.#starting.get(cell);
+    if (starting !== undefined) await starting;
     const supervisor = await this.#supervisorOf(cell);
     if (cell.incarnated) {
       // A normal exit of a 'transient' child is final for the supervisor: no terminateChild
@@ -352,26 +357,29 @@ export class LocalActorSystem implements ActorSystem, CellHost {
 
   #attach(cell: ActorCell, backoff: Partial<BackoffOptions> | undefined): void {
     const effectiveBackoff = backoff ?? this.#backoff;
-    const spec: ChildSpec = {
+    // Built by assignment, not spread: a plain three-field literal is the smallest object V8 makes,
+    // and there is one per actor. What equals the supervisor's default is left out.
+    const spec: { id: string; start: ChildSpec['start']; restart: RestartType; shutdown?: number; backoff?: Partial<BackoffOptions> } = {
       id: cell.id,
       start: this.#startChild,
       // 'permanent' becomes 'transient': an actor exits normally only when it is stopped for good,
       // and a crash is restarted either way.
       restart: cell.config.restart === 'permanent' ? 'transient' : cell.config.restart,
-      shutdown: this.#options.supervision.shutdownMs,
-      ...(effectiveBackoff === undefined ? {} : { backoff: effectiveBackoff }),
     };
+    const shutdownMs = this.#options.supervision.shutdownMs;
+    if (shutdownMs !== DEFAULT_CHILD_SHUTDOWN_MS) spec.shutdown = shutdownMs;
+    if (effectiveBackoff !== undefined) spec.backoff = effectiveBackoff;
     const supervisor = cell.parent === undefined ? this.#rootSupervisor() : this.#childSupervisor(cell.parent);
     const started = supervisor instanceof Promise ? supervisor.then((s) => s.startChild(spec)) : supervisor.startChild(spec);
-    cell.starting = started.then(
-      () => {
-        cell.starting = undefined;
-      },
+    // Tracked outside the cell, and only while the start is in flight: idle actors carry nothing for it.
+    const tracked = started.then(
+      () => void this.#starting.delete(cell),
       (error: unknown) => {
-        cell.starting = undefined;
+        this.#starting.delete(cell);
         this.#startFailed(cell, error);
       },
     );
+    this.#starting.set(cell, tracked);
   }
 
   #startFailed(cell: ActorCell, error: unknown): void {
