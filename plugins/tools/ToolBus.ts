@@ -429,7 +429,7 @@ export class ToolBus implements ToolBusContract {
     const call = new ToolCall(this.#host, agentId, tool.name, rawInput, delegation, options, parent, options?.timeoutMs ?? tool.timeoutMs, tool.output);
     try {
       if (this.#closed) throw this.#host.cancelledError(call, 'the tool bus is stopped');
-      if (call.callerSignal?.aborted === true) throw this.#host.cancelledError(call, call.callerSignal.reason);
+      if (call.aborted) throw this.#host.cancelledError(call, call.callerSignal?.reason);
       let parsed: z.ZodSafeParseResult<unknown>;
       try {
         parsed = tool.input.safeParse(rawInput);

@@ -91,7 +91,8 @@ export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolCont
 
   /** Whether the call was cancelled or timed out. */
   get aborted(): boolean {
-    return this.#abortReason !== undefined || this.callerSignal?.aborted === true;
+    // Asks the parent instead of reading its `signal`, which would create the parent's controller.
+    return this.#abortReason !== undefined || this.#options?.signal?.aborted === true || this.parent?.aborted === true;
   }
 
   call<T = unknown>(name: string, input: unknown, options?: NestedCallOptions): Promise<T> {
