@@ -112,6 +112,7 @@ export class EventBus implements EventBusContract {
   #lastAppend: Promise<unknown> | undefined;
   #nowMs = -1;
   #nowIso = '';
+  #clockBudget = 0;
   #openReport: OpenReport | undefined;
   #lastStoreError: Error | undefined;
   readonly #opened: { promise: Promise<void>; resolve(): void; reject(error: Error): void };
@@ -301,26 +302,14 @@ export class EventBus implements EventBusContract {
     return subscriber;
   }
 
-  async *replay(query: ReplayQuery = {}): AsyncIterable<StoredEvent> {
-    if (this.#state !== 'open') await this.#waitOpen('replay');
-    const q = normaliseQuery(query);
-    const to = Math.min(q.toSequence, this.#store.lastSequence);
-    let left = q.limit;
-    if (left <= 0) return;
-    for await (const page of this.#store.read({ from: q.fromSequence, to, pageSize: 1024 })) {
-      if (query.signal?.aborted) throw toError(query.signal.reason);
-      for (let i = 0; i < page.length; i++) {
-        const e = page[i]!;
-        if (q.types !== undefined && !q.types.some((p) => p.matches(e.type))) continue;
-        if (q.correlationId !== undefined && e.correlationId !== q.correlationId) continue;
-        if (q.fromTime !== undefined || q.toTime !== undefined) {
-          const t = Date.parse(e.time);
-          if ((q.fromTime !== undefined && t < q.fromTime) || (q.toTime !== undefined && t > q.toTime)) continue;
-        }
-        yield e;
-        if (--left === 0) return;
-      }
-    }
+  replay(query: ReplayQuery = {}): AsyncIterable<StoredEvent> {
+    // Validated eagerly so a bad query fails at the first next(), with nothing read.
+    const bus = this;
+    return {
+      [Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+        return new ReplayIterator(bus.#store, query, () => bus.#waitOpen('replay'), () => bus.#state === 'open');
+      },
+    };
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {
@@ -617,8 +606,14 @@ export class EventBus implements EventBusContract {
     }
   }
 
-  /** Wall-clock ISO time, formatted at most once per millisecond (toISOString is the costly part). */
+  /**
+   * Wall-clock ISO time. Date.now() and toISOString() are a large share of a publish, so within a
+   * synchronous burst (before the delivery microtask runs) the clock is read every 64 publishes:
+   * events of one burst may share a timestamp, which at millisecond resolution they mostly would.
+   */
   #now(): string {
+    if (this.#flushScheduled && --this.#clockBudget > 0) return this.#nowIso;
+    this.#clockBudget = 64;
     const ms = Date.now();
     if (ms !== this.#nowMs) {
       this.#nowMs = ms;
@@ -663,6 +658,99 @@ function normaliseQuery(query: ReplayQuery): {
     correlationId: query.correlationId,
     limit,
   };
+}
+
+/**
+ * The iterator behind `replay`: pages come from the store, events are handed out one by one from
+ * the current page. Written by hand rather than as an async generator because a generator's
+ * resume per event costs more than the event itself on a million-event replay.
+ */
+class ReplayIterator implements AsyncIterator<StoredEvent> {
+  readonly #store: EventStore;
+  readonly #query: ReplayQuery;
+  readonly #waitOpen: () => Promise<void>;
+  readonly #isOpen: () => boolean;
+  #q: ReturnType<typeof normaliseQuery> | undefined;
+  #pages: AsyncIterator<readonly StoredEvent[]> | undefined;
+  #page: readonly StoredEvent[] = [];
+  #i = 0;
+  #left = 0;
+  #done = false;
+
+  constructor(store: EventStore, query: ReplayQuery, waitOpen: () => Promise<void>, isOpen: () => boolean) {
+    this.#store = store;
+    this.#query = query;
+    this.#waitOpen = waitOpen;
+    this.#isOpen = isOpen;
+  }
+
+  next(): Promise<IteratorResult<StoredEvent>> {
+    if (this.#pages !== undefined && !this.#done) {
+      const e = this.#nextInPage();
+      if (e !== undefined) return Promise.resolve({ value: e, done: false });
+    }
+    return this.#slow();
+  }
+
+  async return(): Promise<IteratorResult<StoredEvent>> {
+    this.#finish();
+    await this.#pages?.return?.();
+    return { value: undefined, done: true };
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#page = [];
+  }
+
+  /** The next event of the current page that passes the query, or undefined when the page is used up. */
+  #nextInPage(): StoredEvent | undefined {
+    const q = this.#q!;
+    const page = this.#page;
+    while (this.#i < page.length) {
+      const e = page[this.#i++]!;
+      if (q.types !== undefined && !q.types.some((p) => p.matches(e.type))) continue;
+      if (q.correlationId !== undefined && e.correlationId !== q.correlationId) continue;
+      if (q.fromTime !== undefined || q.toTime !== undefined) {
+        const t = Date.parse(e.time);
+        if ((q.fromTime !== undefined && t < q.fromTime) || (q.toTime !== undefined && t > q.toTime)) continue;
+      }
+      if (--this.#left <= 0) this.#finish();
+      return e;
+    }
+    return undefined;
+  }
+
+  async #slow(): Promise<IteratorResult<StoredEvent>> {
+    if (this.#done) return { value: undefined, done: true };
+    if (this.#pages === undefined) {
+      if (!this.#isOpen()) await this.#waitOpen();
+      this.#q = normaliseQuery(this.#query);
+      this.#left = this.#q.limit;
+      if (this.#left <= 0) {
+        this.#finish();
+        return { value: undefined, done: true };
+      }
+      const to = Math.min(this.#q.toSequence, this.#store.lastSequence);
+      this.#pages = this.#store.read({ from: this.#q.fromSequence, to, pageSize: 1024 })[Symbol.asyncIterator]();
+    }
+    for (;;) {
+      const signal = this.#query.signal;
+      if (signal?.aborted) {
+        await this.return();
+        throw toError(signal.reason);
+      }
+      const r = await this.#pages.next();
+      if (r.done === true) {
+        this.#finish();
+        return { value: undefined, done: true };
+      }
+      this.#page = r.value;
+      this.#i = 0;
+      const e = this.#nextInPage();
+      if (e !== undefined) return { value: e, done: false };
+    }
+  }
 }
 
 /** Waits for `work`, or until `signal` aborts (whichever is first); never rejects. */

@@ -214,3 +214,22 @@ test('group commit: concurrent publishes share fsyncs', async (t) => {
   await Promise.all(Array.from({ length: 20 }, (_, i) => always.publish({ type: 'g', source: 's', data: i })));
   assert.ok(strict >= 20, `fsync 'always' synced ${strict} times for 20 events`);
 });
+
+test('a last record that is whole but carries the wrong sequence is cut off too', async (t) => {
+  const dir = await tempDir(t);
+  await fill(dir, 3);
+  const file = await lastSegment(dir);
+  const { crc32 } = await import('../../../plugins/events/stores/crc32.js');
+  const payload = Buffer.from(JSON.stringify({ id: 'x-9', type: 'n', source: 's', time: new Date().toISOString(), sequence: 9, data: null }));
+  const header = Buffer.alloc(8);
+  header.writeUInt32LE(payload.length, 0);
+  header.writeUInt32LE(crc32(payload), 4);
+  const before = (await stat(file)).size;
+  await appendFile(file, Buffer.concat([header, payload]));
+  const store = new FileStore({ dir });
+  const report = await store.open(() => {});
+  assert.equal(report.lastSequence, 3);
+  assert.deepEqual(report.repairs.map((r) => [r.offset, r.reason]), [[before, 'sequence 9 where 4 was expected']]);
+  assert.equal((await stat(file)).size, before);
+  await store.close();
+});
