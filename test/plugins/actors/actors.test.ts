@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DeadLetter, TerminationReason } from '../../../plugins/actors/types.js';
+import { definePlugin } from '../../../sdk/index.js';
 import { FAST_RESTART, gate, settle, startActors } from './helpers.js';
 
 test('tell delivers in order, one at a time, and ask replies with what receive returned', async (t) => {
@@ -463,4 +464,45 @@ test('when the actors root supervisor gives up, its actors terminate (asks fail,
   // At the root, an exceeded intensity is a kernel fault; the supervision plugin's policy stops the kernel.
   assert.notEqual(kernel.state, 'running');
   assert.equal(kernel.exitCode, 1);
+});
+
+test('health: with the health plugin loaded, the actors check spawns a probe and asks it', async (t) => {
+  const checks = new Map<string, { check: (signal: AbortSignal) => unknown; options: unknown }>();
+  const health = definePlugin({
+    name: 'health',
+    version: '0.0.0',
+    setup(ctx) {
+      ctx.provide('health', {
+        register(name: string, check: (signal: AbortSignal) => unknown, options: unknown) {
+          checks.set(name, { check, options });
+          return () => void checks.delete(name);
+        },
+      });
+    },
+  });
+  const { actors } = await startActors(t, FAST_RESTART, [health]);
+  const entry = checks.get('actors');
+  assert.ok(entry, 'registered');
+  assert.deepEqual(entry.options, { timeoutMs: 2000 });
+  const result = (await entry.check(new AbortController().signal)) as { status: string; details: Record<string, unknown> };
+  assert.equal(result.status, 'healthy');
+  assert.equal(typeof result.details.roundTripMs, 'number');
+  await settle();
+  assert.equal(actors.stats().actors, 0, 'the probe is stopped after the check');
+});
+
+test('events: with the events plugin loaded, crashes and restarts are published', async (t) => {
+  const published: Array<{ type: string; subject?: string }> = [];
+  const events = definePlugin({
+    name: 'events',
+    version: '0.0.0',
+    setup(ctx) {
+      ctx.provide('events', { publish: async (e: { type: string; subject?: string }) => (published.push(e), e), subscribe: () => ({ unsubscribe: async () => {} }) });
+    },
+  });
+  const { actors } = await startActors(t, FAST_RESTART, [events]);
+  const ref = actors.spawn<string, string>({ receive: (m) => { if (m === 'crash') throw new Error('x'); return m; } });
+  await assert.rejects(ref.ask('crash'));
+  assert.equal(await ref.ask('ok'), 'ok');
+  assert.deepEqual(published.filter((e) => e.subject === ref.id).map((e) => e.type), ['actor.crashed', 'actor.restarted']);
 });
