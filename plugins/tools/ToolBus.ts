@@ -344,7 +344,7 @@ export class ToolBus implements ToolBusContract {
       let delegation = (options as CallOptions | undefined)?.delegation ?? parent?.delegation;
       const ambient = currentDelegation(agentId);
       if (ambient !== undefined) delegation = mergeChains(ambient, delegation);
-      const denial = this.#checkAccess(agentId, name, delegation);
+      const denial = this.#checkAccess(agentId, name, delegation, options, parent);
       if (denial !== undefined) return Promise.reject(denial);
       const tool = this.#tools.get(name);
       if (tool === undefined) {
@@ -382,12 +382,18 @@ export class ToolBus implements ToolBusContract {
   }
 
   /** Undefined when every agent of the chain may call `name`, else the error to fail with. */
-  #checkAccess(agentId: string, name: string, delegation: readonly string[] | undefined): ToolError | undefined {
+  #checkAccess(
+    agentId: string,
+    name: string,
+    delegation: readonly string[] | undefined,
+    options: NestedCallOptions | undefined,
+    parent: ToolCall | undefined,
+  ): ToolError | undefined {
     let deniedBy: string | undefined;
     if (!this.#permissions.allows(agentId, name)) deniedBy = agentId;
     else if (delegation !== undefined && delegation.length > 0) {
       if (delegation.length > this.#maxDepth) {
-        return this.#denied(agentId, name, delegation, agentId, `the delegation chain is longer than ${this.#maxDepth}`);
+        return this.#denied(agentId, name, delegation, agentId, `the delegation chain is longer than ${this.#maxDepth}`, options, parent);
       }
       for (const d of delegation) {
         if (!this.#permissions.allows(d, name)) {
@@ -399,14 +405,24 @@ export class ToolBus implements ToolBusContract {
     if (deniedBy === undefined) return undefined;
     const why = this.#permissions.denies(deniedBy, name) ? 'an explicit deny matches' : 'no grant matches';
     const reason = deniedBy === agentId ? `${why} for agent '${agentId}'` : `agent '${agentId}' acts for '${deniedBy}', for whom ${why}`;
-    return this.#denied(agentId, name, delegation, deniedBy, reason);
+    return this.#denied(agentId, name, delegation, deniedBy, reason, options, parent);
   }
 
-  #denied(agentId: string, name: string, delegation: readonly string[] | undefined, deniedBy: string, reason: string): ToolError {
+  #denied(
+    agentId: string,
+    name: string,
+    delegation: readonly string[] | undefined,
+    deniedBy: string,
+    reason: string,
+    options: NestedCallOptions | undefined,
+    parent: ToolCall | undefined,
+  ): ToolError {
     const chain = delegation ?? EMPTY_CHAIN;
     this.#callsTotal?.inc(this.#tools.get(name)?.labels.denied ?? this.#unknownLabels.denied);
     if (this.#events !== undefined) {
-      this.#publish('tool.denied', name, undefined, { tool: name, agentId, delegation: chain, deniedBy, reason });
+      const correlationId = options?.correlationId ?? parent?.correlationId ?? options?.callId;
+      const data = { tool: name, agentId, delegation: chain, deniedBy, reason, ...(options?.callId === undefined ? {} : { callId: options.callId }) };
+      this.#publish('tool.denied', name, correlationId, data, parent?.callId);
     }
     return toolError(
       ToolErrorCodes.ACCESS_DENIED,

@@ -72,7 +72,7 @@ test('events: tool.called, tool.failed and tool.denied carry correlation ids whe
   bus.register({ name: 'secret', description: 'd', input: z.object({}), handler: () => 1 });
   await bus.call('a', 'ok', {}, { callId: 'c1', correlationId: 'run-7' });
   await bus.call('a', 'bad', {}, { callId: 'c2' }).catch(() => undefined);
-  await bus.call('a', 'secret', {}).catch(() => undefined);
+  await bus.call('a', 'secret', {}, { correlationId: 'run-8' }).catch(() => undefined);
   await new Promise((r) => setImmediate(r));
   const byType = (type: string) => events.published.filter((e) => e.type === type);
   const called = byType('tool.called')[0]!;
@@ -85,6 +85,7 @@ test('events: tool.called, tool.failed and tool.denied carry correlation ids whe
   assert.equal((failed.data as { code: string }).code, 'TOOL_FAILED');
   const denied = byType('tool.denied')[0]!;
   assert.equal(denied.subject, 'secret');
+  assert.equal(denied.correlationId, 'run-8');
   assert.equal((denied.data as { agentId: string }).agentId, 'a');
   assert.equal(byType('tool.registered').length, 3);
 });
