@@ -8,7 +8,7 @@
  * ever between the source and the sink, however slow the sink is.
  */
 import { once, type EventEmitter } from 'node:events';
-import { abortReason } from '../../sdk/index.js';
+import { abortReason, StreamError } from '../../sdk/index.js';
 import { overflowError, stageFailedError } from './errors.js';
 import type { OverflowPolicy, StreamContext, StreamOptions, StreamSink, StreamStage, StreamStageFn, StreamStats } from './types.js';
 
@@ -99,7 +99,11 @@ export class StreamProcessor<T> {
     } finally {
       external?.removeEventListener('abort', onAbort);
     }
-    if (this.#failed) throw this.#failure;
+    if (this.#failed) {
+      // Our own errors carry the final counts; the context object is ours, created in errors.ts.
+      if (this.#failure instanceof StreamError) (this.#failure.context as Record<string, unknown>).stats = this.stats();
+      throw this.#failure;
+    }
     return this.stats();
   }
 

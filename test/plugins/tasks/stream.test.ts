@@ -87,6 +87,10 @@ describe('stream processing', () => {
         assert.equal(e.context.index, 1);
         assert.match(e.message, /stage 'validate' failed: bad item 3/);
         assert.equal((e.cause as Error).message, 'bad item 3');
+        const stats = e.context.stats as { pulled: number; processed: number; errors: number };
+        assert.equal(stats.processed, 3);
+        assert.equal(stats.errors, 1);
+        assert.ok(stats.pulled >= 4);
         return true;
       },
     );
