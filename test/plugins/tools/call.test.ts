@@ -370,7 +370,7 @@ test('input schemas with async refinements are validated too', async () => {
 test('unregistering a tool lets calls in flight finish, with their output validation', async () => {
   const bus = new ToolBus();
   let release: (v: unknown) => void = () => {};
-  bus.register({ name: 'x', description: 'd', input: z.object({}), output: z.number(), handler: () => new Promise((r) => (release = r)) });
+  bus.register({ name: 'x', description: 'd', input: z.object({}), output: z.number(), handler: () => new Promise<number>((r) => (release = r as (v: unknown) => void)) });
   bus.grant('a', '*');
   const call = bus.call('a', 'x', {});
   await new Promise((r) => setImmediate(r));
