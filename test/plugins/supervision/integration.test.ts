@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StoredEvent } from '../../../plugins/events/types.js';
+import { kernelWithSupervision, until, worker } from './helpers.js';
+
+test('with the real events and health plugins: lifecycle events are stored, the tree has a health check', async (t) => {
+  const { kernel, supervision } = await kernelWithSupervision(t, { recovery: { supervision: 'ignore' } }, ['events', 'health']);
+  const events = kernel.resolve('events');
+  const health = kernel.resolve('health');
+  const w = worker('w');
+  const tree = await supervision.start({ id: 'real', intensity: 2, children: [w.spec] });
+  assert.equal((await health.run('supervisor:real')).status, 'healthy');
+  w.current.crash();
+  await until(() => w.incarnations.length === 2, 'restart');
+  w.current.crash();
+  await until(() => w.incarnations.length === 3, 'restart');
+  assert.equal((await health.run('supervisor:real')).status, 'degraded');
+  w.current.crash();
+  await tree.stopped;
+  assert.equal((await health.run('supervisor:real')).status, 'unhealthy');
+  const stored: StoredEvent[] = [];
+  await until(() => events.lastSequence >= 9, 'events stored');
+  for await (const event of events.replay({ types: ['supervision.>'] })) stored.push(event);
+  const types = stored.map((e) => e.type);
+  assert.equal(types.filter((x) => x === 'supervision.child.restarted').length, 2);
+  assert.equal(types.at(-1), 'supervision.escalated');
+  const exit = stored.find((e) => e.type === 'supervision.child.exited')!;
+  const restart = stored.find((e) => e.type === 'supervision.child.restarted')!;
+  assert.equal(exit.correlationId, restart.correlationId);
+  assert.equal(exit.source, 'supervisor:real');
+});
