@@ -43,10 +43,12 @@ export class Bulkhead {
     this.#settings = settings;
   }
 
+  /** Executions holding a slot. */
   get running(): number {
     return this.#running;
   }
 
+  /** Executions waiting for a slot. */
   get queued(): number {
     return this.#queue.length;
   }
@@ -90,6 +92,7 @@ export class Bulkhead {
     next.resolve();
   }
 
+  /** Takes a waiter out of the queue (its caller cancelled). */
   leave(waiter: Waiter): void {
     const i = this.#queue.indexOf(waiter);
     if (i >= 0) this.#queue.splice(i, 1);

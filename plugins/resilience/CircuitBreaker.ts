@@ -40,6 +40,7 @@ export class CircuitBreaker implements CircuitBreakerView {
     this.#onTransition = onTransition;
   }
 
+  /** The current state; open → half-open happens on the next `admit`, not on a timer. */
   get state(): CircuitState {
     return NAMES[this.#state]!;
   }
@@ -49,10 +50,12 @@ export class CircuitBreaker implements CircuitBreakerView {
     return this.#state;
   }
 
+  /** Consecutive failed executions counted while closed. */
   get consecutiveFailures(): number {
     return this.#failures;
   }
 
+  /** Milliseconds until an open breaker admits a trial; 0 unless open. */
   get retryAfterMs(): number {
     if (this.#state !== OPEN || this.#resetDue) return 0;
     return Math.max(0, this.#openedAt + this.#settings.resetMs - Date.now());
@@ -77,6 +80,7 @@ export class CircuitBreaker implements CircuitBreakerView {
     return true;
   }
 
+  /** Records a successful execution (`trial` as returned by `admit`). */
   success(trial: boolean): void {
     if (this.#state === CLOSED) {
       this.#failures = 0;
@@ -91,6 +95,7 @@ export class CircuitBreaker implements CircuitBreakerView {
     }
   }
 
+  /** Records a failed execution (`trial` as returned by `admit`). */
   failure(trial: boolean): void {
     if (this.#state === CLOSED) {
       if (++this.#failures >= this.#settings.failureThreshold) this.#open();
@@ -107,6 +112,7 @@ export class CircuitBreaker implements CircuitBreakerView {
     if (trial && this.#state === HALF_OPEN) this.#trials--;
   }
 
+  /** Forces the breaker closed and clears its counts (an operator's override). */
   reset(): void {
     this.#failures = 0;
     this.#trials = 0;

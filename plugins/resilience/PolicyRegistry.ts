@@ -14,16 +14,19 @@ export class PolicyRegistry implements ResilienceService {
     }
   }
 
+  /** The policy named `name`; throws `RESILIENCE_UNKNOWN_POLICY` naming the defined ones. */
   policy(name: string): ResiliencePolicy {
     const policy = this.#policies.get(name);
     if (policy === undefined) throw unknownPolicyError(name, this.names());
     return policy;
   }
 
+  /** Whether the options define `name`. */
   has(name: string): boolean {
     return this.#policies.has(name);
   }
 
+  /** Every defined policy name, in config order. */
   names(): string[] {
     return [...this.#policies.keys()];
   }

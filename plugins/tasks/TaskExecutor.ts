@@ -143,6 +143,7 @@ export class TaskExecutor implements TaskService, TaskOwner {
     });
   }
 
+  /** Plain counters and the queue by priority. */
   stats(): TaskStats {
     const byPriority = {} as Record<TaskPriority, number>;
     for (const name of PRIORITY_NAMES) byPriority[name] = this.#queue.sizeOf(PRIORITY_LEVEL[name]);
@@ -172,6 +173,7 @@ export class TaskExecutor implements TaskService, TaskOwner {
     return this.#shutdown;
   }
 
+  /** `handle.cancel()`: removes a queued task or aborts a running one. */
   cancel(task: Task<unknown>, reason: string | undefined): boolean {
     if (task.state === QUEUED) {
       this.#queue.remove(task, task.level);
@@ -187,6 +189,7 @@ export class TaskExecutor implements TaskService, TaskOwner {
     return false;
   }
 
+  /** The task's deadline passed. */
   expire(task: Task<unknown>): void {
     if (task.state !== RUNNING) return;
     const error = taskTimeoutError(task.id, task.timeoutMs);
