@@ -38,6 +38,12 @@ export class Deadlines {
   #count = 0;
   #timer: NodeJS.Timeout | undefined;
   #scheduledFor = Infinity;
+  /**
+   * The timer functions the armed timer came from. Fake timers (`mock.timers.enable`) swap the
+   * globals; an armed real timer would then never fire on `tick`, so `add` re-arms when they differ.
+   */
+  #armedWith: typeof setTimeout | undefined;
+  #clear: typeof clearTimeout = clearTimeout;
 
   /** Entries waiting. */
   get size(): number {
@@ -59,7 +65,8 @@ export class Deadlines {
     else bucket.tail.next = entry;
     bucket.tail = entry;
     if (++this.#count === 1) this.#timer?.ref();
-    if (entry.deadline < this.#scheduledFor) this.#schedule(entry.deadline, now);
+    if (this.#timer !== undefined && this.#armedWith !== setTimeout) this.#schedule(this.#earliest(), now);
+    else if (entry.deadline < this.#scheduledFor) this.#schedule(entry.deadline, now);
   }
 
   /** Stops `entry`'s clock; harmless when it is not waiting. */
@@ -89,15 +96,25 @@ export class Deadlines {
     this.#disarm();
   }
 
+  #earliest(): number {
+    let earliest = Infinity;
+    for (const bucket of this.#buckets.values()) {
+      if (bucket.head !== null && bucket.head.deadline < earliest) earliest = bucket.head.deadline;
+    }
+    return earliest;
+  }
+
   #disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clear(this.#timer);
     this.#timer = undefined;
     this.#scheduledFor = Infinity;
   }
 
   #schedule(at: number, now: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clear(this.#timer);
     this.#scheduledFor = at;
+    this.#armedWith = setTimeout;
+    this.#clear = clearTimeout;
     this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(at - now)));
     if (this.#count === 0) this.#timer.unref();
   }

@@ -143,6 +143,20 @@ test('a handler that ignores its signal still fails the caller with TOOL_TIMEOUT
   assert.equal(bus.inFlight, 0);
 });
 
+test('fake timers enabled after real calls armed the shared timer still drive the deadline', async (t) => {
+  const bus = new ToolBus();
+  bus.register({ name: 'quick', description: 'd', input: z.object({}), handler: async () => 1 });
+  bus.register({ name: 'stuck', description: 'd', input: z.object({}), handler: () => new Promise<never>(() => {}) });
+  bus.grant('a', '*');
+  await bus.call('a', 'quick', {}); // arms a real (unref'd) 30 s timer
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const call = bus.call('a', 'stuck', {});
+  await new Promise((r) => setImmediate(r));
+  t.mock.timers.tick(30_000);
+  await assert.rejects(call, { code: 'TOOL_TIMEOUT' });
+  bus.close();
+});
+
 test('timeouts: per call, per tool, and per-tool config override; the signal reaches the handler', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const bus = new ToolBus({ tools: { 'cfg.slow': { timeoutMs: 50 } } });
