@@ -16,6 +16,8 @@ const ASK_SAMPLES = 20_000;
 const IN_FLIGHT = 1000;
 const ASKS_PER_LOOP = 200;
 const IDLE_ACTORS = 100_000;
+/** Measured rounds per case; the best one is reported (noise only ever makes a run slower). */
+const ROUNDS = 3;
 
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -252,22 +254,36 @@ export default defineBench({
   name: 'actors',
   async run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
-    // Warm-up pass so the JIT sees every path before the measured one.
+    // Warm-up pass so the JIT sees every path, then best of ROUNDS, alternating subject and
+    // baseline: on a shared 2-core machine a single run mostly measures the neighbours.
     await tellOurs();
     await tellBaseline();
-    const tell = await tellOurs();
-    const tellBase = await tellBaseline();
-    const tellN = await tellNact();
+    let tell = 0;
+    let tellBase = 0;
+    let tellN = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      tell = Math.max(tell, await tellOurs());
+      tellBase = Math.max(tellBase, await tellBaseline());
+      tellN = Math.max(tellN, await tellNact());
+    }
     rows.push(
       { case: 'tell 1000 actors x 1000 msgs, async receive', value: tell, unit: 'msg/s', baseline: tellBase, baselineName: 'bare queue + microtask', target: '>= 5M msg/s (floor 2M)', pass: tell >= 2e6 },
       { case: 'tell (nact, same work)', value: tellN, unit: 'msg/s', baseline: tellBase, baselineName: 'bare queue + microtask' },
     );
-    const ask = await askCases();
+    const runs = [];
+    for (let round = 0; round < ROUNDS; round++) runs.push(await askCases());
+    const best = (pick: (r: (typeof runs)[number]) => [number, number], i: 0 | 1): number =>
+      i === 0 ? Math.min(...runs.map((r) => pick(r)[0])) : Math.max(...runs.map((r) => pick(r)[1]));
+    const ask = {
+      ours: [best((r) => r.ours, 0), best((r) => r.ours, 1)],
+      baseline: [best((r) => r.baseline, 0), best((r) => r.baseline, 1)],
+      nact: [best((r) => r.nact, 0), best((r) => r.nact, 1)],
+    };
     rows.push(
-      { case: 'ask round trip, sequential (median)', value: ask.ours[0], unit: 'µs', baseline: ask.baseline[0], baselineName: 'bare queue + promise', target: '< 2 µs', pass: ask.ours[0] < 2 },
-      { case: 'ask round trip (nact query, median)', value: ask.nact[0], unit: 'µs', baseline: ask.baseline[0], baselineName: 'bare queue + promise' },
-      { case: `ask throughput, ${IN_FLIGHT} in flight`, value: ask.ours[1], unit: 'asks/s', baseline: ask.baseline[1], baselineName: 'bare queue + promise', target: '>= 1M asks/s', pass: ask.ours[1] >= 1e6 },
-      { case: `ask throughput (nact query, ${IN_FLIGHT} in flight)`, value: ask.nact[1], unit: 'asks/s', baseline: ask.baseline[1], baselineName: 'bare queue + promise' },
+      { case: 'ask round trip, sequential (median)', value: ask.ours[0]!, unit: 'µs', baseline: ask.baseline[0]!, baselineName: 'bare queue + promise', target: '< 2 µs', pass: ask.ours[0]! < 2 },
+      { case: 'ask round trip (nact query, median)', value: ask.nact[0]!, unit: 'µs', baseline: ask.baseline[0]!, baselineName: 'bare queue + promise' },
+      { case: `ask throughput, ${IN_FLIGHT} in flight`, value: ask.ours[1]!, unit: 'asks/s', baseline: ask.baseline[1]!, baselineName: 'bare queue + promise', target: '>= 1M asks/s', pass: ask.ours[1]! >= 1e6 },
+      { case: `ask throughput (nact query, ${IN_FLIGHT} in flight)`, value: ask.nact[1]!, unit: 'asks/s', baseline: ask.baseline[1]!, baselineName: 'bare queue + promise' },
     );
     const mem = await memoryOurs();
     const memBase = memoryBaseline();

@@ -152,9 +152,6 @@ class CellExtras {
   watchers: Array<(reason: TerminationReason) => void> | undefined = undefined;
   reason: TerminationReason | undefined = undefined;
   stopping: Promise<void> | undefined = undefined;
-  // Created on the first async receive only: sync actors never pay for them.
-  onOk: ((value: unknown) => void) | undefined = undefined;
-  onErr: ((error: unknown) => void) | undefined = undefined;
 }
 
 // Bits of #state above the lifecycle status (which takes the low three bits).
@@ -265,19 +262,6 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   set #stopping(value: Promise<void> | undefined) {
     this.#extra.stopping = value;
   }
-  get #onOk(): ((value: unknown) => void) | undefined {
-    return this.#x?.onOk;
-  }
-  set #onOk(value: ((value: unknown) => void) | undefined) {
-    this.#extra.onOk = value;
-  }
-  get #onErr(): ((error: unknown) => void) | undefined {
-    return this.#x?.onErr;
-  }
-  set #onErr(value: ((error: unknown) => void) | undefined) {
-    this.#extra.onErr = value;
-  }
-
   /** The context `receive` sees; built on first use so that an idle actor without `init` has none. */
   #context(): CellContext {
     return (this.#ctx ??= new CellContext(this, this.#incarnation?.child.restartCount ?? 0));
@@ -446,7 +430,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
         this.#inFlight = true;
         host.inFlight++;
         this.#current = ask;
-        result.then((this.#onOk ??= (value) => this.#settled(value, undefined, false)), (this.#onErr ??= (error) => this.#settled(undefined, error, true)));
+        void this.#drainAsync(result);
         break;
       }
       if (ask !== undefined) ask.succeed(result);
@@ -454,6 +438,69 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     }
     host.processed += n;
     return n;
+  }
+
+  /**
+   * The loop of an actor whose `receive` returned a thenable: await it (an `await` on a native
+   * promise allocates no derived promise, unlike `.then`), reply, and go on with the next message in
+   * the same loop — synchronous replies without any await — until the mailbox is empty, the turn's
+   * budget is spent, or something (stop, restart, middleware) needs the general path in #settled.
+   */
+  async #drainAsync(pending: PromiseLike<unknown>): Promise<void> {
+    const host = this.#host;
+    const hooks = host.hooks;
+    const mailbox = this.#mailbox!;
+    const behavior = this.#behavior;
+    const budget = host.throughput;
+    let n = 0;
+    for (;;) {
+      let value: unknown;
+      try {
+        value = await pending;
+      } catch (error) {
+        this.#settled(undefined, error, true);
+        return;
+      }
+      for (;;) {
+        const x = this.#x;
+        if (
+          (this.#state & (STATUS_MASK | IN_FLIGHT)) !== (RUNNING | IN_FLIGHT) ||
+          mailbox.size === 0 ||
+          ++n >= budget ||
+          (x !== undefined && (x.abandoned || x.endRequested)) ||
+          hooks.beforeDeliver.isUsed() ||
+          hooks.afterDeliver.isUsed()
+        ) {
+          this.#settled(value, undefined, false);
+          return;
+        }
+        const done = this.#current;
+        if (done !== undefined) done.succeed(value);
+        const item = mailbox.shift();
+        host.queued--;
+        host.processed++;
+        let message: unknown;
+        if (item instanceof AskRequest) {
+          this.#current = item;
+          message = item.message;
+        } else {
+          this.#current = undefined;
+          message = item;
+        }
+        let result: unknown;
+        try {
+          result = behavior.receive(message, this.#context());
+        } catch (error) {
+          this.#settled(undefined, error, true);
+          return;
+        }
+        if (isThenable(result)) {
+          pending = result;
+          break;
+        }
+        value = result;
+      }
+    }
   }
 
   /** The slow path, taken only when someone tapped `beforeDeliver`/`afterDeliver`. */

@@ -9,6 +9,8 @@ export interface CellHost {
   readonly hooks: ActorHooks;
   /** Default ask timeout (0 = none). */
   readonly askTimeoutMs: number;
+  /** Messages one actor handles per turn before the next ready actor. */
+  readonly throughput: number;
   sent: number;
   processed: number;
   queued: number;

@@ -59,6 +59,7 @@ export class LocalActorSystem implements ActorSystem, CellHost {
   });
   readonly deadLetters: DeadLetterOffice;
   readonly askTimeoutMs: number;
+  readonly throughput: number;
   /** @internal Hot counters, bumped by cells; published to metrics in batches. */
   sent = 0;
   processed = 0;
@@ -97,6 +98,7 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     this.#logger = init.logger;
     this.#events = init.events ?? (() => undefined);
     this.askTimeoutMs = init.options.askTimeoutMs;
+    this.throughput = init.options.throughput;
     this.deadLetters = new DeadLetterOffice(init.logger);
     this.#defaultConfig = Object.freeze({
       capacity: init.options.mailbox.capacity,
