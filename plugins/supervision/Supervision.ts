@@ -28,7 +28,8 @@ export class Supervision implements SupervisionService {
   readonly #logger: Logger;
   readonly #deps: SupervisionDeps;
   readonly #metrics: SupervisionMetrics;
-  readonly #roots: SupervisorNode[] = [];
+  /** Root trees by id, in start order: running ones, and failed ones until their id is reused. */
+  readonly #roots = new Map<string, SupervisorNode>();
   /** Every live supervisor, nested ones included, for the children gauge. */
   readonly #live = new Set<SupervisorNode>();
   readonly #healthChecks = new Map<SupervisorNode, () => void>();
@@ -81,20 +82,33 @@ export class Supervision implements SupervisionService {
       gauge.set({ supervisor: node.id }, 0);
     };
     this.#childEnv = { logger: this.#logger, metrics: this.#metrics, publish, detector: deps.options.failureDetector, onGiveUp: undefined, onEnded };
-    this.#rootEnv = { ...this.#childEnv, onGiveUp: (node, error) => this.#rootGaveUp(node, error) };
+    this.#rootEnv = {
+      ...this.#childEnv,
+      onGiveUp: (node, error) => this.#rootGaveUp(node, error),
+      onEnded: (node) => {
+        onEnded(node);
+        // A tree stopped on purpose is forgotten (trees may come and go, e.g. one per parent
+        // actor); a failed one stays listed, and unhealthy, until its id is reused.
+        if (node.state === 'stopped') this.#forget(node);
+      },
+    };
   }
 
   async start(spec: SupervisorSpec): Promise<Supervisor> {
     if (this.#stopping) throw notRunning('supervision', 'stopped', `start tree '${String(spec?.id)}'`);
     const invalid = validateSupervisorSpec(spec);
     if (invalid !== undefined) throw invalid;
-    if (this.#roots.some((r) => r.id === spec.id && (r.state === 'starting' || r.state === 'running'))) throw duplicateSupervisor(spec.id);
+    const existing = this.#roots.get(spec.id);
+    if (existing !== undefined) {
+      if (existing.state !== 'failed') throw duplicateSupervisor(spec.id);
+      this.#forget(existing);
+    }
     const node = this.#create(spec, true);
-    this.#roots.push(node);
+    this.#roots.set(spec.id, node);
     try {
       await node.start();
     } catch (error) {
-      this.#roots.splice(this.#roots.indexOf(node), 1);
+      this.#forget(node);
       throw error;
     }
     this.#registerHealth(node);
@@ -120,8 +134,9 @@ export class Supervision implements SupervisionService {
     };
   }
 
+  /** Root trees that are starting, running, stopping, or failed (a tree stopped on purpose is dropped). */
   roots(): Supervisor[] {
-    return [...this.#roots];
+    return [...this.#roots.values()];
   }
 
   /**
@@ -130,7 +145,7 @@ export class Supervision implements SupervisionService {
    */
   async stopAll(reason: string, signal?: AbortSignal): Promise<void> {
     this.#stopping = true;
-    const roots = [...this.#roots].reverse();
+    const roots = [...this.#roots.values()].reverse();
     const onAbort = (): void => {
       for (const root of roots) void root.kill(`stop deadline passed (${reason})`);
     };
@@ -157,6 +172,19 @@ export class Supervision implements SupervisionService {
     }
   }
 
+  #forget(node: SupervisorNode): void {
+    if (this.#roots.get(node.id) === node) this.#roots.delete(node.id);
+    const unregister = this.#healthChecks.get(node);
+    if (unregister !== undefined) {
+      this.#healthChecks.delete(node);
+      try {
+        unregister();
+      } catch (error) {
+        this.#logger.warn({ err: error, supervisor: node.id }, 'unregistering a supervision health check failed');
+      }
+    }
+  }
+
   #create(spec: SupervisorSpec, root: boolean): SupervisorNode {
     const node = new SupervisorNode(spec, root ? this.#rootEnv : this.#childEnv);
     this.#live.add(node);
@@ -176,13 +204,6 @@ export class Supervision implements SupervisionService {
     if (health === undefined) return;
     const name = `supervisor:${node.id}`;
     try {
-      // A later tree with the same id (after this one stopped) takes over the name.
-      for (const [other, unregister] of this.#healthChecks) {
-        if (other.id === node.id) {
-          unregister();
-          this.#healthChecks.delete(other);
-        }
-      }
       this.#healthChecks.set(node, health.register(name, () => treeHealth(node)));
     } catch (error) {
       this.#logger.warn({ err: error, supervisor: node.id }, 'registering a supervision health check failed');

@@ -133,7 +133,7 @@ export interface SupervisionService {
   start(spec: SupervisorSpec): Promise<Supervisor>;
   /** As a ChildSpec of type 'supervisor', to nest a tree under another supervisor. */
   supervisorChild(spec: SupervisorSpec, options?: Pick<ChildSpec, 'restart' | 'shutdown' | 'startTimeoutMs'>): ChildSpec;
-  /** The root trees started so far. */
+  /** The root trees that are starting, running, stopping or failed (a tree stopped on purpose is dropped). */
   roots(): Supervisor[];
 }
 

@@ -205,3 +205,18 @@ test('a watch() that reports a crash at once is restarted without recursion, bou
   assert.equal(sup.state, 'failed');
   assert.equal(starts, 4, 'the first start and 3 restarts');
 });
+
+test('a root tree stopped on purpose leaves roots(); a failed one stays until its id is reused', async (t) => {
+  const { supervision } = await kernelWithSupervision(t, { recovery: { supervision: 'ignore' } });
+  const a = await supervision.start({ id: 'a' });
+  const w = worker('w');
+  const b = await supervision.start({ id: 'b', intensity: 0, children: [w.spec] });
+  assert.deepEqual(supervision.roots().map((r) => r.id), ['a', 'b']);
+  await a.stop();
+  w.current.crash();
+  await b.stopped;
+  assert.deepEqual(supervision.roots().map((r) => [r.id, r.state]), [['b', 'failed']]);
+  const b2 = await supervision.start({ id: 'b' });
+  assert.deepEqual(supervision.roots(), [b2]);
+  await b2.stop();
+});
