@@ -312,7 +312,11 @@ export class Kernel {
       // Stopping mid-start aborts the start; its rollback stops what had started.
       this.#stopping.abort(new KernelError('KERNEL_STOPPED', `stopped during start: ${reason}`));
       await this.#startPromise!.catch(() => undefined);
-      if ((this.#state as KernelState) !== 'running') return { reason, errors: [] };
+      if ((this.#state as KernelState) !== 'running') {
+        // The start was abandoned because we asked it to be: what the caller asked for is a stop.
+        this.#state = 'stopped';
+        return { reason, errors: [] };
+      }
     }
     this.#state = 'stopping';
     this.logger.info({ reason }, 'stopping');
