@@ -225,6 +225,7 @@ export class ToolBus implements ToolBusContract {
 
   // ── registry ────────────────────────────────────────────────────────────────────────────
 
+  /** Registers a tool; throws TOOL_INVALID_NAME, TOOL_INVALID_DEFINITION or TOOL_NAME_TAKEN. The disposer unregisters it. */
   register<I extends z.ZodType, O extends z.ZodType = z.ZodType>(definition: ToolDefinition<I, O>): Disposer {
     const def = definition as unknown as ToolDefinition<z.ZodType, z.ZodType>;
     assertToolName(def?.name);
@@ -264,42 +265,51 @@ export class ToolBus implements ToolBusContract {
     };
   }
 
+  /** Removes a tool (calls in flight finish); false when none had that name. */
   unregister(name: string): boolean {
     const removed = this.#tools.delete(name);
     if (removed) this.#publish('tool.unregistered', name, undefined, { tool: name });
     return removed;
   }
 
+  /** Whether a tool by that name is registered. */
   has(name: string): boolean {
     return this.#tools.has(name);
   }
 
   // ── permissions ─────────────────────────────────────────────────────────────────────────
 
+  /** Adds allow patterns for an agent (`'*'` as agent id: every agent). */
   grant(agentId: string, patterns: string | readonly string[]): void {
     this.#permissions.grant(agentId, patterns);
   }
 
+  /** Removes the given allow patterns, or all of the agent's when none are given. */
   revoke(agentId: string, patterns?: string | readonly string[]): void {
     this.#permissions.revoke(agentId, patterns);
   }
 
+  /** Adds deny patterns; a deny wins over every grant. */
   deny(agentId: string, patterns: string | readonly string[]): void {
     this.#permissions.deny(agentId, patterns);
   }
 
+  /** Removes the given deny patterns, or all of the agent's when none are given. */
   undeny(agentId: string, patterns?: string | readonly string[]): void {
     this.#permissions.undeny(agentId, patterns);
   }
 
+  /** The agent's own grant and deny patterns. */
   permissions(agentId: string): AgentPermissions {
     return this.#permissions.of(agentId);
   }
 
+  /** Whether the agent may call `name` (registered or not), ignoring delegation. */
   allowed(agentId: string, name: string): boolean {
     return this.#permissions.allows(agentId, name);
   }
 
+  /** The tools the agent may call, with JSON Schemas (`z.toJSONSchema`, computed once per tool). */
   list(agentId: string): ToolInfo[] {
     const out: ToolInfo[] = [];
     for (const entry of this.#tools.values()) {
@@ -317,6 +327,7 @@ export class ToolBus implements ToolBusContract {
 
   // ── middleware and agents ───────────────────────────────────────────────────────────────
 
+  /** Appends a Koa-style middleware; the disposer removes it (calls already started keep their chain). */
   use(middleware: ToolMiddleware): Disposer {
     if (typeof middleware !== 'function') throw new TypeError('tools.use: middleware must be a function (ctx, next) => …');
     this.#middleware = [...this.#middleware, middleware];
@@ -325,6 +336,7 @@ export class ToolBus implements ToolBusContract {
     };
   }
 
+  /** Registers an actor as a tool called through `ref.ask`; see agentAsTool.ts for delegation. */
   agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType>(
     ref: ActorRef<ToolCallMessage<z.output<I>>, z.input<O>>,
     spec: AgentToolSpec<I, O>,
@@ -334,6 +346,7 @@ export class ToolBus implements ToolBusContract {
 
   // ── calls ───────────────────────────────────────────────────────────────────────────────
 
+  /** Calls a tool for an agent: permission → lookup → replay → validation → approval → middleware → handler → output. */
   call<T = unknown>(agentId: string, name: string, input: unknown, options?: CallOptions): Promise<T> {
     return this.#start(agentId, name, input, options, undefined) as Promise<T>;
   }
@@ -639,6 +652,7 @@ export class ToolBus implements ToolBusContract {
 
   // ── stats and lifecycle ─────────────────────────────────────────────────────────────────
 
+  /** Per-tool counters and latency: of every tool, or of one (undefined when unknown). */
   stats(): ToolStats[];
   stats(name: string): ToolStats | undefined;
   stats(name?: string): ToolStats[] | ToolStats | undefined {
