@@ -56,6 +56,10 @@ class Attempt implements ExecuteContext, DeadlineEntry {
   }
 
   get signal(): AbortSignal {
+    // Without a timeout, only the caller can abort the attempt: its own signal is the attempt's.
+    if (this.#controller === undefined && this.#caller !== undefined && this.#abortedWith === undefined && !this.#policy.hasTimeout) {
+      return this.#caller;
+    }
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       if (this.#abortedWith !== undefined) this.#controller.abort(this.#abortedWith);
@@ -120,6 +124,11 @@ export class ResiliencePolicy implements Policy {
 
   get circuit(): CircuitBreakerView | undefined {
     return this.#breaker;
+  }
+
+  /** Whether attempts run under a deadline. */
+  get hasTimeout(): boolean {
+    return this.#wheel !== undefined;
   }
 
   /** Whether `dispose` was called. */

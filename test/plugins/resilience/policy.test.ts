@@ -351,3 +351,16 @@ test('a call whose signal aborts while it waits for a bulkhead slot never runs',
   await assert.rejects(second, CancelledError);
   assert.equal(ran, false);
 });
+
+test('without a timeout the attempt signal is the caller signal itself (no AbortController per call)', async () => {
+  const policy = createPolicy({ retry: {} });
+  const ac = new AbortController();
+  let seen: AbortSignal | undefined;
+  await policy.execute(
+    async ({ signal }) => {
+      seen = signal;
+    },
+    { signal: ac.signal },
+  );
+  assert.equal(seen, ac.signal);
+});
