@@ -270,7 +270,7 @@ export default defineBench({
       { case: 'tell 1000 actors x 1000 msgs, async receive', value: tell, unit: 'msg/s', baseline: tellBase, baselineName: 'bare queue + microtask', target: '>= 5M msg/s (floor 2M)', pass: tell >= 2e6 },
       { case: 'tell (nact, same work)', value: tellN, unit: 'msg/s', baseline: tellBase, baselineName: 'bare queue + microtask' },
     );
-    const runs = [];
+    const runs: Array<Awaited<ReturnType<typeof askCases>>> = [];
     for (let round = 0; round < ROUNDS; round++) runs.push(await askCases());
     const best = (pick: (r: (typeof runs)[number]) => [number, number], i: 0 | 1): number =>
       i === 0 ? Math.min(...runs.map((r) => pick(r)[0])) : Math.max(...runs.map((r) => pick(r)[1]));

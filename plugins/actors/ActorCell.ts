@@ -452,6 +452,8 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     const mailbox = this.#mailbox!;
     const behavior = this.#behavior;
     const budget = host.throughput;
+    // Checked once per turn: middleware tapped mid-turn applies from the next turn (<= budget messages).
+    const hooked = hooks.beforeDeliver.isUsed() || hooks.afterDeliver.isUsed();
     let n = 0;
     for (;;) {
       let value: unknown;
@@ -468,8 +470,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
           mailbox.size === 0 ||
           ++n >= budget ||
           (x !== undefined && (x.abandoned || x.endRequested)) ||
-          hooks.beforeDeliver.isUsed() ||
-          hooks.afterDeliver.isUsed()
+          hooked
         ) {
           this.#settled(value, undefined, false);
           return;
@@ -781,10 +782,6 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     if (i >= 0) watchers.splice(i, 1);
   }
 
-  /** @internal Whether it is between incarnations or starting (for shutdown accounting). */
-  get waiting(): boolean {
-    return this.#status === STARTING || this.#status === RESTARTING;
-  }
 }
 
 const ACCEPTED = 0;

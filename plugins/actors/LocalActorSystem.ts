@@ -203,7 +203,12 @@ export class LocalActorSystem implements ActorSystem, CellHost {
       // shutdown of 100,000 actors linear; the supervisors then have nothing left to wait for.
       if (cell.incarnated) retired.push(cell.retire(0));
     }
-    await Promise.all(retired);
+    try {
+      // `stopped` hooks run here; one that hangs must not hold the kernel past its deadline.
+      await withDeadline(() => Promise.all(retired), { signal });
+    } catch (error) {
+      this.#logger.warn({ err: error }, "some actors' stopped hooks did not finish in time");
+    }
     if (dropped > 0) this.#logger.warn({ dropped, drainMs }, `actor system stopped with ${dropped} undelivered message(s); they went to dead letters`);
     const supervisors: Array<Promise<Supervisor>> = [...this.#childSupervisors.values()];
     this.#childSupervisors.clear();
