@@ -195,7 +195,7 @@ export class EventBus implements EventBusContract {
 
   /** Opens the store. Publishes and subscriptions made before this wait for it. */
   async start(): Promise<OpenReport> {
-    if (this.#state !== 'created') throw new EventError('EVENT_BUS_STATE', `cannot start an event bus that is ${this.#state}`);
+    if (this.#state !== 'created') throw new EventError(EVENT_ERROR_CODES.INVALID_STATE, `cannot start an event bus that is ${this.#state}; create a new one`);
     this.#state = 'opening';
     let report: OpenReport;
     try {
@@ -427,7 +427,10 @@ export class EventBus implements EventBusContract {
     const data = input.data;
     if (typeof data === 'object' || typeof data === 'number' || typeof data === 'bigint' || typeof data === 'function' || typeof data === 'symbol') {
       const problem = jsonProblem(data, 'data');
-      if (problem !== undefined) throw invalidEvent(problem.slice(0, problem.indexOf(':')), `is not JSON-serialisable:${problem.slice(problem.indexOf(':') + 1)}`);
+      if (problem !== undefined) {
+        const colon = problem.indexOf(': ');
+        throw invalidEvent(problem.slice(0, colon), `is not JSON-serialisable (${problem.slice(colon + 2)})`);
+      }
     }
     const { subject, correlationId, causationId } = input;
     const event: PendingEvent = { id: '', type, source, time: this.#now(), sequence: 0, data: data === undefined ? null : data };
@@ -753,20 +756,25 @@ class ReplayIterator implements AsyncIterator<StoredEvent> {
   }
 }
 
-/** Waits for `work`, or until `signal` aborts (whichever is first); never rejects. */
+/** Without a stop signal, stop waits at most this long for handlers in flight. */
+const DEFAULT_STOP_WAIT_MS = 5_000;
+
+/** Waits for `work`, or until `signal` aborts (or, with no signal, 5 s pass); never rejects. */
 async function untilAborted(work: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) {
-    await work.catch(() => undefined);
-    return;
-  }
-  if (signal.aborted) return;
+  if (signal?.aborted) return;
   let onAbort: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     work.catch(() => undefined),
     new Promise<void>((resolve) => {
-      onAbort = resolve;
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal === undefined) {
+        timer = setTimeout(resolve, DEFAULT_STOP_WAIT_MS);
+      } else {
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
     }),
   ]);
-  if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  if (timer !== undefined) clearTimeout(timer);
+  if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
 }

@@ -21,6 +21,8 @@ export const EVENT_ERROR_CODES = Object.freeze({
   DURABLE_IN_USE: 'EVENT_DURABLE_IN_USE',
   /** A durable handler did not settle within `ackTimeoutMs`; counted as a failed delivery. */
   HANDLER_TIMEOUT: 'EVENT_HANDLER_TIMEOUT',
+  /** A bus or store was started or opened twice. */
+  INVALID_STATE: 'EVENT_INVALID_STATE',
 } as const);
 
 export type EventErrorCode = (typeof EVENT_ERROR_CODES)[keyof typeof EVENT_ERROR_CODES];

@@ -184,7 +184,7 @@ export class FileStore implements EventStore {
   }
 
   async open(onCommit: CommitListener): Promise<OpenReport> {
-    if (this.#state !== 'closed') throw new EventError('EVENT_STORE_STATE', `file store ${this.#dir} is already open`);
+    if (this.#state !== 'closed') throw new EventError(EVENT_ERROR_CODES.INVALID_STATE, `file store ${this.#dir} is already open`);
     await mkdir(this.#dir, { recursive: true });
     await this.#lock();
     try {

@@ -307,3 +307,42 @@ test('stop lets live subscribers drain their queues', async () => {
   await bus.stop(AbortSignal.timeout(2000));
   assert.deepEqual(got, [1, 2, 3, 4, 5]);
 });
+
+test('starting a bus twice, or opening an open file store, fails with EVENT_INVALID_STATE', async (t) => {
+  const bus = await memoryBus(t);
+  await assert.rejects(bus.start(), { code: 'EVENT_INVALID_STATE' });
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ms-events-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { FileStore } = await import('../../../plugins/events/index.js');
+  const store = new FileStore({ dir });
+  await store.open(() => {});
+  await assert.rejects(store.open(() => {}), { code: 'EVENT_INVALID_STATE' });
+  await store.close();
+});
+
+test('stop without a signal does not wait forever for a live handler that never settles', async () => {
+  const bus = new EventBus({ store: new MemoryStore() });
+  await bus.start();
+  bus.subscribe('a', () => new Promise<void>(() => {}));
+  await bus.publish({ type: 'a', source: 's' });
+  await tick();
+  const { mock } = await import('node:test');
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    let stopped = false;
+    const stopping = bus.stop().then(() => (stopped = true));
+    // Two bounded waits: the queues draining, then the unsubscribes.
+    for (let round = 0; round < 4 && !stopped; round++) {
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      mock.timers.tick(5_000);
+    }
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    assert.equal(stopped, true);
+    await stopping;
+  } finally {
+    mock.timers.reset();
+  }
+});
