@@ -12,10 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { AsyncSeriesBailHook } from 'tapable';
 import { z } from 'zod';
 import {
-  anySignal,
   MisterSmithError,
   ToolError,
-  withDeadline,
   type Counter,
   type Disposer,
   type Histogram,
@@ -174,8 +172,6 @@ export class ToolBus implements ToolBusContract {
   readonly #callIdPrefix = `${randomUUID().slice(0, 8)}-`;
   #callSeq = 0;
   #closed = false;
-  /** Aborted by `close()`: ends approval waits. */
-  readonly #stopping = new AbortController();
   readonly #host: CallHost;
 
   constructor(options: ToolBusOptions = {}) {
@@ -206,12 +202,13 @@ export class ToolBus implements ToolBusContract {
       nested: (parent, name, input, opts) => bus.#start(parent.agentId, name, input, opts, parent),
       checkOutput: (call, value) => bus.#checkOutput(call, value),
       timeoutError: (call) =>
-        toolError(ToolErrorCodes.TIMEOUT, `tool '${call.tool}' did not finish within ${call.timeoutMs} ms`, {
-          tool: call.tool,
-          agentId: call.agentId,
-          callId: call.callId,
-          timeoutMs: call.timeoutMs,
-        }),
+        toolError(
+          ToolErrorCodes.TIMEOUT,
+          call.phase === 'approval'
+            ? `approval of tool '${call.tool}' was not given within ${call.timeoutMs} ms`
+            : `tool '${call.tool}' did not finish within ${call.timeoutMs} ms`,
+          { tool: call.tool, agentId: call.agentId, callId: call.callId, timeoutMs: call.timeoutMs, phase: call.phase },
+        ),
       cancelledError: (call, reason) =>
         toolError(
           ToolErrorCodes.CANCELLED,
@@ -497,25 +494,14 @@ export class ToolBus implements ToolBusContract {
       callId: call.callId,
       delegation: call.delegation,
     };
-    // A human in the loop may never answer: the wait is bounded by the call's timeout, the caller's
-    // signal and the bus stopping. Approval is the slow path, so a timer per approval is fine here.
-    const signal = anySignal([call.callerSignal, this.#stopping.signal]);
+    // A human in the loop may never answer: the wait joins the deadline list like a handler does
+    // (the call's timeout, the caller's signal and the bus stopping all end it).
     try {
-      decision = await withDeadline(() => this.hooks.approve.promise(request), {
-        timeoutMs: call.timeoutMs,
-        signal,
-        timeoutError: () =>
-          toolError(ToolErrorCodes.TIMEOUT, `approval of tool '${call.tool}' was not given within ${call.timeoutMs} ms`, {
-            tool: call.tool,
-            agentId: call.agentId,
-            callId: call.callId,
-            timeoutMs: call.timeoutMs,
-            phase: 'approval',
-          }),
-      });
+      const answer = this.hooks.approve.promise(request);
+      await call.waitFor(answer, this.#deadlines, 'approval');
+      decision = call.decision;
     } catch (error) {
-      if (error instanceof ToolError && error.code === ToolErrorCodes.TIMEOUT) throw error;
-      if (signal.aborted) throw this.#host.cancelledError(call, signal.reason);
+      if (error instanceof ToolError && (error.code === ToolErrorCodes.TIMEOUT || error.code === ToolErrorCodes.CANCELLED)) throw error;
       throw toolError(ToolErrorCodes.REJECTED, `approval of tool '${call.tool}' failed (rejected): ${(error as Error)?.message ?? String(error)}`, {
         tool: call.tool,
         agentId: call.agentId,
@@ -680,7 +666,6 @@ export class ToolBus implements ToolBusContract {
    */
   close(reason = 'the tool bus is stopping'): void {
     this.#closed = true;
-    if (!this.#stopping.signal.aborted) this.#stopping.abort(new Error(reason));
     this.#deadlines.drain((entry) => (entry as ToolCall).cancel(reason));
     this.#deadlines.close();
     this.#idempotency.clear();

@@ -30,6 +30,10 @@ export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolCont
   /** @internal the call that made this one with `ctx.call`. */
   readonly parent: ToolCall | undefined;
   /** @internal */ readonly timeoutMs: number;
+  /** @internal what the call is waiting for (the deadline error names it). */
+  phase: 'approval' | 'handler' = 'handler';
+  /** @internal the approval hook's answer. */
+  decision: unknown = undefined;
   /** @internal kept from the start of the call: unregistering mid-call changes nothing. */
   readonly outputSchema: z.ZodType | undefined;
 
@@ -104,7 +108,8 @@ export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolCont
    * returned promise rejects at the deadline even if the handler never settles.
    * @internal
    */
-  waitFor(result: PromiseLike<unknown>, deadlines: { add(entry: DeadlineEntry, ms: number): void }): Promise<void> {
+  waitFor(result: PromiseLike<unknown>, deadlines: { add(entry: DeadlineEntry, ms: number): void }, phase: 'approval' | 'handler' = 'handler'): Promise<void> {
+    this.phase = phase;
     return new Promise<void>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -146,7 +151,8 @@ export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolCont
     const resolve = this.#resolve!;
     const reject = this.#finish()!;
     try {
-      this.result = this.#host.checkOutput(this, value);
+      if (this.phase === 'handler') this.result = this.#host.checkOutput(this, value);
+      else this.decision = value;
       resolve();
     } catch (error) {
       reject(error);
