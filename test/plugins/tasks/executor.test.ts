@@ -200,8 +200,7 @@ describe('task executor', () => {
     });
     const queued = [ex.submit(() => 'q1'), ex.submit({ run: () => 'q2', priority: 'critical' })];
     await flush();
-    const began = performance.now();
-    const done = ex.shutdown({ timeoutMs: 150 });
+    const done = ex.shutdown({ timeoutMs: 300 });
     assert.equal(ex.accepting, false);
     for (const handle of queued) {
       await assert.rejects(handle.result, (e: TaskError) => e.code === 'TASK_EXECUTOR_SHUTDOWN' && e.context.phase === 'queued');
@@ -209,8 +208,8 @@ describe('task executor', () => {
     const late = ex.submit(() => 'late');
     await assert.rejects(late.result, (e: TaskError) => e.code === 'TASK_EXECUTOR_SHUTDOWN' && e.context.phase === 'refused');
     assert.equal(await quick.result, 'finished');
+    assert.equal(stuck.status, 'running', 'a running task keeps its time until the drain deadline');
     await done;
-    assert.ok(performance.now() - began >= 140, 'waited for the drain deadline');
     await assert.rejects(stuck.result, (e: TaskError) => e.code === 'TASK_EXECUTOR_SHUTDOWN' && e.context.phase === 'aborted');
     assert.equal(stuckSignal?.aborted, true);
     assert.equal(ex.shutdown(), done, 'idempotent');
