@@ -51,7 +51,7 @@ test('a policy name without the resilience plugin is a typed error', async (t) =
 });
 
 test('stopping the kernel drains: queued rejected, running finish, stragglers aborted within the deadline', async () => {
-  const kernel = await createTestKernel({ plugins: [{ use: tasks, options: { maxConcurrent: 2, drainTimeoutMs: 100 } }] });
+  const kernel = await createTestKernel({ plugins: [{ use: tasks, options: { maxConcurrent: 2, drainTimeoutMs: 1000 } }] });
   const service = kernel.resolve('tasks');
   const finishing = service.submit(async () => {
     await delay(20);
