@@ -29,7 +29,11 @@ export interface ChildContext {
   readonly id: string;
   /** How many times this child was restarted so far (0 on the first start). */
   readonly restartCount: number;
-  /** Aborted when the supervisor gives up on the child (forced kill, brutal shutdown). */
+  /**
+   * Aborted when the supervisor gives up on this incarnation: forced kill after the shutdown
+   * deadline, 'brutal' shutdown, start timeout, heartbeat timeout. The reason is a SupervisionError
+   * (SUPERVISION_CHILD_KILLED, SUPERVISION_START_TIMEOUT, SUPERVISION_HEARTBEAT_TIMEOUT…).
+   */
   readonly signal: AbortSignal;
   /** Reports liveness to the phi-accrual failure detector; a child that calls it and then falls silent is restarted. */
   heartbeat(): void;
