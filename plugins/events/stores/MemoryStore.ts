@@ -3,6 +3,12 @@
  * synchronous (no promise, no copy); when the ring is full the oldest event is evicted, so a replay
  * or a durable subscriber that falls further behind than `capacity` sees a gap (the bus logs it).
  * Nothing survives the process: durable positions live in a Map for the life of the store.
+ *
+ * The ring is kept as columns (one array per field) rather than as event objects: the id and the
+ * sequence follow from the slot, type, source and time are shared strings, so an append retains
+ * nothing new but the data. Keeping 100 000 event objects alive instead would promote every one of
+ * them out of the young generation, and the garbage collector would cost more than the bus.
+ * Reads (`get`, `read`) build fresh event objects with the same fields.
  */
 import type { StoredEvent } from '../types.js';
 import { sequenceOfId, newIdPrefix, type CommitListener, type EventStore, type OpenReport, type PendingEvent, type ReadRange } from './EventStore.js';
@@ -15,7 +21,14 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements EventStore {
   readonly kind = 'memory';
   readonly #capacity: number;
-  readonly #ring: Array<StoredEvent | undefined>;
+  readonly #type: string[] = [];
+  readonly #source: string[] = [];
+  readonly #time: string[] = [];
+  readonly #data: unknown[] = [];
+  /** Optional fields; undefined in most slots. */
+  readonly #subject: Array<string | undefined> = [];
+  readonly #correlationId: Array<string | undefined> = [];
+  readonly #causationId: Array<string | undefined> = [];
   readonly #positions = new Map<string, number>();
   readonly #prefix = newIdPrefix();
   #last = 0;
@@ -26,7 +39,6 @@ export class MemoryStore implements EventStore {
     const capacity = options.capacity ?? 100_000;
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`MemoryStore capacity must be a positive integer, got ${capacity}`);
     this.#capacity = capacity;
-    this.#ring = [];
   }
 
   /** Events the ring holds at most. */
@@ -57,18 +69,48 @@ export class MemoryStore implements EventStore {
     const seq = ++this.#last;
     event.sequence = seq;
     event.id = this.#prefix + '-' + seq;
-    // A plain array filled up to capacity, then overwritten in place: no growth after warm-up.
+    // Plain arrays filled up to capacity, then overwritten in place: no growth after warm-up.
     const slot = (seq - 1) % this.#capacity;
-    if (slot === this.#ring.length) this.#ring.push(event);
-    else this.#ring[slot] = event;
+    if (slot === this.#type.length) {
+      this.#type.push(event.type);
+      this.#source.push(event.source);
+      this.#time.push(event.time);
+      this.#data.push(event.data);
+      this.#subject.push(event.subject);
+      this.#correlationId.push(event.correlationId);
+      this.#causationId.push(event.causationId);
+    } else {
+      this.#type[slot] = event.type;
+      this.#source[slot] = event.source;
+      this.#time[slot] = event.time;
+      this.#data[slot] = event.data;
+      this.#subject[slot] = event.subject;
+      this.#correlationId[slot] = event.correlationId;
+      this.#causationId[slot] = event.causationId;
+    }
     this.#onCommit?.(event);
     return undefined;
   }
 
-  /** The event with this sequence if the ring still holds it. */
+  /** The event with this sequence if the ring still holds it (a new object on each call). */
   at(sequence: number): StoredEvent | undefined {
-    if (sequence < this.firstSequence || sequence > this.#last) return undefined;
-    return this.#ring[(sequence - 1) % this.#capacity];
+    if (!(sequence >= this.firstSequence && sequence <= this.#last)) return undefined;
+    const slot = (sequence - 1) % this.#capacity;
+    const event: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
+      id: this.#prefix + '-' + sequence,
+      type: this.#type[slot]!,
+      source: this.#source[slot]!,
+      time: this.#time[slot]!,
+      sequence,
+      data: this.#data[slot],
+    };
+    const subject = this.#subject[slot];
+    const correlationId = this.#correlationId[slot];
+    const causationId = this.#causationId[slot];
+    if (subject !== undefined) event.subject = subject;
+    if (correlationId !== undefined) event.correlationId = correlationId;
+    if (causationId !== undefined) event.causationId = causationId;
+    return event;
   }
 
   async *read(range: ReadRange): AsyncIterable<readonly StoredEvent[]> {
@@ -80,7 +122,7 @@ export class MemoryStore implements EventStore {
       next = Math.max(next, this.firstSequence);
       const end = Math.min(to, next + pageSize - 1);
       const page: StoredEvent[] = [];
-      for (let s = next; s <= end; s++) page.push(this.#ring[(s - 1) % this.#capacity]!);
+      for (let s = next; s <= end; s++) page.push(this.at(s)!);
       next = end + 1;
       if (page.length > 0) yield page;
     }
