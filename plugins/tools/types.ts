@@ -14,7 +14,10 @@ export type JsonSchema = Record<string, unknown>;
 export interface CallOptions {
   /** Aborting it cancels the call (`TOOL_CANCELLED`) and aborts the signal the handler sees. */
   readonly signal?: AbortSignal;
-  /** Deadline of the handler; default: the tool's `timeoutMs`, else the bus's `defaultTimeoutMs` (30 000). */
+  /**
+   * Deadline of the handler (and of the approval wait); default: the config's per-tool timeout, the
+   * tool's `timeoutMs`, else the bus's `defaultTimeoutMs` (30 000). 0 or Infinity: none.
+   */
   readonly timeoutMs?: number;
   /**
    * Idempotency key. A call whose `(agentId, tool, callId)` already completed returns the stored
