@@ -8,4 +8,3 @@ export { builtinPluginNames, loadPlugins, orderPlugins } from './loader.js';
 export type { LoadResult, ResolvedPlugin } from './loader.js';
 export { MetricsFacade } from './MetricsFacade.js';
 export type { PhaseRecord, Phase } from './Timeline.js';
-export { KERNEL_VERSION } from './version.js';

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { isPlugin, type Plugin } from '../sdk/index.js';
 import { formatIssues, formatPath, KernelConfigSchema, PluginEntrySchema, type KernelConfig } from './config.js';
 import { importModule } from './importModule.js';
-import { KERNEL_VERSION } from './version.js';
+import { KERNEL_VERSION } from '../sdk/index.js';
 
 /** A plugin ready to set up: its definition, validated options and where it came from. */
 export interface ResolvedPlugin {

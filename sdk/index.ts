@@ -54,6 +54,7 @@ export type {
   MetricsBackend,
   MetricType,
 } from './metrics.js';
+export { KERNEL_VERSION } from './version.js';
 export { abortReason, anySignal, backoffDelay, DEFAULT_BACKOFF, sleep, withDeadline } from './async.js';
 export type { BackoffOptions, DeadlineOptions } from './async.js';
 

@@ -10,7 +10,7 @@ import { loadConfig, type LoadedConfig } from '../config.js';
 import { createKernel } from '../createKernel.js';
 import type { Kernel } from '../Kernel.js';
 import { builtinPluginNames, loadPlugins } from '../loader.js';
-import { KERNEL_VERSION } from '../version.js';
+import { KERNEL_VERSION } from '../../sdk/index.js';
 
 const USAGE = `Usage: mister-smith <command> [config] [options]
 

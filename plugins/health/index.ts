@@ -1,9 +1,8 @@
 /** The health plugin: checks with timeouts and criticality; `/livez`, `/readyz`, `/healthz`. */
 import type { EventBus } from '../events/types.js';
-import { definePlugin } from '../../sdk/index.js';
+import { definePlugin, KERNEL_VERSION } from '../../sdk/index.js';
 import { EventLoopDelayCheck } from './checks/eventLoopDelay.js';
 import { heapUsageCheck } from './checks/heapUsage.js';
-import { FRAMEWORK_VERSION } from './frameworkVersion.js';
 import { HealthMonitor } from './HealthMonitor.js';
 import { registerHealthRoutes } from './healthRoutes.js';
 import { HealthOptionsSchema } from './options.js';
@@ -19,7 +18,7 @@ export default definePlugin({
     const monitor = new HealthMonitor({
       intervalMs: options.intervalMs,
       timeoutMs: options.timeoutMs,
-      version: options.version ?? FRAMEWORK_VERSION,
+      version: options.version ?? KERNEL_VERSION,
       logger,
       metrics: ctx.metrics,
       kernelState: ctx.kernelState,

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 
-/** The kernel's version: the package version, which plugins match with their `kernel` range. */
+/**
+ * The framework's version (the package version): the kernel's, which plugins match with their
+ * `kernel` range, and what `/healthz` reports. In the SDK so that plugins can read it too.
+ */
 export const KERNEL_VERSION: string = (() => {
-  // Two levels up from kernel/version.(ts|js) is the package root, both in the repo and in dist/.
+  // One or two levels up from sdk/version.(ts|js) is the package root, both in the repo and in dist/.
   for (const candidate of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version?: string };
