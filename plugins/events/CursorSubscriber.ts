@@ -118,9 +118,8 @@ export class CursorSubscriber implements Subscription {
     }
   }
 
-  async #run(): Promise<void> {
-    await this.#host.whenOpen();
-    if (this.#closed) return;
+  /** Places the cursor: after the saved position, or per `from`. */
+  #init(): void {
     const store = this.#host.store;
     const saved = this.#options.durable ? store.loadPosition(this.name) : 0;
     const from = this.#options.from;
@@ -133,6 +132,16 @@ export class CursorSubscriber implements Subscription {
     if (this.#options.durable && saved > 0) {
       this.#host.logger.info({ subscription: this.name, position: saved }, `durable subscription '${this.name}' resumes after sequence ${saved}`);
     }
+  }
+
+  async #run(): Promise<void> {
+    // On an open bus the cursor is placed now, so that `from: 'latest'` includes an event
+    // published right after subscribe() returns; otherwise once the store is open.
+    if (this.#host.isOpen()) this.#init();
+    else await this.#host.whenOpen();
+    if (this.#closed) return;
+    if (!this.#started) this.#init();
+    const store = this.#host.store;
     while (!this.#closed) {
       if (this.#live) {
         const event = this.#buffer.shift();

@@ -173,6 +173,7 @@ export class EventBus implements EventBusContract {
         return bus.#dispatchedThrough;
       },
       schedule: (sub) => this.#schedule(sub),
+      isOpen: () => this.#state === 'open',
       whenOpen: () => this.#opened.promise,
       deadLetter: (subscription, event, error, attempts) => this.#deadLetter(subscription, event, error, attempts),
       remove: (sub) => this.#remove(sub as Subscriber),

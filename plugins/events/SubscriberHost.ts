@@ -29,6 +29,8 @@ export interface SubscriberHost {
   readonly dispatchedThrough: number;
   /** Queues `subscriber.drain()` for the next delivery microtask. */
   schedule(subscriber: { drain(): void }): void;
+  /** Whether the store is open now. */
+  isOpen(): boolean;
   /** Resolves once the store is open; rejects if the bus stopped first. */
   whenOpen(): Promise<void>;
   /** Publishes the dead letter for `event`; never throws. */

@@ -250,3 +250,14 @@ test('health reports durable lag as degraded beyond the limit', async (t) => {
   assert.equal((await bus.health(100)).status, 'healthy');
   release();
 });
+
+test("a durable 'latest' subscription gets an event published right after subscribe returns", async (t) => {
+  const bus = await memoryBus(t);
+  await bus.publish({ type: 'before', source: 's' });
+  const got: string[] = [];
+  bus.subscribe('>', (e) => void got.push(e.type), { durable: 'eager' });
+  void bus.publish({ type: 'right.after', source: 's' });
+  await until(() => got.length === 1);
+  await tick(5);
+  assert.deepEqual(got, ['right.after']);
+});
