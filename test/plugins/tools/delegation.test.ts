@@ -147,3 +147,23 @@ test('agentAsTool validates input and output like any tool, and a failing actor 
   await dispose();
   assert.equal(bus.has('agent.calc'), false);
 });
+
+test('the delegation scope is only open while an agent-as-tool call is in flight', async () => {
+  const { delegationActive } = await import('../../../plugins/tools/delegation.js');
+  const bus = new ToolBus();
+  bus.grant('a', '*');
+  let release: (v: unknown) => void = () => {};
+  const slow = fakeActor<ToolCallMessage<Record<string, never>>, unknown>('slow', () => new Promise((r) => (release = r)));
+  bus.agentAsTool(slow, { name: 'agent.slow', description: 'd', input: z.object({}) });
+  const failing = fakeActor<ToolCallMessage<Record<string, never>>, unknown>('failing', () => Promise.reject(new Error('x')));
+  bus.agentAsTool(failing, { name: 'agent.failing', description: 'd', input: z.object({}) });
+  assert.equal(delegationActive(), false);
+  const call = bus.call('a', 'agent.slow', {});
+  await new Promise((r) => setImmediate(r));
+  assert.equal(delegationActive(), true);
+  release('done');
+  assert.equal(await call, 'done');
+  assert.equal(delegationActive(), false);
+  await assert.rejects(bus.call('a', 'agent.failing', {}), { code: 'TOOL_FAILED' });
+  assert.equal(delegationActive(), false);
+});
