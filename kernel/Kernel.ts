@@ -223,7 +223,8 @@ export class Kernel {
         record.status = 'starting';
         const handlers = record.startHandlers;
         const ok = await this.#runPhase(record, 'start', startTimeoutMs, handlers.length === 0 ? undefined : async (signal) => {
-          for (const handler of handlers) await handler(signal);
+          const phase = { deadline: Date.now() + startTimeoutMs };
+          for (const handler of handlers) await handler(signal, phase);
         });
         record.status = ok ? 'started' : 'failed';
       }
@@ -366,9 +367,10 @@ export class Kernel {
     try {
       await withDeadline(
         async (signal) => {
+          const phase = { deadline: Date.now() + timeoutMs };
           for (const handler of [...record.stopHandlers].reverse()) {
             try {
-              await handler(signal);
+              await handler(signal, phase);
             } catch (error) {
               failure ??= toError(error);
               record.logger.error({ err: error }, 'onStop handler failed');

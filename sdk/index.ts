@@ -8,6 +8,7 @@ export type {
   Disposer,
   KernelState,
   LifecycleHandler,
+  PhaseDeadline,
   Logger,
   Plugin,
   PluginContext,

@@ -15,8 +15,17 @@ export interface ProvideOptions<T> {
   readonly dispose?: (value: T) => void | Promise<void>;
 }
 
-/** Lifecycle handler; the signal aborts at the handler's deadline. */
-export type LifecycleHandler = (signal: AbortSignal) => void | Promise<void>;
+/** When a lifecycle phase must be done. */
+export interface PhaseDeadline {
+  /** Epoch ms (`Date.now()` scale) at which the signal aborts and the kernel moves on. */
+  readonly deadline: number;
+}
+
+/**
+ * Lifecycle handler; the signal aborts at the handler's deadline. A handler that drains work can
+ * read `deadline` to finish (or abort its own work) a little before the kernel gives up on it.
+ */
+export type LifecycleHandler = (signal: AbortSignal, phase: PhaseDeadline) => void | Promise<void>;
 
 /** What a plugin's `setup` receives. Everything it registers through it is undone on stop. */
 export interface PluginContext<O = unknown> {

@@ -136,9 +136,10 @@ export class HttpServer implements HttpService {
 
   /**
    * Graceful close: stop accepting, close idle keep-alive sockets, let in-flight requests finish
-   * within `closeGraceMs` (or until `signal` aborts), then destroy what is left.
+   * within `closeGraceMs` (or until `signal` aborts, or `deadline` — epoch ms — comes near), then
+   * destroy what is left.
    */
-  async close(signal?: AbortSignal): Promise<void> {
+  async close(signal?: AbortSignal, deadline = Infinity): Promise<void> {
     const server = this.#server;
     if (server === undefined) return;
     this.#closing = true;
@@ -146,7 +147,9 @@ export class HttpServer implements HttpService {
     server.closeIdleConnections();
     if (this.#inFlight > 0 && !signal?.aborted) {
       this.#logger.info({ inFlight: this.#inFlight }, 'waiting for in-flight requests');
-      await this.#drain(this.#options.closeGraceMs, signal);
+      // Leave a slice of the kernel's stop budget for destroying sockets, so the stop ends on time.
+      const remaining = deadline - Date.now();
+      await this.#drain(Math.max(0, Math.min(this.#options.closeGraceMs, remaining - Math.min(100, remaining * 0.1))), signal);
     }
     if (this.#inFlight > 0) {
       this.#logger.warn({ inFlight: this.#inFlight }, 'destroying connections of unfinished requests');

@@ -32,7 +32,7 @@ export default definePlugin({
       const url = await server.listen();
       ctx.logger.info({ url, auth: server.authEnabled }, `http listening on ${url}`);
     });
-    ctx.onStop((signal) => server.close(signal));
+    ctx.onStop((signal, { deadline }) => server.close(signal, deadline));
   },
 });
 

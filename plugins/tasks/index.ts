@@ -73,10 +73,14 @@ export default definePlugin({
       return { status: 'healthy', details };
     });
     const events = ctx.tryResolve<EventBus>('events');
-    ctx.onStop(async (signal) => {
+    ctx.onStop(async (signal, { deadline }) => {
       unregister?.();
       const before = executor.stats();
-      await executor.shutdown({ timeoutMs: options.drainTimeoutMs, signal });
+      // Abort what still runs a little before the kernel's deadline, so the drain ends on our terms
+      // (tasks rejected with TASK_EXECUTOR_SHUTDOWN) rather than as a missed stop deadline.
+      const remaining = deadline - Date.now();
+      const drainMs = Math.max(0, Math.min(options.drainTimeoutMs, remaining - Math.min(100, remaining * 0.1)));
+      await executor.shutdown({ timeoutMs: drainMs, signal });
       const after = executor.stats();
       const summary = {
         queuedRejected: before.queued,
