@@ -233,3 +233,42 @@ test('a last record that is whole but carries the wrong sequence is cut off too'
   assert.equal((await stat(file)).size, before);
   await store.close();
 });
+
+test('a failed write rejects every waiting publish with EVENT_STORE_FAILED, delivers nothing, and hands the sequences out again', async (t) => {
+  const fs = (await import('node:fs')).default;
+  const { syncBuiltinESMExports } = await import('node:module');
+  const dir = await tempDir(t);
+  const bus = await fileBus(t, dir);
+  const got: number[] = [];
+  bus.subscribe('>', (e) => void got.push(e.sequence));
+  await bus.publish({ type: 'ok', source: 's' });
+  const original = fs.writeSync;
+  let calls = 0;
+  // The store imports writeSync by name; syncBuiltinESMExports makes that binding see the stub.
+  (fs as { writeSync: unknown }).writeSync = () => {
+    calls++;
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  };
+  syncBuiltinESMExports();
+  try {
+    const results = await Promise.allSettled([1, 2, 3].map((i) => bus.publish({ type: 'lost', source: 's', data: i })));
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      assert.equal((r as PromiseRejectedResult).reason.code, 'EVENT_STORE_FAILED');
+      assert.match((r as PromiseRejectedResult).reason.message, /ENOSPC/);
+    }
+    assert.ok(calls >= 1);
+    assert.equal((await bus.health()).details.lastStoreError !== undefined, true);
+  } finally {
+    (fs as { writeSync: unknown }).writeSync = original;
+    syncBuiltinESMExports();
+  }
+  const next = await bus.publish({ type: 'ok', source: 's' });
+  assert.equal(next.sequence, 2, 'the failed sequences are handed out again');
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(got, [1, 2]);
+  await bus.stop();
+  const again = await fileBus(t, dir);
+  const all = await collect(again);
+  assert.deepEqual(all.map((e) => [e.sequence, e.type]), [[1, 'ok'], [2, 'ok']]);
+});
