@@ -113,18 +113,17 @@ async function askThroughput(ask: (loop: number, i: number) => Promise<unknown>)
 async function tellOurs(): Promise<number> {
   const { actors, stop } = await startKernel();
   let onDone!: () => void;
+  // One behaviour for all actors, as a system spawns many actors of a kind (and as the baseline
+  // shares one receive): state is per actor, from init.
+  const behavior = {
+    init: (): BareState => ({ n: 0 }),
+    async receive(m: number, ctx: { state: BareState }): Promise<void> {
+      ctx.state.n += m;
+      onDone();
+    },
+  };
   const refs: Array<ActorRef<number, void>> = [];
-  for (let i = 0; i < ACTORS; i++) {
-    refs.push(
-      actors.spawn<number, void, BareState>({
-        init: () => ({ n: 0 }),
-        async receive(m, ctx) {
-          ctx.state.n += m;
-          onDone();
-        },
-      }),
-    );
-  }
+  for (let i = 0; i < ACTORS; i++) refs.push(actors.spawn<number, void, BareState>(behavior));
   await settle();
   const rate = await throughput((done) => {
     onDone = done;
@@ -154,16 +153,11 @@ async function tellBaseline(): Promise<number> {
 async function tellNact(): Promise<number> {
   const system = nactStart();
   let onDone!: () => void;
-  const refs = Array.from({ length: ACTORS }, (_, i) =>
-    nactSpawn(
-      system,
-      async (state: number = 0, m: number) => {
-        onDone();
-        return state + m;
-      },
-      `t${i}`,
-    ),
-  );
+  const f = async (state: number = 0, m: number): Promise<number> => {
+    onDone();
+    return state + m;
+  };
+  const refs = Array.from({ length: ACTORS }, (_, i) => nactSpawn(system, f, `t${i}`));
   const rate = await throughput((done) => {
     onDone = done;
     return (m) => {

@@ -32,6 +32,8 @@ const STOPPED = 4;
 type AnyBehavior = Behavior<unknown, unknown, unknown>;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
+  // Native promises (every async receive) answer the cheap check; other thenables the generic one.
+  if (value instanceof Promise) return true;
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
@@ -146,8 +148,6 @@ class CellExtras {
   abandoned = false;
   /** The supervisor asked the incarnation to end while a receive was in flight. */
   endRequested = false;
-  /** The ask whose receive is in flight (async). */
-  current: AskRequest | undefined = undefined;
   controller: AbortController | undefined = undefined;
   watchers: Array<(reason: TerminationReason) => void> | undefined = undefined;
   reason: TerminationReason | undefined = undefined;
@@ -170,6 +170,8 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   #state = STARTING;
   #ctx: CellContext | undefined = undefined;
   #incarnation: Incarnation | undefined = undefined;
+  /** The ask whose receive is in flight (async): a real field, it is written on every async message. */
+  #current: AskRequest | undefined = undefined;
   #x: CellExtras | undefined = undefined;
 
   constructor(host: CellHost, id: string, name: string | undefined, behavior: AnyBehavior, config: CellConfig, parent: ActorCell | undefined) {
@@ -231,12 +233,6 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
   set #endRequested(value: boolean) {
     if (value || this.#x !== undefined) this.#extra.endRequested = value;
-  }
-  get #current(): AskRequest | undefined {
-    return this.#x?.current;
-  }
-  set #current(value: AskRequest | undefined) {
-    if (value !== undefined || this.#x !== undefined) this.#extra.current = value;
   }
   get #controller(): AbortController | undefined {
     return this.#x?.controller;
@@ -374,8 +370,9 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     host.queued++;
     host.sent++;
     if (mailbox.size > host.highWater) host.highWater = mailbox.size;
-    if (!this.#scheduled && status === RUNNING && !this.#inFlight) {
-      this.#scheduled = true;
+    // One integer compare: RUNNING and neither scheduled nor in flight.
+    if ((this.#state & (STATUS_MASK | SCHEDULED | IN_FLIGHT)) === RUNNING) {
+      this.#state |= SCHEDULED;
       host.schedule(this);
     }
     return ACCEPTED;
@@ -443,8 +440,8 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   /**
    * The loop of an actor whose `receive` returned a thenable: await it (an `await` on a native
    * promise allocates no derived promise, unlike `.then`), reply, and go on with the next message in
-   * the same loop — synchronous replies without any await — until the mailbox is empty, the turn's
-   * budget is spent, or something (stop, restart, middleware) needs the general path in #settled.
+   * the same loop — synchronous replies without any await — until the mailbox is empty, a streak of
+   * synchronous replies spends the turn's budget, or something (stop, restart, middleware) needs the general path in #settled.
    */
   async #drainAsync(pending: PromiseLike<unknown>): Promise<void> {
     const host = this.#host;
@@ -497,6 +494,9 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
         }
         if (isThenable(result)) {
           pending = result;
+          // Each await already lets every other actor run: only a streak of synchronous replies
+          // counts against the turn's budget.
+          n = 0;
           break;
         }
         value = result;
