@@ -2,16 +2,12 @@
  * The events plugin (DESIGN §4 "events"): provides the `events` service, an EventBus over a
  * memory or file store. This file declares the plugin and lists what the folder exports.
  */
-import path from 'node:path';
 import { definePlugin } from '../../sdk/index.js';
+import { createStore } from './createStore.js';
 import { EventBus } from './EventBus.js';
-import { eventsOptions, type EventsOptions } from './options.js';
-import { FileStore } from './stores/FileStore.js';
-import { MemoryStore } from './stores/MemoryStore.js';
-import type { EventStore } from './stores/EventStore.js';
-import type { BusLogger } from './SubscriberHost.js';
-import type { Histogram } from '../../sdk/index.js';
+import { eventsOptions } from './options.js';
 
+export { createStore } from './createStore.js';
 export { EventBus } from './EventBus.js';
 export type { BusHealth, EventBusOptions } from './EventBus.js';
 export { MemoryStore } from './stores/MemoryStore.js';
@@ -42,21 +38,6 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './types.js';
-
-/** Builds the store the options describe; a file store's `dir` resolves against `configDir`. */
-export function createStore(options: EventsOptions['store'], configDir: string, logger?: BusLogger, fsyncSeconds?: Histogram): EventStore {
-  if (options.type === 'memory') return new MemoryStore({ capacity: options.capacity });
-  return new FileStore({
-    dir: path.resolve(configDir, options.dir),
-    fsync: options.fsync,
-    segmentBytes: options.segmentBytes,
-    maxBatchBytes: options.maxBatchBytes,
-    batchDelayMs: options.batchDelayMs,
-    retention: options.retention,
-    ...(logger !== undefined ? { logger } : {}),
-    ...(fsyncSeconds !== undefined ? { onSync: (s: number) => fsyncSeconds.observe(s) } : {}),
-  });
-}
 
 export default definePlugin({
   name: 'events',
