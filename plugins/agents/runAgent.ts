@@ -72,7 +72,7 @@ export async function runAgent(run: RunInput): Promise<RunResult> {
     }
     inputTokens += response.usage?.inputTokens ?? 0;
     outputTokens += response.usage?.outputTokens ?? 0;
-    const calls: ToolCallRequest[] = (response.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `${runId}:${turn}:${i}`, name: c.name, input: c.input }));
+    const calls: ToolCallRequest[] = (response.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `call-${turn}-${i}`, name: c.name, input: c.input }));
     step({ type: 'model', turn, ...(response.reply !== undefined ? { reply: response.reply } : {}), toolCalls: calls.length, usage: response.usage ?? { inputTokens: 0, outputTokens: 0 } });
     if (inputTokens + outputTokens > maxTokens) {
       throw fail(AgentErrorCodes.BUDGET_EXCEEDED, `agent '${definition.name}' used ${inputTokens + outputTokens} tokens, over its budget of ${maxTokens}`, turn + 1);
@@ -93,7 +93,7 @@ export async function runAgent(run: RunInput): Promise<RunResult> {
         throw fail(AgentErrorCodes.PROVIDER_FAILED, `agent '${definition.name}' asked for tool '${call.name}', but the tools plugin is not loaded`, turn + 1);
       }
       try {
-        const output = await tools.call(definition.name, call.name, call.input, { signal, callId: call.id, correlationId: runId, delegation: run.delegation });
+        const output = await tools.call(definition.name, call.name, call.input, { signal, callId: `${runId}:${call.id}`, correlationId: runId, delegation: run.delegation });
         step({ type: 'tool', turn, id: call.id, name: call.name, input: call.input, output });
         messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: stringify(output), isError: false });
       } catch (error) {

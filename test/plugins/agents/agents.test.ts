@@ -73,6 +73,17 @@ describe('agents', () => {
     assert.notEqual(a.runId, b.runId);
   });
 
+  test('two runs never share a stored tool result, even when the model reuses call ids', async (t) => {
+    const script = [{ toolCalls: [{ id: 'call_1', name: 'math.add', input: { a: 1, b: 1 } }] }, { reply: 'ok' }];
+    const kernel = await system(t, { script }, [{ name: 'counter', provider: 'scripted', model: 'script', tools: ['math.*'] }]);
+    const agents = kernel.resolve('agents');
+    await agents.run('counter', 'one');
+    await agents.run('counter', 'two');
+    const stats = kernel.resolve('tools').stats('math.add');
+    assert.equal(stats?.calls, 2);
+    assert.equal(stats?.replays, 0);
+  });
+
   test('a tool the agent may not call is reported to the model, which carries on', async (t) => {
     const kernel = await system(t, { snoop: [{ toolCalls: [{ name: 'secret.read', input: {} }] }, { reply: 'could not read it' }] }, [
       { name: 'snoop', provider: 'scripted', model: 'snoop', tools: ['math.*'] },
