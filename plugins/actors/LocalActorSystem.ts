@@ -90,6 +90,7 @@ export class LocalActorSystem implements ActorSystem, CellHost {
   #shutdown: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   readonly #metrics: ActorMetrics | undefined;
+  #gauges: { readonly queue: Gauge; readonly highWater: Gauge; readonly active: Gauge } | undefined;
   readonly #flushed = { sent: 0, processed: 0, deadLetters: 0, byReason: new Map<DeadLetterReason, number>() };
 
   constructor(init: LocalActorSystemInit) {
@@ -540,8 +541,6 @@ export class LocalActorSystem implements ActorSystem, CellHost {
       restarts: metrics.counter({ name: 'actor_restarts_total', help: 'Actor restarts by their supervisors' }),
     };
   }
-
-  #gauges: { readonly queue: Gauge; readonly highWater: Gauge; readonly active: Gauge } | undefined;
 
   #collect(): void {
     this.#flush();
