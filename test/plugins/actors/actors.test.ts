@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DeadLetter, TerminationReason } from '../../../plugins/actors/types.js';
+import type { ActorRef, AnyActorRef, DeadLetter, TerminationReason } from '../../../plugins/actors/types.js';
 import { definePlugin } from '../../../sdk/index.js';
 import { FAST_RESTART, gate, settle, startActors } from './helpers.js';
 
@@ -505,4 +505,49 @@ test('events: with the events plugin loaded, crashes and restarts are published'
   await assert.rejects(ref.ask('crash'));
   assert.equal(await ref.ask('ok'), 'ok');
   assert.deepEqual(published.filter((e) => e.subject === ref.id).map((e) => e.type), ['actor.crashed', 'actor.restarted']);
+});
+
+test('ordering under concurrency: 100 async actors x 200 messages from interleaved senders keep per-actor order', async (t) => {
+  const { actors } = await startActors(t);
+  const logs = new Map<string, number[]>();
+  const behavior = {
+    async receive(n: number, ctx: { self: { id: string } }) {
+      if (n % 7 === 0) await new Promise((r) => setImmediate(r));
+      let log = logs.get(ctx.self.id);
+      if (log === undefined) logs.set(ctx.self.id, (log = []));
+      log.push(n);
+      return n;
+    },
+  };
+  const refs = Array.from({ length: 100 }, () => actors.spawn<number, number>(behavior));
+  await Promise.all(
+    [0, 1].map(async (half) => {
+      for (let n = half; n < 200; n += 2) {
+        for (const ref of refs) ref.tell(n);
+        await Promise.resolve();
+      }
+    }),
+  );
+  await Promise.all(refs.map((ref) => ref.ask(200)));
+  for (const ref of refs) {
+    const log = logs.get(ref.id)!;
+    assert.equal(log.length, 201);
+    // Each sender's own messages stay in order; all messages arrive exactly once.
+    assert.deepEqual(log.filter((n) => n % 2 === 0 && n < 200), Array.from({ length: 100 }, (_, i) => i * 2));
+    assert.deepEqual(log.filter((n) => n % 2 === 1), Array.from({ length: 100 }, (_, i) => i * 2 + 1));
+  }
+});
+
+test('typed refs: any ActorRef<M, R> is an AnyActorRef (no any in the public signatures)', async (t) => {
+  const { actors } = await startActors(t);
+  const typed: ActorRef<{ kind: 'add'; n: number }, number> = actors.spawn<{ kind: 'add'; n: number }, number, number>({
+    init: () => 0,
+    receive: (m, ctx) => (ctx.state += m.n),
+  });
+  const any: AnyActorRef = typed;
+  const stops: TerminationReason[] = [];
+  actors.watch(any, (r) => stops.push(r));
+  assert.equal(await typed.ask({ kind: 'add', n: 2 }), 2);
+  await any.stop();
+  assert.deepEqual(stops, [{ kind: 'stopped' }]);
 });
