@@ -19,7 +19,7 @@ import type { Bulkhead } from './Bulkhead.js';
 import type { CircuitBreaker } from './CircuitBreaker.js';
 import { policyDisposedError, retriesExhaustedError, timeoutError } from './errors.js';
 import { backoffSleep, type Retry } from './Retry.js';
-import type { DeadlineEntry, DeadlineWheel } from './Timeout.js';
+import type { DeadlineEntry, DeadlineWheel } from '../../sdk/index.js';
 import type { CircuitBreakerView, ExecuteContext, ExecuteOptions, Policy, PolicyObserver, PolicyStats } from './types.js';
 
 /** The parts of a policy, each optional. */
@@ -177,7 +177,7 @@ export class ResiliencePolicy implements Policy {
     this.#disposal.abort(policyDisposedError(this.name));
     this.#bulkhead?.rejectQueued(policyDisposedError(this.name));
     this.#breaker?.dispose();
-    this.#wheel?.expireAll();
+    this.#wheel?.removeAll((entry) => entry.expire());
   }
 
   /** The error an attempt ends with when the wheel expires it. */

@@ -4,7 +4,7 @@ import { CircuitBreaker } from './CircuitBreaker.js';
 import { policySchema, type PolicyOptionsInput } from './options.js';
 import { ResiliencePolicy } from './Policy.js';
 import { Retry } from './Retry.js';
-import { DeadlineWheel, resolutionFor } from './Timeout.js';
+import { DeadlineWheel, resolutionFor } from '../../sdk/index.js';
 import type { PolicyObserver } from './types.js';
 
 export interface CreatePolicyOptions extends PolicyOptionsInput {

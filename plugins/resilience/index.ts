@@ -102,7 +102,6 @@ export { PolicyRegistry } from './PolicyRegistry.js';
 export { CircuitBreaker } from './CircuitBreaker.js';
 export { Bulkhead } from './Bulkhead.js';
 export { Retry } from './Retry.js';
-export { DeadlineWheel } from './Timeout.js';
 export { RESILIENCE_ERROR_CODES } from './errors.js';
 export type { ResilienceErrorCode } from './errors.js';
 export { resilienceOptionsSchema, policySchema } from './options.js';

@@ -3,7 +3,7 @@
  * receives and the executor's deadline-list node: one allocation (plus its result promise) per task.
  */
 import type { Policy } from '../resilience/types.js';
-import type { DeadlineEntry } from './DeadlineWheel.js';
+import type { DeadlineEntry } from '../../sdk/index.js';
 import type { TaskContext, TaskFn, TaskHandle, TaskStatus } from './types.js';
 
 export const QUEUED = 0;

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { anySignal, classify, type Histogram } from '../../sdk/index.js';
 import type { Policy } from '../resilience/types.js';
-import { DeadlineWheel, resolutionFor, type DeadlineEntry } from './DeadlineWheel.js';
+import { DeadlineWheel, resolutionFor, type DeadlineEntry } from '../../sdk/index.js';
 import { policyUnavailableError, queueFullError, shutdownError, taskCancelledError, taskTimeoutError } from './errors.js';
 import type { TasksOptions } from './options.js';
 import { PRIORITY_LEVEL, PRIORITY_NAMES, PriorityQueue } from './PriorityQueue.js';

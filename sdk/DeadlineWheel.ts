@@ -1,11 +1,13 @@
 /**
- * Per-attempt timeouts without a timer per call. cockatiel's timeout arms a setTimeout and an
- * AbortController for every call (~14 µs here); a policy instead keeps its in-flight attempts in an
- * intrusive list and one coarse interval checks their deadlines while anything is in flight. The
- * interval stops on the first tick that finds the list empty, so an idle policy holds no handle.
+ * Deadlines without a timer per operation, for hot paths (policy attempts, tasks). A `setTimeout`
+ * plus an AbortController per call costs microseconds (cockatiel's timeout: ~14 µs here); instead the
+ * operations in flight sit in an intrusive list (the links live on the entry, so adding allocates
+ * nothing) and one coarse interval checks their deadlines while anything is in flight. It stops on
+ * the first tick that finds the list empty, so an idle wheel holds no handle. The list doubles as
+ * the owner's set of operations in flight (a drain can abort them through `removeAll`).
  *
  * Deadlines use `Date.now()` (so `mock.timers` with the `Date` API drives them in tests); an
- * attempt times out between `timeoutMs` and `timeoutMs + resolutionMs` after it began.
+ * entry expires between `timeoutMs` and `timeoutMs + resolutionMs` after it was added.
  */
 
 /** An entry the wheel can time out. The list links live on the entry itself: no allocation per add. */
@@ -70,12 +72,12 @@ export class DeadlineWheel {
     this.#size--;
   }
 
-  /** Expires every entry now (disposal) and stops the interval. */
-  expireAll(): void {
+  /** Unlinks every entry, hands each to `fn`, and stops the interval. */
+  removeAll(fn: (entry: DeadlineEntry) => void): void {
     while (this.#head !== undefined) {
       const entry = this.#head;
       this.remove(entry);
-      entry.expire();
+      fn(entry);
     }
     this.#stop();
   }
