@@ -346,3 +346,48 @@ test('stop without a signal does not wait forever for a live handler that never 
     mock.timers.reset();
   }
 });
+
+test('request with replyType ignores other events of the same correlation', async (t) => {
+  const bus = await memoryBus(t);
+  bus.subscribe('job.start', async (req) => {
+    await bus.publish({ type: 'job.progress', source: 'worker', correlationId: req.correlationId!, data: 50 });
+    await bus.publish({ type: 'job.done', source: 'worker', correlationId: req.correlationId!, causationId: req.id, data: 100 });
+  });
+  const reply = await bus.request({ type: 'job.start', source: 'client' }, { replyType: 'job.done', timeoutMs: 1000 });
+  assert.equal(reply.type, 'job.done');
+  assert.equal(reply.data, 100);
+  await assert.rejects(bus.request({ type: 'job.start', source: 'client' }, { replyType: 'a..b' }), { code: 'EVENT_INVALID_PATTERN' });
+});
+
+test('a filter whose where() throws counts a failure for that subscriber only', async (t) => {
+  const { MemoryMetricsBackend } = await import('../../../sdk/testing/index.js');
+  const { MetricsFacade } = await import('../../../kernel/MetricsFacade.js');
+  const metrics = new MetricsFacade();
+  const backend = new MemoryMetricsBackend();
+  metrics.attach(backend);
+  const bus = await memoryBus(t, { metrics, subscriber: { queueCapacity: 1 } });
+  const ok: number[] = [];
+  bus.subscribe({ where: () => { throw new Error('bad filter'); } }, () => {});
+  bus.subscribe('>', (e) => void ok.push(e.sequence));
+  await bus.publish({ type: 'a', source: 's' });
+  await tick();
+  assert.deepEqual(ok, [1]);
+  assert.equal(backend.value('events_failed_total'), 1);
+  // Two publishes in one turn overflow a queue of 1: one drop, counted.
+  void bus.publish({ type: 'a', source: 's' });
+  void bus.publish({ type: 'a', source: 's' });
+  await tick();
+  assert.equal(backend.value('events_dropped_total'), 1);
+  assert.equal(backend.value('events_published_total', { type: 'a' }), 3);
+});
+
+test('an event from fromCloudEvent can be published (it gets a new id and sequence here)', async (t) => {
+  const { fromCloudEvent } = await import('../../../plugins/events/index.js');
+  const bus = await memoryBus(t);
+  const incoming = fromCloudEvent({ specversion: '1.0', id: 'ext-1', source: 'https://example.com', type: 'com.example.ping', data: { n: 1 }, correlationid: 'c9' });
+  const stored = await bus.publish(incoming);
+  assert.notEqual(stored.id, 'ext-1');
+  assert.equal(stored.sequence, 1);
+  assert.equal(stored.correlationId, 'c9');
+  assert.deepEqual(stored.data, { n: 1 });
+});
