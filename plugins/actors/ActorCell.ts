@@ -533,6 +533,8 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       const delivery: Delivery = { recipient: envelope.recipient, message: envelope.message, ask: envelope.ask, reply, error: failed ? toError(failure) : undefined };
       try {
         await hooks.afterDeliver.promise(delivery);
+        // Taps may replace the reply (e.g. middleware that redacts or wraps it).
+        reply = delivery.reply;
       } catch (error) {
         if (!failed) {
           // An afterProcess failure fails the ask but is not the actor's fault: no crash.

@@ -121,9 +121,9 @@ export interface Envelope {
   readonly ask: boolean;
 }
 
-/** A handled message, as `afterDeliver` sees it: the reply, or the error receive threw. */
+/** A handled message, as `afterDeliver` sees it: the reply (assignable, to change it), or the error receive threw. */
 export interface Delivery extends Envelope {
-  readonly reply: unknown;
+  reply: unknown;
   readonly error: Error | undefined;
 }
 

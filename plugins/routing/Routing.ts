@@ -71,6 +71,8 @@ export class Routing implements RoutingService {
     if (this.#deliverTapped) return;
     this.#deliverTapped = true;
     this.#actors.hooks.beforeDeliver.tapPromise('routing', async (envelope: Envelope) => {
+      // A middleware changes the message by assigning ctx.message. Return values are ignored on
+      // purpose: `(ctx) => log.push(ctx)` must observe, not replace the message with a number.
       for (const m of this.#middleware) if (m.beforeProcess !== undefined) await m.beforeProcess(envelope);
       return envelope;
     });

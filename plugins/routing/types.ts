@@ -40,22 +40,24 @@ export interface MessageContext {
   readonly ask: boolean;
 }
 
-/** A message after `receive`: its reply, or the error `receive` threw. */
+/** A message after `receive`: its reply (assign to change it), or the error `receive` threw. */
 export interface ProcessedContext extends MessageContext {
-  readonly reply: unknown;
+  reply: unknown;
   readonly error: Error | undefined;
 }
 
 /**
- * Message middleware (the seed's AgentMiddleware). Every `beforeProcess` runs in registration order,
+ * Message middleware (the seed's AgentMiddleware). Hooks may be async. Every `beforeProcess` runs in registration order,
  * then `receive`, then every `afterProcess` in the same (not reversed) order. A throw in
  * `beforeProcess` rejects the message (the ask fails with it; a told message becomes a dead letter
  * with reason 'rejected'); a throw in `afterProcess` fails the ask. Neither crashes the actor.
  */
 export interface Middleware {
   readonly name?: string;
-  beforeProcess?(ctx: MessageContext): void | Promise<void>;
-  afterProcess?(ctx: ProcessedContext): void | Promise<void>;
+  /** Assign `ctx.message` to change the message; throw to reject it. The return value is ignored. */
+  beforeProcess?(ctx: MessageContext): unknown;
+  /** Assign `ctx.reply` to change the reply; throw to fail the ask. The return value is ignored. */
+  afterProcess?(ctx: ProcessedContext): unknown;
 }
 
 /** The `routing` service. */

@@ -231,3 +231,17 @@ test('routing passes the plugin conformance check', async () => {
     },
   });
 });
+
+test('middleware changes a reply by assigning it; return values never replace anything', async (t) => {
+  const { actors, routing } = await start(t);
+  const seen: unknown[] = [];
+  routing.use({ beforeProcess: (ctx) => seen.push(ctx.message) });
+  routing.use({
+    afterProcess: (ctx) => {
+      ctx.reply = { wrapped: ctx.reply };
+    },
+  });
+  const ref = actors.spawn<string, unknown>({ receive: (m) => `<${m}>` });
+  assert.deepEqual(await ref.ask('x'), { wrapped: '<x>' });
+  assert.deepEqual(seen, ['x']);
+});
