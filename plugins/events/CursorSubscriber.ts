@@ -55,6 +55,7 @@ export class CursorSubscriber implements Subscription {
       if (this.#closed) return;
       const err = toError(error);
       this.#host.logger.error({ err, subscription: name }, `subscription '${name}' stopped on an unexpected error: ${err.message}`);
+      this.#host.fault(err, name);
     });
   }
 

@@ -51,6 +51,11 @@ export interface EventBusOptions {
   readonly subscriber?: { readonly queueCapacity?: number; readonly overflow?: OverflowPolicy };
   readonly durable?: { readonly maxDeliver?: number; readonly backoff?: Partial<BackoffOptions>; readonly ackTimeoutMs?: number };
   readonly request?: { readonly timeoutMs?: number };
+  /**
+   * Called when a subscription stops on an error nobody awaits (a store read failing under a
+   * durable subscriber). The plugin reports it as a kernel fault.
+   */
+  readonly onFault?: (error: Error, context: { readonly subscription: string }) => void;
 }
 
 /** What the bus reports to a health check. */
@@ -177,6 +182,13 @@ export class EventBus implements EventBusContract {
       whenOpen: () => this.#opened.promise,
       deadLetter: (subscription, event, error, attempts) => this.#deadLetter(subscription, event, error, attempts),
       remove: (sub) => this.#remove(sub as Subscriber),
+      fault: (error, subscription) => {
+        try {
+          options.onFault?.(error, { subscription });
+        } catch {
+          // A fault reporter that throws must not take the bus down with it.
+        }
+      },
     };
   }
 

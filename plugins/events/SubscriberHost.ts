@@ -35,6 +35,8 @@ export interface SubscriberHost {
   whenOpen(): Promise<void>;
   /** Publishes the dead letter for `event`; never throws. */
   deadLetter(subscription: string, event: StoredEvent, error: unknown, attempts: number): Promise<void>;
+  /** A subscription's pump died on an unexpected error: report it (kernel fault) beyond the log. */
+  fault(error: Error, subscription: string): void;
   /** Forgets a subscriber (after unsubscribe). */
   remove(subscriber: object): void;
 }

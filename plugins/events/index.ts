@@ -61,6 +61,7 @@ export default definePlugin({
       subscriber: o.subscriber,
       durable: o.durable,
       request: o.request,
+      onFault: (error, context) => void ctx.reportFault({ error, source: ctx.name, severity: 'medium', context }),
     });
     ctx.provide('events', bus);
     let unregister: (() => void) | undefined;

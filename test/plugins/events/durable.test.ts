@@ -261,3 +261,24 @@ test("a durable 'latest' subscription gets an event published right after subscr
   await tick(5);
   assert.deepEqual(got, ['right.after']);
 });
+
+test('a durable subscription whose store read fails is logged and reported as a fault', async (t) => {
+  class BrokenReads extends MemoryStore {
+    override read(): AsyncIterable<readonly StoredEvent[]> {
+      return {
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('disk read error')) }),
+      };
+    }
+  }
+  const faults: Array<{ error: Error; subscription: string }> = [];
+  const logger = recordingLogger();
+  const bus = new EventBus({ store: new BrokenReads(), logger, onFault: (error, c) => void faults.push({ error, subscription: c.subscription }) });
+  await bus.start();
+  t.after(() => bus.stop());
+  await bus.publish({ type: 'a', source: 's' });
+  bus.subscribe('a', () => {}, { durable: 'reader', from: 'earliest' });
+  await until(() => faults.length === 1);
+  assert.equal(faults[0]!.subscription, 'reader');
+  assert.match(faults[0]!.error.message, /disk read error/);
+  assert.ok(logger.lines.some((l) => l.level === 'error' && /stopped on an unexpected error/.test(l.msg)));
+});
