@@ -117,8 +117,8 @@ export interface ActorStats {
 export interface Envelope {
   readonly recipient: AnyActorRef;
   message: unknown;
-  /** Whether the sender waits for a reply (`ask`). */
-  readonly ask: boolean;
+  /** Whether the sender waits for a reply (`ask`); always set by the actor system. */
+  readonly ask?: boolean;
 }
 
 /** A handled message, as `afterDeliver` sees it: the reply (assignable, to change it), or the error receive threw. */

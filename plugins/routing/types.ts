@@ -37,7 +37,8 @@ export interface Router<M = unknown, R = unknown> extends ActorRef<M, R> {
 export interface MessageContext {
   readonly recipient: AnyActorRef;
   message: unknown;
-  readonly ask: boolean;
+  /** Whether the sender waits for a reply (`ask`). */
+  readonly ask?: boolean;
 }
 
 /** A message after `receive`: its reply (assign to change it), or the error `receive` threw. */
