@@ -551,3 +551,10 @@ test('typed refs: any ActorRef<M, R> is an AnyActorRef (no any in the public sig
   await any.stop();
   assert.deepEqual(stops, [{ kind: 'stopped' }]);
 });
+
+test('health (real plugin): the actors check runs healthy through the health service', async (t) => {
+  const { kernel } = await startActors(t, FAST_RESTART, ['health']);
+  const state = await kernel.resolve('health').run('actors');
+  assert.equal(state.status, 'healthy');
+  assert.equal(state.timeoutMs, 2000);
+});
