@@ -158,10 +158,17 @@ export default defineBench({
 
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'ms-events-bench-'));
     try {
-      const file = await filePublish(path.join(tmp, 'durable'), 200_000, 100);
-      const bare = await bareAppendFsync(path.join(tmp, 'bare.log'), 2_000);
+      // fsync latency on a shared disk swings between runs: three runs each, interleaved, medians.
+      const files: Array<{ rate: number; syncs: number }> = [];
+      const bares: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        files.push(await filePublish(path.join(tmp, `durable-${i}`), 100_000, 100));
+        bares.push(await bareAppendFsync(path.join(tmp, `bare-${i}.log`), 1_000));
+      }
+      const file = files.sort((a, b) => a.rate - b.rate)[1]!;
+      const bare = bares.sort((a, b) => a - b)[1]!;
       rows.push({
-        case: `file store fsync=batch, 1 KB, 100 publishers (${file.syncs} fsyncs)`,
+        case: `file store fsync=batch, 1 KB, 100 publishers (median of 3 x 100k; ${file.syncs} fsyncs)`,
         value: file.rate,
         unit: 'durable events/s',
         baseline: bare,
