@@ -81,7 +81,7 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** The durable name, or a generated `live-<n>` id. */
   readonly name: string;
-  /** Durable only: the last sequence handled and acknowledged (0 before any). */
+  /** The last sequence handled: acknowledged (durable) or delivered (live); 0 before any. */
   readonly position: number;
   /** Events this subscriber dropped because its queue was full (live only; always 0 for durable). */
   readonly dropped: number;
