@@ -712,12 +712,15 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     const stopped = this.#behavior.stopped;
     const ctx = stopped === undefined ? undefined : this.#ctx ?? new CellContext(this, incarnation.child.restartCount);
     this.#ctx = undefined;
-    const final = this.#status >= STOPPING || (error !== undefined && this.config.restart === 'temporary');
-    if (this.#status < STOPPING) this.#status = final ? STOPPING : RESTARTING;
+    const stopping = this.#status >= STOPPING;
+    const final = stopping || (error !== undefined && this.config.restart === 'temporary');
+    if (!stopping) this.#status = final ? STOPPING : RESTARTING;
     const settle = (): void => {
       if (final) this.finalize(error === undefined ? { kind: 'stopped' } : { kind: 'crashed', error }, 'stopped');
-      incarnation.settle(error);
-      if (final && error !== undefined) this.#host.forget(this);
+      // An actor being stopped on purpose ends normally for the supervisor even if its last receive
+      // threw: a crash report would make it restart a child that is going away.
+      incarnation.settle(stopping ? undefined : error);
+      if (final && error !== undefined && !stopping) this.#host.forget(this);
       this.#host.checkDrained();
     };
     if (stopped === undefined || ctx === undefined) return settle();

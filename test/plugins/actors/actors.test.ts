@@ -558,3 +558,36 @@ test('health (real plugin): the actors check runs healthy through the health ser
   assert.equal(state.status, 'healthy');
   assert.equal(state.timeoutMs, 2000);
 });
+
+test('a receive that throws while its actor is being stopped does not get the actor restarted', async (t) => {
+  const { actors, kernel } = await startActors(t);
+  const started = gate();
+  const fail = gate();
+  let inits = 0;
+  const ref = actors.spawn<string, void>({
+    init: () => void inits++,
+    async receive() {
+      started.open();
+      await fail.promise;
+      throw new Error('failed while stopping');
+    },
+  });
+  const reasons: TerminationReason[] = [];
+  actors.watch(ref, (r) => reasons.push(r));
+  const asked = ref.ask('work');
+  await started.promise;
+  const stopping = ref.stop();
+  fail.open();
+  await assert.rejects(asked, /failed while stopping/);
+  await stopping;
+  await settle();
+  await settle();
+  assert.equal(inits, 1, 'not restarted');
+  assert.equal(reasons.length, 1);
+  assert.equal(reasons[0]!.kind, 'crashed');
+  assert.equal(kernel.state, 'running');
+  assert.equal(actors.stats().actors, 0);
+  const root = kernel.resolve('supervision').roots().find((s) => s.id === 'actors')!;
+  assert.deepEqual(root.whichChildren().filter((c) => c.id === ref.id), [], 'the supervisor forgot the child');
+  assert.equal(kernel.recordedMetrics.value('supervisor_restarts_total', { child: ref.id }), 0, 'no restart was attempted');
+});
