@@ -591,3 +591,20 @@ test('a receive that throws while its actor is being stopped does not get the ac
   assert.deepEqual(root.whichChildren().filter((c) => c.id === ref.id), [], 'the supervisor forgot the child');
   assert.equal(kernel.recordedMetrics.value('supervisor_restarts_total', { child: ref.id }), 0, 'no restart was attempted');
 });
+
+test('stopping an actor that waits for its restart cancels the restart and fails its queued asks', async (t) => {
+  const { actors, kernel } = await startActors(t);
+  const ref = actors.spawn<string, string>(
+    { receive: (m) => { if (m === 'crash') throw new Error('down'); return m; } },
+    { supervision: { backoff: { initialMs: 60_000, jitter: 0 } } },
+  );
+  await assert.rejects(ref.ask('crash'), /down/);
+  const queued = ref.ask('waiting for the restart');
+  assert.equal(ref.alive, true, 'between incarnations the actor is alive and takes messages');
+  const began = Date.now();
+  await ref.stop();
+  assert.ok(Date.now() - began < 1000, 'stop did not wait for the backoff');
+  await assert.rejects(queued, { code: 'ACTOR_STOPPED' });
+  const root = kernel.resolve('supervision').roots().find((s) => s.id === 'actors')!;
+  assert.deepEqual(root.whichChildren().filter((c) => c.id === ref.id), []);
+});
