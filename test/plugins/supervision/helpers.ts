@@ -105,9 +105,13 @@ export function worker(id: string, options: WorkerOptions = {}): TestWorker {
   };
 }
 
-/** Waits (real event-loop turns, bounded) until `condition` holds. */
+/**
+ * Waits (real event-loop turns) until `condition` holds: at least `turns` turns and at least 5 s of
+ * real time, so a restart behind a real 100 ms backoff is awaited on a fast machine too.
+ */
 export async function until(condition: () => boolean, what = 'condition', turns = 10_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
+  const began = performance.now();
+  for (let i = 0; i < turns || performance.now() - began < 5_000; i++) {
     if (condition()) return;
     await turn();
   }
