@@ -3,7 +3,7 @@
  * and JIT state do not colour the next), prints one table and writes bench/results/latest.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bench, BenchRow } from './harness.js';
@@ -14,7 +14,11 @@ const MARK = '@@BENCH_RESULT@@';
 async function child(file: string): Promise<void> {
   const mod = (await import(pathToFileURL(file).href)) as { default: Bench };
   const rows = await mod.default.run();
-  process.stdout.write(`${MARK}${JSON.stringify({ name: mod.default.name, rows })}\n`);
+  process.stdout.write(`${MARK}${JSON.stringify({ name: mod.default.name, rows })}\n`, () => {
+    // Done measuring: exit now rather than wait for timers a reference library left behind (nact
+    // never clears its query timeouts, which reject 10 s later and would fail the run).
+    process.exit(0);
+  });
 }
 
 function fmt(n: number | undefined): string {
@@ -33,7 +37,7 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith('.bench.ts'))
     .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
     .sort();
-  const results: Array<{ name: string; rows: BenchRow[]; error?: string }> = [];
+  const results: Array<{ file: string; name: string; rows: BenchRow[]; error?: string }> = [];
   for (const file of files) {
     process.stderr.write(`running ${file}…\n`);
     const out = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], {
@@ -44,14 +48,14 @@ async function main(): Promise<void> {
     });
     const line = out.stdout?.split('\n').find((l) => l.startsWith(MARK));
     if (out.status !== 0 || line === undefined) {
-      results.push({ name: file, rows: [], error: (out.stderr || out.error?.message || `exit ${out.status}`).slice(-2000) });
+      results.push({ file, name: file, rows: [], error: (out.stderr || out.error?.message || `exit ${out.status}`).slice(-2000) });
       continue;
     }
     const parsed = JSON.parse(line.slice(MARK.length)) as { name: string; rows: BenchRow[] };
     parsed.rows = parsed.rows.map((r) =>
       r.ratio === undefined && r.baseline !== undefined && r.baseline !== 0 ? { ...r, ratio: r.value / r.baseline } : r,
     );
-    results.push(parsed);
+    results.push({ file, ...parsed });
   }
   const table = results.flatMap((b) =>
     b.error !== undefined
@@ -69,8 +73,19 @@ async function main(): Promise<void> {
   );
   console.table(table);
   mkdirSync(path.join(here, 'results'), { recursive: true });
-  const payload = { date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, results };
-  writeFileSync(path.join(here, 'results', 'latest.json'), `${JSON.stringify(payload, null, 2)}\n`);
+  const file = path.join(here, 'results', 'latest.json');
+  // A filtered run updates its benches and keeps the others' last results.
+  const ran = new Set(files);
+  const kept = filters.length === 0 || !existsSync(file)
+    ? []
+    : (JSON.parse(readFileSync(file, 'utf8')) as { results: Array<{ file?: string }> }).results.filter((r) => r.file !== undefined && !ran.has(r.file));
+  const payload = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length,
+    results: [...kept, ...results],
+  };
+  writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
   if (results.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
 
