@@ -9,7 +9,7 @@ import type { CheckResult, HealthService } from '../health/types.js';
 import { notRunning, duplicateSupervisor } from './errors.js';
 import type { SupervisionOptions } from './options.js';
 import { SupervisorNode, type SupervisionMetrics, type SupervisorEnv } from './SupervisorNode.js';
-import type { ChildSpec, Supervisor, SupervisionService, SupervisorSpec } from './types.js';
+import type { ChildSpec, NestedSupervisorOptions, Supervisor, SupervisionService, SupervisorSpec } from './types.js';
 import { validateSupervisorSpec } from './validateSpec.js';
 
 export interface SupervisionDeps {
@@ -81,7 +81,15 @@ export class Supervision implements SupervisionService {
       this.#live.delete(node);
       gauge.set({ supervisor: node.id }, 0);
     };
-    this.#childEnv = { logger: this.#logger, metrics: this.#metrics, publish, detector: deps.options.failureDetector, onGiveUp: undefined, onEnded };
+    this.#childEnv = {
+      logger: this.#logger,
+      metrics: this.#metrics,
+      publish,
+      detector: deps.options.failureDetector,
+      onGiveUp: undefined,
+      onEnded,
+      nest: (spec, options) => this.supervisorChild(spec, options),
+    };
     this.#rootEnv = {
       ...this.#childEnv,
       onGiveUp: (node, error) => this.#rootGaveUp(node, error),
@@ -115,20 +123,30 @@ export class Supervision implements SupervisionService {
     return node;
   }
 
-  supervisorChild(spec: SupervisorSpec, options: Pick<ChildSpec, 'restart' | 'shutdown' | 'startTimeoutMs'> = {}): ChildSpec {
+  supervisorChild(spec: SupervisorSpec, options: NestedSupervisorOptions = {}): ChildSpec {
     const invalid = validateSupervisorSpec(spec);
     if (invalid !== undefined) throw invalid;
+    const onStart = options.onStart;
     return {
       id: spec.id,
       type: 'supervisor',
       restart: options.restart ?? 'permanent',
       shutdown: options.shutdown ?? 'infinity',
       ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
+      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
       start: async (ctx) => {
         const node = this.#create(spec, false);
         // The parent gave up waiting for us: give up on our children at once.
         ctx.signal.addEventListener('abort', () => void node.kill('parent killed it'), { once: true });
         await node.start();
+        if (onStart !== undefined) {
+          try {
+            onStart(node);
+          } catch (error) {
+            await node.stop('its onStart callback threw');
+            throw error;
+          }
+        }
         return { exited: node.exited, stop: () => node.stop('stopped by its parent') };
       },
     };

@@ -41,6 +41,7 @@ import type {
   ChildInfo,
   ChildSpec,
   ExitReason,
+  NestedSupervisorOptions,
   ShutdownPolicy,
   Strategy,
   Supervisor,
@@ -72,6 +73,8 @@ export interface SupervisorEnv {
   readonly onGiveUp: ((node: SupervisorNode, error: SupervisionError) => void) | undefined;
   /** Called once when the supervisor reached 'stopped' or 'failed'. */
   readonly onEnded: ((node: SupervisorNode) => void) | undefined;
+  /** Builds the ChildSpec of a nested supervisor (`startSupervisor`); the service's `supervisorChild`. */
+  readonly nest: (spec: SupervisorSpec, options: NestedSupervisorOptions) => ChildSpec;
 }
 
 type LaunchResult = Error | undefined;
@@ -245,6 +248,25 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
     return result.then((error) => {
       if (error !== undefined) throw this.#dropFailed(rec, error);
     });
+  }
+
+  startSupervisor(spec: SupervisorSpec, options: NestedSupervisorOptions = {}): Promise<Supervisor> {
+    let first: Supervisor | undefined;
+    const outer = options.onStart;
+    let child: ChildSpec;
+    try {
+      child = this.#env.nest(spec, {
+        ...options,
+        onStart: (supervisor) => {
+          first ??= supervisor;
+          outer?.(supervisor);
+        },
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // startChild resolves once the child's start returned its handle, i.e. after onStart ran.
+    return this.startChild(child).then(() => first!);
   }
 
   async terminateChild(id: string): Promise<void> {

@@ -49,6 +49,7 @@ export type {
   ChildType,
   ExitListener,
   ExitReason,
+  NestedSupervisorOptions,
   RecoveryTable,
   RestartType,
   ShutdownPolicy,

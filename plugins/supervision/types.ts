@@ -92,6 +92,19 @@ export interface SupervisorSpec {
   readonly children?: readonly ChildSpec[];
 }
 
+/**
+ * How a nested supervisor runs as a child of its parent (`Supervisor.startSupervisor`,
+ * `SupervisionService.supervisorChild`).
+ */
+export interface NestedSupervisorOptions extends Pick<ChildSpec, 'restart' | 'shutdown' | 'startTimeoutMs' | 'backoff'> {
+  /**
+   * Called with each incarnation of the nested supervisor once its initial children are up: the
+   * first one, and every new one its parent starts after a restart (the old object then stays
+   * `failed`). A throw fails that start (the new supervisor is stopped again).
+   */
+  readonly onStart?: (supervisor: Supervisor) => void;
+}
+
 export interface ChildInfo {
   readonly id: string;
   readonly state: ChildState;
@@ -118,6 +131,15 @@ export interface Supervisor {
   startChild(spec: ChildSpec): Promise<void>;
   /** Stops a child under its shutdown policy and keeps its spec (a temporary child's spec is deleted). */
   terminateChild(id: string): Promise<void>;
+  /**
+   * Starts a nested supervisor as a dynamic child of type 'supervisor' (child id = `spec.id`;
+   * defaults `permanent`, shutdown `'infinity'`) and resolves to it once its initial children are
+   * up. When it exceeds its intensity it stops its children and its end counts as a crash of this
+   * child: this supervisor restarts it per `options.restart` (a new Supervisor from the same spec,
+   * initial children only; see `onStart`) against its own intensity. Rejects as `startChild` does,
+   * and with SUPERVISION_INVALID_SPEC for a bad spec.
+   */
+  startSupervisor(spec: SupervisorSpec, options?: NestedSupervisorOptions): Promise<Supervisor>;
   /** Stops the child if it runs, then starts it again; not counted against the intensity. */
   restartChild(id: string): Promise<void>;
   /** Forgets a terminated child's spec; rejects with SUPERVISION_CHILD_RUNNING while it runs. */
@@ -136,7 +158,7 @@ export interface SupervisionService {
   /** Starts a root supervision tree; rejects if its initial children cannot start. */
   start(spec: SupervisorSpec): Promise<Supervisor>;
   /** As a ChildSpec of type 'supervisor', to nest a tree under another supervisor. */
-  supervisorChild(spec: SupervisorSpec, options?: Pick<ChildSpec, 'restart' | 'shutdown' | 'startTimeoutMs'>): ChildSpec;
+  supervisorChild(spec: SupervisorSpec, options?: NestedSupervisorOptions): ChildSpec;
   /** The root trees that are starting, running, stopping or failed (a tree stopped on purpose is dropped). */
   roots(): Supervisor[];
 }
