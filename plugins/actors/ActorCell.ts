@@ -585,6 +585,25 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
+   * @internal Crashes the live incarnation from outside: the supervisor of this actor's children
+   * gave up, and the failure escalates to the actor that owns them (as an OTP process linked to the
+   * supervisor of its children). A receive in flight is given up on: its ask fails with `error` and
+   * its result is ignored, but the next incarnation still waits for it to settle (one at a time).
+   * Returns false, doing nothing, when no incarnation is live (already restarting, or stopping).
+   */
+  escalate(error: Error): boolean {
+    if (this.#incarnation === undefined || this.#status >= STOPPING) return false;
+    let ask: AskRequest | undefined;
+    if (this.#inFlight && !this.#abandoned) {
+      this.#abandoned = true;
+      ask = this.#current;
+      this.#current = undefined;
+    }
+    this.#crash(error, ask);
+    return true;
+  }
+
+  /**
    * @internal Starts an incarnation (the supervisor's ChildSpec.start): fresh context, `init`, then
    * messages flow. A throwing `init` fails the start, which the supervisor retries per its backoff.
    */

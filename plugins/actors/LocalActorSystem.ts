@@ -9,7 +9,7 @@ import type { ChildContext, ChildHandle, ChildSpec, RestartType, SupervisionServ
 import { ActorCell, type CellConfig } from './ActorCell.js';
 import type { CellHost } from './CellHost.js';
 import { DEAD_LETTER_REASONS, DeadLetterOffice } from './DeadLetterOffice.js';
-import { actorNotFound, invalidOptions, nameTaken, supervisorGone, systemStopped } from './errors.js';
+import { actorNotFound, childrenFailed, invalidOptions, nameTaken, supervisorGone, systemStopped } from './errors.js';
 import type { ActorsOptions } from './options.js';
 import type {
   ActorHooks,
@@ -76,7 +76,13 @@ export class LocalActorSystem implements ActorSystem, CellHost {
   readonly #backoff: Partial<BackoffOptions> | undefined;
   readonly #cells = new Map<string, ActorCell>();
   readonly #names = new Map<string, ActorCell>();
+  /**
+   * The supervisor of each parent actor's children, nested in the actors tree under the supervisor
+   * of the parent itself (see #childSupervisor); only parents have an entry.
+   */
   readonly #childSupervisors = new Map<ActorCell, Promise<Supervisor>>();
+  /** How many children supervisors of a parent gave up: their successors get a fresh child id. */
+  readonly #childSupervisorFailures = new Map<ActorCell, number>();
   /** Actors whose first supervisor start is in flight. */
   readonly #starting = new Map<ActorCell, Promise<void>>();
   #ready: ActorCell[] = [];
@@ -211,10 +217,11 @@ export class LocalActorSystem implements ActorSystem, CellHost {
       this.#logger.warn({ err: error }, "some actors' stopped hooks did not finish in time");
     }
     if (dropped > 0) this.#logger.warn({ dropped, drainMs }, `actor system stopped with ${dropped} undelivered message(s); they went to dead letters`);
-    const supervisors: Array<Promise<Supervisor>> = [...this.#childSupervisors.values()];
+    // The children supervisors are nested in the root tree: stopping the root stops them, each
+    // before the parent actor it belongs to (reverse start order).
     this.#childSupervisors.clear();
+    this.#childSupervisorFailures.clear();
     const stopAll = async (): Promise<void> => {
-      await Promise.allSettled(supervisors.map(async (p) => (await p).stop('actor system shutting down')));
       const root = this.#root ?? (await this.#rootStarting?.catch(() => undefined));
       this.#root = undefined;
       await root?.stop('actor system shutting down');
@@ -298,9 +305,11 @@ export class LocalActorSystem implements ActorSystem, CellHost {
 
   /** @internal */
   async stopCell(cell: ActorCell): Promise<void> {
+    // Children first, then the supervisor they ran under, then the actor itself.
     if (cell.children !== undefined && cell.children.size > 0) {
       await Promise.allSettled([...cell.children].map((child) => child.stop()));
     }
+    await this.#stopChildSupervisor(cell);
     const starting = this.#starting.get(cell);
     if (starting !== undefined) await starting;
     const supervisor = await this.#supervisorOf(cell);
@@ -316,7 +325,6 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     }
     cell.finalize({ kind: 'stopped' }, 'stopped');
     if (supervisor !== undefined) await supervisor.deleteChild(cell.id).catch(noop);
-    await this.#stopChildSupervisor(cell);
   }
 
   /** @internal */
@@ -331,6 +339,7 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     if (this.#cells.get(cell.id) === cell) this.#cells.delete(cell.id);
     if (cell.name !== undefined && this.#names.get(cell.name) === cell) this.#names.delete(cell.name);
     cell.parent?.children?.delete(cell);
+    this.#childSupervisorFailures.delete(cell);
     if (reason.kind === 'crashed') this.#publish('actor.terminated', cell, { reason: reason.kind, error: reason.error.message });
     if (this.#closing) return;
     // A parent that ended on its own (crash of a temporary actor, supervisor gone) takes its children with it.
@@ -418,19 +427,41 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     return this.#rootStarting;
   }
 
+  /**
+   * The supervisor of `parent`'s children, started with its first child: a `temporary` nested
+   * supervisor (`actors/<parent id>`) under the supervisor `parent` itself runs under, so that the
+   * supervision tree mirrors the actor tree inside the one root tree 'actors'. Temporary, because
+   * when it gives up the failure goes to the parent actor (#supervisorStopped), not to a restart of
+   * an empty supervisor; its parent supervisor then only forgets it, without counting it.
+   */
   #childSupervisor(parent: ActorCell): Promise<Supervisor> {
     let supervisor = this.#childSupervisors.get(parent);
     if (supervisor === undefined) {
       const { intensity, periodMs } = this.#options.supervision;
-      supervisor = this.#supervision.start({ id: `actors/${parent.id}`, strategy: 'one-for-one', intensity, periodMs });
-      this.#childSupervisors.set(parent, supervisor);
-      const current = supervisor;
-      void current.then(
+      // A successor of one that gave up gets its own id: the old child may not be forgotten yet.
+      const failures = this.#childSupervisorFailures.get(parent);
+      const id = failures === undefined ? `actors/${parent.id}` : `actors/${parent.id}#${failures + 1}`;
+      const host = this.#hostOf(parent);
+      const current = (supervisor = (host instanceof Promise ? host : Promise.resolve(host)).then((h) =>
+        h.startSupervisor({ id, strategy: 'one-for-one', intensity, periodMs }, { restart: 'temporary' }),
+      ));
+      this.#childSupervisors.set(parent, current);
+      current.then(
         (s) => s.stopped.then(() => this.#supervisorStopped(s, parent, current)),
-        noop,
+        () => {
+          // Could not start: the actors waiting for it fail to start (#startFailed); the next spawn tries again.
+          if (this.#childSupervisors.get(parent) === current) this.#childSupervisors.delete(parent);
+        },
       );
     }
     return supervisor;
+  }
+
+  /** The supervisor `cell` runs under (the root, or its parent's children supervisor). */
+  #hostOf(cell: ActorCell): Supervisor | Promise<Supervisor> {
+    const parent = cell.parent;
+    if (parent === undefined) return this.#rootSupervisor();
+    return this.#childSupervisors.get(parent) ?? Promise.reject(supervisorGone(cell.id, cell.name, `actors/${parent.id}`));
   }
 
   async #supervisorOf(cell: ActorCell): Promise<Supervisor | undefined> {
@@ -446,24 +477,33 @@ export class LocalActorSystem implements ActorSystem, CellHost {
   }
 
   /**
-   * A supervisor stopped. If we did not ask for it (intensity exceeded), every actor under it is
-   * terminated — its messages become dead letters and its pending asks fail — and the next spawn
-   * gets a fresh supervisor. The supervision plugin reports the escalation itself.
+   * A supervisor stopped. If we did not ask for it, every actor under it is terminated — its
+   * messages become dead letters and its pending asks fail — and the next spawn gets a fresh
+   * supervisor. The root's failure is reported by the supervision plugin (a kernel fault); a
+   * children supervisor that gave up escalates to its parent actor, which crashes.
    */
   #supervisorStopped(supervisor: Supervisor, parent: ActorCell | undefined, handle?: Promise<Supervisor>): void {
     if (this.#closing) return;
+    let victims: ActorCell[];
     if (parent === undefined) {
       if (this.#root !== supervisor) return;
       this.#root = undefined;
+      victims = [...this.#cells.values()].filter((c) => c.parent === undefined);
     } else {
+      // Stopped on purpose (#stopChildSupervisor removes the entry first): nothing to do.
       if (this.#childSupervisors.get(parent) !== handle) return;
       this.#childSupervisors.delete(parent);
+      victims = parent.children === undefined ? [] : [...parent.children];
     }
-    const victims = [...this.#cells.values()].filter((c) => c.parent === parent);
     for (const cell of victims) {
       cell.finalize({ kind: 'crashed', error: supervisorGone(cell.id, cell.name, supervisor.id) }, 'stopped');
     }
     this.#logger.error({ supervisor: supervisor.id, actors: victims.length }, `actor supervisor '${supervisor.id}' stopped; its actors were terminated`);
+    // Gave up (intensity exceeded) rather than stopped by its own supervisor: escalate to the parent.
+    if (parent !== undefined && supervisor.state === 'failed') {
+      this.#childSupervisorFailures.set(parent, (this.#childSupervisorFailures.get(parent) ?? 0) + 1);
+      parent.escalate(childrenFailed(parent.id, parent.name, supervisor.id, victims.length));
+    }
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────

@@ -21,6 +21,11 @@ export const ActorErrorCodes = Object.freeze({
   INVALID_OPTIONS: 'ACTOR_INVALID_OPTIONS',
   /** The actor's supervisor gave up (restart intensity exceeded) or was stopped under it. */
   SUPERVISOR_GONE: 'ACTOR_SUPERVISOR_GONE',
+  /**
+   * The crash reason of a parent actor whose children's supervisor gave up (restart intensity
+   * exceeded): the failure escalates to the parent, which its own supervisor restarts.
+   */
+  CHILDREN_FAILED: 'ACTOR_CHILDREN_FAILED',
 } as const);
 
 export type ActorErrorCode = (typeof ActorErrorCodes)[keyof typeof ActorErrorCodes];
@@ -70,4 +75,12 @@ export function supervisorGone(id: string, name: string | undefined, supervisor:
     severity: 'high',
     context: { actor: id, name, supervisor },
   });
+}
+
+export function childrenFailed(id: string, name: string | undefined, supervisor: string, children: number): ActorError {
+  return new ActorError(
+    ActorErrorCodes.CHILDREN_FAILED,
+    `${label(id, name)} crashed: the supervisor of its children '${supervisor}' exceeded its restart intensity and terminated ${children} child actor(s); fix the crashing child or raise supervision.intensity`,
+    { context: { actor: id, name, supervisor, children } },
+  );
 }

@@ -95,8 +95,8 @@ export class Supervision implements SupervisionService {
       onGiveUp: (node, error) => this.#rootGaveUp(node, error),
       onEnded: (node) => {
         onEnded(node);
-        // A tree stopped on purpose is forgotten (trees may come and go, e.g. one per parent
-        // actor); a failed one stays listed, and unhealthy, until its id is reused.
+        // A tree stopped on purpose is forgotten (trees may come and go); a failed one stays
+        // listed, and unhealthy, until its id is reused.
         if (node.state === 'stopped') this.#forget(node);
       },
     };
