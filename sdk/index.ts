@@ -5,6 +5,7 @@
 export { z } from 'zod';
 export { definePlugin, isPlugin, PLUGIN_BRAND } from './plugin.js';
 export type {
+  ContextOptions,
   Disposer,
   KernelState,
   LifecycleHandler,

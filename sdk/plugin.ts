@@ -27,12 +27,19 @@ export interface PhaseDeadline {
  */
 export type LifecycleHandler = (signal: AbortSignal, phase: PhaseDeadline) => void | Promise<void>;
 
+/**
+ * The options a `PluginContext<O>` holds: `O` itself, or, when `O` is a zod schema, what it parses
+ * to — so both `PluginContext<{ greeting: string }>` and DESIGN §3's `PluginContext<typeof options>`
+ * (with `options` the plugin's schema) type `ctx.options`.
+ */
+export type ContextOptions<O> = [O] extends [z.ZodType] ? z.output<O> : O;
+
 /** What a plugin's `setup` receives. Everything it registers through it is undone on stop. */
 export interface PluginContext<O = unknown> {
   /** The plugin's name. */
   readonly name: string;
   /** The validated options, defaults applied. */
-  readonly options: O;
+  readonly options: ContextOptions<O>;
   /** A pino child logger bound to `{ plugin: name }`. */
   readonly logger: Logger;
   /** The metrics facade (no-op until a backend plugin loads). */

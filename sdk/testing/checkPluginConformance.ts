@@ -55,6 +55,10 @@ export async function checkPluginConformance(plugin: Plugin, options: Conformanc
       throw new ConformanceError(plugin.name, problems);
     }
   }
+  // process.stdout/stderr are created lazily, on first use (a pipe or TTY handle): make sure they
+  // exist before counting, or the kernel's first log line reads as a leaked PipeWrap/TTYWrap.
+  void process.stdout;
+  void process.stderr;
   const before = countResources();
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
   const kernel = await createKernel({
