@@ -40,6 +40,7 @@ import type {
   ChildHandle,
   ChildInfo,
   ChildSpec,
+  ExitListener,
   ExitReason,
   NestedSupervisorOptions,
   ShutdownPolicy,
@@ -156,6 +157,8 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
   #resolveStopped!: () => void;
   #exited: Promise<void> | undefined;
   #settleExited: ((failure: SupervisionError | undefined) => void) | undefined;
+  /** A parent's listener (`watch`), told once when this supervisor ends. */
+  #listener: ExitListener | undefined;
   #ended = false;
   /** True while a handle's `watch` runs (see childExited). */
   #adopting = false;
@@ -201,6 +204,16 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
       }
     }
     return this.#exited;
+  }
+
+  /**
+   * For a parent, instead of `exited` (the ChildHandle `watch` fast path): told once, `exited()` when
+   * the supervisor stopped normally, `crashed(SUPERVISION_INTENSITY_EXCEEDED)` when it gave up.
+   */
+  watch(listener: ExitListener): void {
+    if (!this.#ended) this.#listener = listener;
+    else if (this.#failure === undefined) listener.exited();
+    else listener.crashed(this.#failure);
   }
 
   /** Starts the initial children in order; on the first that cannot start, stops the rest and rejects. */
@@ -682,6 +695,12 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
     this.#env.onEnded?.(this);
     this.#resolveStopped();
     this.#settleExited?.(failure);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    if (listener !== undefined) {
+      if (failure === undefined) listener.exited();
+      else listener.crashed(failure);
+    }
     if (escalate && failure !== undefined) this.#env.onGiveUp?.(this, failure);
   }
 
