@@ -117,3 +117,16 @@ test('terminateChild of a nested supervisor stops its subtree and keeps the spec
   assert.equal(a.incarnations.length, 2);
   await root.stop();
 });
+
+test("a nested supervisor with a finite or 'brutal' shutdown kills its own children when its parent gives up on it", async (t) => {
+  const { supervision } = await kernelWithSupervision(t);
+  const root = await supervision.start({ id: 'root' });
+  const stuckA = worker('stuck-a', { ignoreStop: true, shutdown: 60_000 });
+  const stuckB = worker('stuck-b', { ignoreStop: true, shutdown: 60_000 });
+  await root.startSupervisor({ id: 'finite', children: [stuckA.spec] }, { shutdown: 30 });
+  await root.startSupervisor({ id: 'brutal', children: [stuckB.spec] }, { shutdown: 'brutal' });
+  const began = performance.now();
+  await root.stop();
+  assert.ok(performance.now() - began < 2000, 'the parent did not wait for the 60 s children');
+  await until(() => stuckA.current.ctx.signal.aborted && stuckB.current.ctx.signal.aborted, 'both stuck children killed');
+});
