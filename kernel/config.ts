@@ -63,13 +63,17 @@ export interface LoadedConfig extends KernelConfigInput {
   readonly configPath?: string;
 }
 
-/** Formats zod issues as `path: message`, paths written like `plugins[2].options.mailbox.capacity`. */
+/**
+ * Formats zod issues as `path: message`, paths written like `plugins[2].options.mailbox.capacity`,
+ * and zod's type mismatches as DESIGN §2 writes them: `…capacity: expected number, received string`
+ * (zod says `Invalid input: expected number, …`).
+ */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
   return issues.flatMap((issue) =>
     // One line per unknown key, at the key's own path: `plugins[0].optoins: unknown key`.
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => `${formatPath([...prefix, ...issue.path, key])}: unknown key`)
-      : [`${formatPath([...prefix, ...issue.path])}: ${issue.message}`],
+      : [`${formatPath([...prefix, ...issue.path])}: ${issue.message.replace(/^Invalid input: (?=expected )/, '')}`],
   );
 }
 

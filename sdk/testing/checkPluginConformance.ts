@@ -2,13 +2,18 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
 import type { PluginEntry } from '../../kernel/config.js';
 import { createKernel } from '../../kernel/createKernel.js';
+import { builtinPluginNames } from '../../kernel/loader.js';
 import { MisterSmithError } from '../errors.js';
 import type { Plugin } from '../plugin.js';
 
 export interface ConformanceOptions {
   /** Options for the plugin under test (default: none, so its defaults must validate). */
   readonly options?: Record<string, unknown>;
-  /** Plugins it needs, as config entries (`'supervision'`, `{ use: 'http', options }`). */
+  /**
+   * Plugins it needs, as config entries (`'supervision'`, `{ use: 'http', options }`). Default: the
+   * built-in plugins its `dependsOn` names, with their own required dependencies, on defaults (so
+   * `checkPluginConformance(plugin)` works for a plugin that needs, say, `actors`).
+   */
   readonly with?: readonly PluginEntry[];
   /** The stop deadline the plugin must meet (default 5 000 ms). */
   readonly shutdownTimeoutMs?: number;
@@ -66,7 +71,7 @@ export async function checkPluginConformance(plugin: Plugin, options: Conformanc
       name: `conformance-${plugin.name}`,
       shutdownTimeoutMs,
       startTimeoutMs: 10_000,
-      plugins: [...(options.with ?? []), { use: plugin, options: options.options ?? {} }],
+      plugins: [...(options.with ?? (await builtinDependencies(plugin))), { use: plugin, options: options.options ?? {} }],
     },
     logger: pino({ level: process.env.MISTER_SMITH_TEST_LOG || 'silent' }),
   });
@@ -105,4 +110,21 @@ export async function checkPluginConformance(plugin: Plugin, options: Conformanc
   if (leaks.length > 0) problems.push(`left handles behind after stop: ${leaks.join(', ')}`);
   if (problems.length > 0) throw new ConformanceError(plugin.name, problems);
   return { plugin: plugin.name, problems, startMs, stopMs };
+}
+
+const MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/** The built-in plugins `plugin` requires, transitively (names the kernel loads on their defaults). */
+async function builtinDependencies(plugin: Plugin): Promise<string[]> {
+  const builtins = builtinPluginNames();
+  const needed: string[] = [];
+  const queue = [...(plugin.dependsOn ?? [])];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (name === plugin.name || needed.includes(name) || !builtins.includes(name)) continue;
+    needed.push(name);
+    const mod = (await import(new URL(`../../plugins/${name}/index${MODULE_EXT}`, import.meta.url).href)) as { default?: Plugin };
+    queue.push(...(mod.default?.dependsOn ?? []));
+  }
+  return needed;
 }
