@@ -31,6 +31,8 @@ const MAX_PER_RUN = 50_000;
 const DEFAULT_CHILD_SHUTDOWN_MS = 5000;
 const OVERFLOWS = new Set(['fail', 'drop-newest', 'drop-oldest']);
 const RESTARTS = new Set(['permanent', 'transient', 'temporary']);
+/** How a parent's children supervisor is nested (see #childSupervisor). */
+const CHILD_SUPERVISOR = Object.freeze({ restart: 'temporary' as const });
 
 export interface LocalActorSystemInit {
   readonly options: ActorsOptions;
@@ -443,7 +445,7 @@ export class LocalActorSystem implements ActorSystem, CellHost {
       const id = failures === undefined ? `actors/${parent.id}` : `actors/${parent.id}#${failures + 1}`;
       const host = this.#hostOf(parent);
       const current = (supervisor = (host instanceof Promise ? host : Promise.resolve(host)).then((h) =>
-        h.startSupervisor({ id, strategy: 'one-for-one', intensity, periodMs }, { restart: 'temporary' }),
+        h.startSupervisor({ id, strategy: 'one-for-one', intensity, periodMs }, CHILD_SUPERVISOR),
       ));
       this.#childSupervisors.set(parent, current);
       current.then(

@@ -9,7 +9,8 @@ import type { CheckResult, HealthService } from '../health/types.js';
 import { notRunning, duplicateSupervisor } from './errors.js';
 import type { SupervisionOptions } from './options.js';
 import { SupervisorNode, type SupervisionMetrics, type SupervisorEnv } from './SupervisorNode.js';
-import type { ChildContext, ChildHandle, ChildSpec, ExitListener, NestedSupervisorOptions, Supervisor, SupervisionService, SupervisorSpec } from './types.js';
+import { NestedSupervisorSpec } from './NestedSupervisor.js';
+import type { ChildSpec, NestedSupervisorOptions, Supervisor, SupervisionService, SupervisorSpec } from './types.js';
 import { validateSupervisorSpec } from './validateSpec.js';
 
 export interface SupervisionDeps {
@@ -88,7 +89,7 @@ export class Supervision implements SupervisionService {
       detector: deps.options.failureDetector,
       onGiveUp: undefined,
       onEnded,
-      nest: (spec, options) => this.supervisorChild(spec, options),
+      nest: (spec, options) => this.#nested(spec, options),
     };
     this.#rootEnv = {
       ...this.#childEnv,
@@ -124,44 +125,7 @@ export class Supervision implements SupervisionService {
   }
 
   supervisorChild(spec: SupervisorSpec, options: NestedSupervisorOptions = {}): ChildSpec {
-    const invalid = validateSupervisorSpec(spec);
-    if (invalid !== undefined) throw invalid;
-    const onStart = options.onStart;
-    const shutdown = options.shutdown ?? 'infinity';
-    return {
-      id: spec.id,
-      type: 'supervisor',
-      restart: options.restart ?? 'permanent',
-      shutdown,
-      ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
-      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
-      start: (ctx) => {
-        const node = this.#create(spec, false);
-        const handle = new NestedHandle(node, ctx, shutdown !== 'infinity');
-        const starting = node.start();
-        if (node.state === 'running') {
-          // Every initial child started synchronously (e.g. none): so does this child, which spares
-          // the parent a promise hop and a start deadline (many nested supervisors start at once).
-          try {
-            onStart?.(node);
-          } catch (error) {
-            void node.stop('its onStart callback threw');
-            throw error;
-          }
-          return handle;
-        }
-        handle.listen();
-        return starting.then(async () => {
-          try {
-            onStart?.(node);
-          } catch (error) {
-            await node.stop('its onStart callback threw');
-            throw error;
-          }
-          return handle;
-        });
-      },
-    };
+    return this.#nested(spec, options);
   }
 
   /** Root trees that are starting, running, stopping, or failed (a tree stopped on purpose is dropped). */
@@ -215,6 +179,14 @@ export class Supervision implements SupervisionService {
     }
   }
 
+  readonly #createNested = (spec: SupervisorSpec): SupervisorNode => this.#create(spec, false);
+
+  #nested(spec: SupervisorSpec, options: NestedSupervisorOptions): NestedSupervisorSpec {
+    const invalid = validateSupervisorSpec(spec);
+    if (invalid !== undefined) throw invalid;
+    return new NestedSupervisorSpec(spec, options, this.#createNested);
+  }
+
   #create(spec: SupervisorSpec, root: boolean): SupervisorNode {
     const node = new SupervisorNode(spec, root ? this.#rootEnv : this.#childEnv);
     this.#live.add(node);
@@ -258,47 +230,3 @@ export function treeHealth(node: SupervisorNode): CheckResult {
   }
 }
 
-/**
- * The ChildHandle of a nested supervisor. It takes the `watch` fast path, so no `exited` promise
- * and no reactions exist unless someone reads `exited`, and it holds no closures but one listener.
- */
-class NestedHandle implements ChildHandle {
-  readonly #node: SupervisorNode;
-  readonly #ctx: ChildContext;
-  #listening = false;
-
-  /** `listen`: whether the parent may abort us without asking first (finite or 'brutal' shutdown). */
-  constructor(node: SupervisorNode, ctx: ChildContext, listen: boolean) {
-    this.#node = node;
-    this.#ctx = ctx;
-    if (listen) this.listen();
-  }
-
-  get exited(): Promise<void> {
-    return this.#node.exited;
-  }
-
-  watch(listener: ExitListener): void {
-    this.#node.watch(listener);
-  }
-
-  stop(): Promise<void> {
-    // With 'infinity' the parent always asks before it gives up: listening from here is enough.
-    this.listen();
-    return this.#node.stop('stopped by its parent');
-  }
-
-  /**
-   * When the parent gives up waiting for us (ctx.signal aborts), give up on our children at once.
-   * Reading ctx.signal costs an AbortController (~1 kB) per incarnation, so this is done only when
-   * the parent may abort without asking first, or once it asked (stop) — not for every idle nested
-   * supervisor.
-   */
-  listen(): void {
-    if (this.#listening) return;
-    this.#listening = true;
-    const signal = this.#ctx.signal;
-    if (signal.aborted) void this.#node.kill('parent killed it');
-    else signal.addEventListener('abort', () => void this.#node.kill('parent killed it'), { once: true });
-  }
-}

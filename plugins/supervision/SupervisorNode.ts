@@ -34,6 +34,7 @@ import {
   SupervisionErrorCodes,
 } from './errors.js';
 import { FailureDetector, type FailureDetectorOptions } from './FailureDetector.js';
+import type { NestedSupervisorSpec } from './NestedSupervisor.js';
 import { RestartIntensity } from './RestartIntensity.js';
 import type {
   ChildCounts,
@@ -75,12 +76,13 @@ export interface SupervisorEnv {
   /** Called once when the supervisor reached 'stopped' or 'failed'. */
   readonly onEnded: ((node: SupervisorNode) => void) | undefined;
   /** Builds the ChildSpec of a nested supervisor (`startSupervisor`); the service's `supervisorChild`. */
-  readonly nest: (spec: SupervisorSpec, options: NestedSupervisorOptions) => ChildSpec;
+  readonly nest: (spec: SupervisorSpec, options: NestedSupervisorOptions) => NestedSupervisorSpec;
 }
 
 type LaunchResult = Error | undefined;
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const NO_CHILDREN: readonly ChildSpec[] = Object.freeze([]);
 const noop = (): void => {};
 const backoffCache = new WeakMap<object, BackoffOptions>();
 
@@ -168,7 +170,7 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
     this.id = spec.id;
     this.#strategy = spec.strategy ?? 'one-for-one';
     this.#intensity = new RestartIntensity(spec.intensity ?? 5, spec.periodMs ?? 60_000);
-    this.#initial = spec.children ?? [];
+    this.#initial = spec.children ?? NO_CHILDREN;
     this.#env = env;
     this.#log = env.logger.child({ supervisor: spec.id });
     this.stopped = new Promise<void>((resolve) => (this.#resolveStopped = resolve));
@@ -264,22 +266,14 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
   }
 
   startSupervisor(spec: SupervisorSpec, options: NestedSupervisorOptions = {}): Promise<Supervisor> {
-    let first: Supervisor | undefined;
-    const outer = options.onStart;
-    let child: ChildSpec;
+    let child: NestedSupervisorSpec;
     try {
-      child = this.#env.nest(spec, {
-        ...options,
-        onStart: (supervisor) => {
-          first ??= supervisor;
-          outer?.(supervisor);
-        },
-      });
+      child = this.#env.nest(spec, options);
     } catch (error) {
       return Promise.reject(error);
     }
-    // startChild resolves once the child's start returned its handle, i.e. after onStart ran.
-    return this.startChild(child).then(() => first!);
+    // startChild resolves once the child's start returned its handle, i.e. after the node was made.
+    return this.startChild(child).then(() => child.takeStarted()!);
   }
 
   async terminateChild(id: string): Promise<void> {
