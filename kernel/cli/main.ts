@@ -129,6 +129,8 @@ async function listPlugins(file: string | undefined): Promise<number> {
     description: p.definition.description,
     dependsOn: p.definition.dependsOn ?? [],
     optionalDependsOn: p.definition.optionalDependsOn ?? [],
+    // DESIGN §2 lists "dependencies": the required ones (the same as `dependsOn`).
+    dependencies: p.definition.dependsOn ?? [],
     options: p.definition.options ? z.toJSONSchema(p.definition.options, { io: 'input', unrepresentable: 'any' }) : {},
   }));
   console.log(JSON.stringify(out, null, 2));

@@ -300,6 +300,12 @@ describe('§2 kernel', () => {
     assert.match(String(report.errors[0]?.message), /second/);
   });
 
+  test('stop() of a kernel that never started ends in stopped', async () => {
+    const kernel = await createKernel({ config: { plugins: ['supervision'] }, logger: silent() });
+    await kernel.stop('never started');
+    assert.equal(kernel.state, 'stopped');
+  });
+
   test('hooks: loaded, beforeStart, started, beforeStop, stopped, fault, metricsBackend', async () => {
     const kernel = await createKernel({ config: { plugins: ['supervision'] }, logger: silent() });
     const hooks = kernel.hooks;
@@ -1020,6 +1026,30 @@ describe('§4 events', () => {
     assert.equal(dead.length, 1);
   });
 
+  test('store options: memory, and file with fsync always | batch | never', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ms-design-fsync-'));
+    try {
+      for (const fsync of ['always', 'batch', 'never'] as const) {
+        const kernel = await createKernel({
+          config: { plugins: [{ use: 'events', options: { store: { type: 'file', dir: fsync, fsync } } }] },
+          configDir: dir,
+          logger: silent(),
+        });
+        await kernel.start();
+        const e = await kernel.resolve('events').publish({ type: 't', source: 's', data: fsync });
+        assert.equal(e.data, fsync);
+        await kernel.stop('done');
+        assert.ok(existsSync(path.join(dir, fsync)), `file store for fsync ${fsync} in its dir`);
+      }
+      await rejectsWithCode(
+        createKernel({ config: { plugins: [{ use: 'events', options: { store: { type: 'file', dir: 'x', fsync: 'sometimes' } } }] }, logger: silent() }),
+        'CONFIG_INVALID',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('store { type: "file", dir, fsync } with dir relative to the config file; events survive a restart', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ms-design-events-'));
     try {
@@ -1126,6 +1156,8 @@ describe('§4 http, health, metrics-prometheus', () => {
     const url = http.url!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
     assert.notEqual(new URL(url).port, '0');
+    http.route('GET', '/raw', (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('raw'));
+    assert.equal(await (await fetch(new URL('/raw', url))).text(), 'raw');
     const hello = await fetch(new URL('/hello/ada', url));
     assert.equal(hello.status, 200);
     assert.deepEqual(await hello.json(), { hello: 'ada' });
@@ -1385,7 +1417,9 @@ describe('package exports and CLI', { timeout: 180_000 }, () => {
     const list = JSON.parse(stdout) as Array<Record<string, unknown>>;
     const mine = list.find((p) => p.name === 'my-plugin')!;
     assert.equal(mine.version, '0.1.0');
-    assert.match(JSON.stringify(mine), /actors/);
+    assert.deepEqual(mine.dependsOn, ['actors']);
+    assert.deepEqual(mine.dependencies, ['actors']);
+    assert.deepEqual(list.find((p) => p.name === 'actors')?.optionalDependsOn, ['events', 'health']);
     const schema = mine.options as { type?: string; properties?: Record<string, { default?: unknown }> };
     assert.equal(schema.type, 'object');
     assert.equal(schema.properties?.label?.default, 'mine');
