@@ -652,6 +652,101 @@ describe('§4 supervision', () => {
     assert.deepEqual(stopOrder, ['b', 'a'], 'children stop in reverse start order');
   });
 
+  test("strategies 'one-for-all' and 'rest-for-one'; shutdown ms → ctx.signal aborted when the supervisor gives up waiting", async (t) => {
+    const kernel = await createTestKernel({ plugins: ['supervision'], test: t });
+    const supervision = kernel.resolve('supervision');
+    const run = async (strategy: 'one-for-all' | 'rest-for-one'): Promise<Record<string, number>> => {
+      const starts: Record<string, number> = {};
+      const crash = new Map<string, (e: Error) => void>();
+      const child = (id: string): ChildSpec => ({
+        id,
+        restart: 'permanent',
+        shutdown: 1000,
+        type: 'worker',
+        backoff: { initialMs: 1, factor: 1, maxMs: 1, jitter: 0 },
+        start() {
+          starts[id] = (starts[id] ?? 0) + 1;
+          let end!: () => void;
+          const exited = new Promise<unknown>((resolve, reject) => {
+            end = () => resolve(undefined);
+            crash.set(id, reject);
+          });
+          return { exited, stop: async () => end() };
+        },
+      });
+      const sup = await supervision.start({ id: `s-${strategy}`, strategy, children: [child('a'), child('b'), child('c')] });
+      crash.get('b')!(new Error('b crashed'));
+      const expected = strategy === 'one-for-all' ? { a: 2, b: 2, c: 2 } : { a: 1, b: 2, c: 2 };
+      for (let i = 0; i < 400 && JSON.stringify(starts) !== JSON.stringify(expected); i++) await delay(5);
+      await sup.stop();
+      return starts;
+    };
+    assert.deepEqual(await run('one-for-all'), { a: 2, b: 2, c: 2 });
+    assert.deepEqual(await run('rest-for-one'), { a: 1, b: 2, c: 2 });
+
+    let signal: AbortSignal | undefined;
+    const sup = await supervision.start({
+      id: 'stubborn',
+      children: [
+        {
+          id: 'ignores-stop',
+          restart: 'permanent',
+          shutdown: 50,
+          type: 'worker',
+          start(ctx) {
+            signal = ctx.signal;
+            return {
+              exited: new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(undefined))),
+              stop: () => new Promise<void>(() => {}),
+            };
+          },
+        },
+      ],
+    });
+    const began = Date.now();
+    await sup.terminateChild('ignores-stop');
+    assert.ok(Date.now() - began < 2_000);
+    assert.equal(signal?.aborted, true);
+    await sup.stop();
+  });
+
+  test('a heartbeat-based child that falls silent is marked failed (phi-accrual) and restarted', async (t) => {
+    const kernel = await createTestKernel({ plugins: [{ use: 'supervision', options: { failureDetector: { checkIntervalMs: 5 } } }], test: t });
+    const incarnations: AbortSignal[] = [];
+    const sup = await kernel.resolve('supervision').start({
+      id: 'beats',
+      children: [
+        {
+          id: 'heart',
+          restart: 'permanent',
+          shutdown: 100,
+          type: 'worker',
+          backoff: { initialMs: 1, factor: 1, maxMs: 1, jitter: 0 },
+          start(ctx) {
+            incarnations.push(ctx.signal);
+            if (incarnations.length === 1) {
+              // beat a few times, then fall silent
+              let n = 0;
+              const timer = setInterval(() => (++n > 5 ? clearInterval(timer) : ctx.heartbeat()), 5);
+              ctx.signal.addEventListener('abort', () => clearInterval(timer));
+            }
+            let end!: () => void;
+            const exited = new Promise<unknown>((resolve) => {
+              end = () => resolve(undefined);
+              ctx.signal.addEventListener('abort', () => resolve(undefined));
+            });
+            return { exited, stop: async () => end() };
+          },
+        },
+      ],
+    });
+    for (let i = 0; i < 400 && incarnations.length < 2; i++) await delay(5);
+    assert.ok(incarnations.length >= 2, 'restarted after falling silent');
+    assert.equal(incarnations[0]!.aborted, true);
+    assert.equal((incarnations[0]!.reason as MisterSmithError).code, 'SUPERVISION_HEARTBEAT_TIMEOUT');
+    await sup.stop();
+  });
+
   test('exceeding intensity stops the supervisor and, at the root, becomes a kernel fault', async (t) => {
     // recovery.supervision 'ignore': the default ('escalate' → stop at the root) would stop this kernel.
     const kernel = await createTestKernel({ plugins: [{ use: 'supervision', options: { recovery: { supervision: 'ignore' } } }], test: t });
