@@ -1227,6 +1227,18 @@ describe('§4 agents and providers', () => {
     assert.ok(agents.list().some((a) => a.name === 'calculator'));
   });
 
+  test('budget.maxTokens, budget.maxToolCalls and maxTurns bound a run; an unknown agent is AGENT_NOT_FOUND', async (t) => {
+    const kernel = await createTestKernel({ plugins: ['supervision', 'actors', 'tools', math, ...(providerAndAgents as never[])], test: t });
+    const agents = kernel.resolve('agents');
+    agents.define({ name: 'thrifty', provider: 'scripted', model: 'calc', tools: ['math.*'], budget: { maxTokens: 10 } });
+    agents.define({ name: 'no-tools', provider: 'scripted', model: 'calc', tools: ['math.*'], budget: { maxToolCalls: 0 } });
+    agents.define({ name: 'hasty', provider: 'scripted', model: 'calc', tools: ['math.*'], maxTurns: 1 });
+    await rejectsWithCode(agents.run('thrifty', 'add 2 and 3'), 'AGENT_BUDGET_EXCEEDED');
+    await rejectsWithCode(agents.run('no-tools', 'add 2 and 3'), 'AGENT_BUDGET_EXCEEDED');
+    await rejectsWithCode(agents.run('hasty', 'add 2 and 3'), 'AGENT_MAX_TURNS');
+    await rejectsWithCode(agents.run('nobody', 'hi'), 'AGENT_NOT_FOUND');
+  });
+
   test('agents.define adds an agent; a fail step surfaces as a typed error', async (t) => {
     const kernel = await createTestKernel({
       plugins: [
