@@ -1493,6 +1493,32 @@ describe('package exports and CLI', { timeout: 180_000 }, () => {
     assert.equal(out.classified, 'network');
   });
 
+  test('`use` may name an npm package: a plugin installed in node_modules next to the config', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    const pkg = path.join(scratch, 'node_modules', 'ms-design-npm-plugin');
+    await mkdir(pkg, { recursive: true });
+    await writeFile(path.join(pkg, 'package.json'), JSON.stringify({ name: 'ms-design-npm-plugin', version: '2.0.0', type: 'module', exports: './index.js' }));
+    await writeFile(
+      path.join(pkg, 'index.js'),
+      `import { definePlugin, z } from 'mister-smith/sdk';
+       export default definePlugin({ name: 'npm-greeter', version: '2.0.0', options: z.object({ who: z.string().default('npm') }),
+         setup(ctx) { ctx.provide('npm-greeter', { hello: () => 'hello from ' + ctx.options.who }); } });`,
+    );
+    await writeFile(
+      path.join(scratch, 'mister-smith.config.json'),
+      JSON.stringify({ name: 'npm', log: { level: 'silent' }, plugins: [{ use: 'ms-design-npm-plugin', options: { who: 'a package' } }] }),
+    );
+    const { code, stdout, stderr } = await node(`
+      import { createKernel, loadConfig } from 'mister-smith';
+      const kernel = await createKernel({ config: await loadConfig('mister-smith.config.json') });
+      await kernel.start();
+      console.log(JSON.stringify({ said: kernel.resolve('npm-greeter').hello() }));
+      await kernel.stop('reason');
+    `);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /"said":"hello from a package"/);
+  });
+
   async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
       const { stdout, stderr } = await run(process.execPath, [path.join(root, 'bin', 'mister-smith.js'), ...args], {
