@@ -330,9 +330,23 @@ describe('§2 kernel', () => {
     assert.equal(await kernel.reportFault({ error: new Error('meh'), severity: 'low' }), 'ignore');
     assert.equal(kernel.state, 'running');
     await kernel.reportFault({ error: new Error('meltdown'), severity: 'critical' });
-    await kernel.stop('after fault');
-    assert.equal(kernel.state, 'stopped');
+    for (let i = 0; i < 200 && (kernel.state as string) !== 'stopped'; i++) await delay(5);
+    assert.equal(kernel.state as string, 'stopped', 'a critical fault with no decision stops the kernel');
+    assert.equal(kernel.exitCode, 1);
     assert.deepEqual(faults, ['low', 'critical']);
+
+    const other = await createKernel({ config: { plugins: [] }, logger: silent() });
+    await other.start();
+    other.hooks.fault.tapPromise('stopper', async () => 'stop');
+    assert.equal(await other.reportFault({ error: new Error('enough'), severity: 'medium' }), 'stop');
+    for (let i = 0; i < 200 && (other.state as string) !== 'stopped'; i++) await delay(5);
+    assert.equal(other.state as string, 'stopped', "a 'stop' decision stops the kernel");
+    const third = await createKernel({ config: { plugins: [] }, logger: silent() });
+    await third.start();
+    await third.reportFault({ error: new Error('just a warning'), severity: 'medium' });
+    await delay(10);
+    assert.equal(third.state, 'running', 'a non-critical fault with no decision is only logged');
+    await third.stop('done');
   });
 
   test('several kernels live in one process, each with its own container', async () => {
@@ -1389,6 +1403,17 @@ describe('§4 resilience and tasks', () => {
     release();
     await running.result;
     assert.equal(await queued.result, 'queued');
+    // a priority executor: with the one slot busy, queued tasks run by priority, not arrival
+    const prio = (await createTestKernel({ plugins: [{ use: 'tasks', options: { maxConcurrent: 1, queueCapacity: 10 } }], test: t })).resolve('tasks');
+    let hold!: () => void;
+    const blocker = prio.submit(() => new Promise<void>((r) => (hold = r)));
+    const order: string[] = [];
+    const queuedByPriority = (['low', 'normal', 'high', 'critical'] as const).map((priority) => prio.submit({ run: () => void order.push(priority), priority }));
+    for (let i = 0; i < 200 && typeof hold !== 'function'; i++) await delay(5);
+    hold();
+    await blocker.result;
+    await Promise.all(queuedByPriority.map((h) => h.result));
+    assert.deepEqual(order, ['critical', 'high', 'normal', 'low']);
     const late = tasks.submit(({ signal }) => delay(10_000, undefined, { signal }));
     await assert.rejects(late.result, (e: unknown) => e instanceof MisterSmithError && /TIMEOUT/.test(e.code));
 
