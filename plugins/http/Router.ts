@@ -55,6 +55,8 @@ export class Router {
 
   /** Adds a route; returns a function that removes it (idempotent). */
   add(method: HttpMethod, pattern: string, handler: RouteHandler, auth: boolean): () => void {
+    // Methods are case-insensitive for callers (`route('get', …)` from plain JavaScript).
+    if (typeof method === 'string') method = method.toUpperCase() as HttpMethod;
     if (!HTTP_METHODS.includes(method)) {
       throw new HttpRouteError(HTTP_ERROR_CODES.INVALID_ROUTE, `unknown HTTP method '${String(method)}'; use one of ${HTTP_METHODS.join(', ')}`);
     }

@@ -1277,6 +1277,8 @@ describe('§4 http, health, metrics-prometheus', () => {
     const url = http.url!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
     assert.notEqual(new URL(url).port, '0');
+    http.route('get' as 'GET', '/lower', () => ({ body: 'any case' }));
+    assert.match(await (await fetch(new URL('/lower', url))).text(), /any case/);
     http.route('GET', '/raw', (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('raw'));
     assert.equal(await (await fetch(new URL('/raw', url))).text(), 'raw');
     const hello = await fetch(new URL('/hello/ada', url));
