@@ -579,6 +579,15 @@ describe('§3 SDK', () => {
     assert.equal(stoppedAfterTest?.state, 'stopped');
   });
 
+  test('every built-in plugin passes checkPluginConformance(plugin) on its defaults', async () => {
+    const names = (await import('../../kernel/index.js')).builtinPluginNames();
+    assert.ok(names.length >= 15, names.join(', '));
+    for (const name of names) {
+      const plugin = ((await import(`../../plugins/${name}/index.js`)) as { default: Parameters<typeof checkPluginConformance>[0] }).default;
+      await checkPluginConformance(plugin);
+    }
+  });
+
   test('checkPluginConformance(plugin, options?) passes the greeter and fails a leaky plugin', async () => {
     await checkPluginConformance(greeter, { with: ['supervision', 'actors'] });
     // Without `with`, the built-in plugins it depends on (actors → supervision) are loaded for it.
