@@ -1555,10 +1555,10 @@ describe('package exports and CLI', { timeout: 180_000 }, () => {
     assert.match(stdout, /"said":"hello from a package"/);
   });
 
-  async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
       const { stdout, stderr } = await run(process.execPath, [path.join(root, 'bin', 'mister-smith.js'), ...args], {
-        cwd: root,
+        cwd,
         timeout: 60_000,
         env: { ...process.env, ...env },
       });
@@ -1575,6 +1575,9 @@ describe('package exports and CLI', { timeout: 180_000 }, () => {
     const order = ['supervision', 'actors', 'my-plugin'].map((n) => good.stdout.indexOf(n));
     assert.ok(order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!, good.stdout);
     assert.doesNotMatch(good.stdout, /started/, 'check starts nothing');
+    const inCwd = await cli(['check'], {}, designDir);
+    assert.equal(inCwd.code, 0, `[config] defaults to mister-smith.config.json in the working directory: ${inCwd.stderr}`);
+    assert.match(inCwd.stdout, /my-plugin/);
     const bad = await cli(['check', designConfig], { MISTER_SMITH__PLUGINS__ACTORS__MAILBOX__CAPACITY: '"lots"' });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr + bad.stdout, /plugins\[1\]\.options\.mailbox\.capacity: /);
@@ -1598,6 +1601,9 @@ describe('package exports and CLI', { timeout: 180_000 }, () => {
     const ok = await cli(['start', designConfig, '--once']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /my-plugin tracked work done/);
+    const failed = await cli(['start', designConfig, '--once'], { MISTER_SMITH__PLUGINS__MY_PLUGIN__FAIL: 'true' });
+    assert.equal(failed.code, 1, 'exit 1 when work handed to ctx.track rejected');
+    assert.match(failed.stdout + failed.stderr, /tracked work failed on purpose/);
     const badConfig = await cli(['start', designConfig], { MISTER_SMITH__PLUGINS__ACTORS__MAILBOX__CAPACITY: '"lots"' });
     assert.equal(badConfig.code, 2);
     assert.equal((await cli(['frobnicate'])).code, 2);
