@@ -218,14 +218,24 @@ describe('§2 kernel', () => {
   test('loading orders plugins topologically by dependsOn and optionalDependsOn', async () => {
     const order: string[] = [];
     const mk = (name: string, dependsOn: string[] = [], optionalDependsOn: string[] = []) =>
-      definePlugin({ name, version: '1.0.0', dependsOn, optionalDependsOn, setup: () => void order.push(name) });
+      definePlugin({
+        name,
+        version: '1.0.0',
+        dependsOn,
+        optionalDependsOn,
+        setup(ctx) {
+          order.push(name);
+          ctx.onStart(() => void order.push(`start ${name}`));
+        },
+      });
     const kernel = await createKernel({
       config: { plugins: [mk('c', ['b'], ['absent']), mk('b', [], ['a']), mk('a')] },
       logger: silent(),
     });
     await kernel.start();
     await kernel.stop('done');
-    assert.deepEqual(order, ['a', 'b', 'c']);
+    // every setup (registration only) first, then the onStart handlers, both in dependency order
+    assert.deepEqual(order, ['a', 'b', 'c', 'start a', 'start b', 'start c']);
   });
 
   test('start failure: stops what started in reverse order, state failed, names the plugin and cause', async () => {
