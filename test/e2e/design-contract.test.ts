@@ -338,12 +338,13 @@ describe('§2 kernel', () => {
       return fault.severity === 'low' ? 'ignore' : undefined;
     });
     assert.equal(await kernel.reportFault({ error: new Error('meh'), severity: 'low' }), 'ignore');
+    await kernel.reportFault(Object.assign(new Error('a plain error'), { code: 'ECONNRESET' })); // classified: network, low
     assert.equal(kernel.state, 'running');
     await kernel.reportFault({ error: new Error('meltdown'), severity: 'critical' });
     for (let i = 0; i < 200 && (kernel.state as string) !== 'stopped'; i++) await delay(5);
     assert.equal(kernel.state as string, 'stopped', 'a critical fault with no decision stops the kernel');
     assert.equal(kernel.exitCode, 1);
-    assert.deepEqual(faults, ['low', 'critical']);
+    assert.deepEqual(faults, ['low', 'low', 'critical']);
 
     const other = await createKernel({ config: { plugins: [] }, logger: silent() });
     await other.start();
@@ -1437,6 +1438,12 @@ describe('§4 resilience and tasks', () => {
     assert.deepEqual(order, ['critical', 'high', 'normal', 'low']);
     const late = tasks.submit(({ signal }) => delay(10_000, undefined, { signal }));
     await assert.rejects(late.result, (e: unknown) => e instanceof MisterSmithError && /TIMEOUT/.test(e.code));
+
+    // streams: source → stages → sink, with backpressure
+    const out: number[] = [];
+    const stats = await tasks.stream([1, 2, 3], [(x: number) => x * 2, { name: 'inc', process: (x: number) => x + 1 }], (x: number) => void out.push(x));
+    assert.deepEqual(out, [3, 5, 7]);
+    assert.equal(stats.processed, 3);
 
     const defaults = await createTestKernel({ plugins: ['tasks'], test: t });
     const ts = defaults.resolve('tasks');
