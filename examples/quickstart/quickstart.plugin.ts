@@ -9,6 +9,7 @@ import type {} from '../../plugins/actors/types.js';
 import type {} from '../../plugins/agents/types.js';
 import type {} from '../../plugins/events/types.js';
 import type {} from '../../plugins/http/types.js';
+import type {} from '../../plugins/routing/types.js';
 import type {} from '../../plugins/tasks/types.js';
 import type { ToolCallMessage } from '../../plugins/tools/types.js';
 
@@ -17,7 +18,7 @@ const AGENT = 'quickstart';
 export default definePlugin({
   name: 'quickstart',
   version: '1.0.0',
-  dependsOn: ['actors', 'agents', 'tools', 'builtin-tools', 'tasks', 'events', 'http'],
+  dependsOn: ['actors', 'routing', 'agents', 'tools', 'builtin-tools', 'tasks', 'events', 'http'],
   options: z.object({ numbers: z.array(z.number()).min(1).default([1, 2, 3]) }),
   setup(ctx) {
     const actors = ctx.resolve('actors');
@@ -26,6 +27,7 @@ export default definePlugin({
     const events = ctx.resolve('events');
     const http = ctx.resolve('http');
     const agents = ctx.resolve('agents');
+    const routing = ctx.resolve('routing');
 
     ctx.onStart(() => {
       const calculator = actors.spawn<ToolCallMessage<{ a: number; b: number }>, number>(
@@ -55,6 +57,11 @@ export default definePlugin({
             sum = await handle.result;
           }
           ctx.logger.info({ numbers: ctx.options.numbers, sum }, 'calculator summed the numbers');
+
+          // A round-robin pool of three supervised workers squares the numbers in parallel.
+          const squarers = routing.pool<number, number>({ receive: (n) => n * n }, { strategy: 'round-robin', size: 3, name: 'squarers' });
+          const squares = await Promise.all(ctx.options.numbers.map((n) => squarers.ask(n, { timeoutMs: 1000 })));
+          ctx.logger.info({ squares, pool: 3 }, 'the squarer pool answered');
 
           // An LLM agent (scripted here, offline) that acts through the same tool.
           const run = await agents.run('calculator', 'add 2 and 3');

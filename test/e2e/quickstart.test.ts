@@ -24,6 +24,7 @@ test('the quickstart runs every built-in plugin from its config and stops cleanl
   assert.ok((done.metricSeries as number) > 0, 'metrics were scraped');
   assert.ok((done.toolEvents as number) > 0, 'tool calls were published as events');
   assert.equal(lines.find((l) => l.msg === 'calculator summed the numbers')?.sum, 31);
+  assert.deepEqual(lines.find((l) => l.msg === 'the squarer pool answered')?.squares, [4, 9, 25, 64, 169]);
   assert.equal(lines.find((l) => l.msg === 'the calculator agent replied')?.output, 'The sum is 5.');
   assert.equal(lines.find((l) => l.msg === 'fs.read without a grant is refused')?.denied, 'TOOL_ACCESS_DENIED');
   const stopped = lines.find((l) => l.msg === 'stopped');
