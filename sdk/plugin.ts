@@ -7,6 +7,9 @@ import type { Services } from './index.js';
 /** Undoes a registration. Calling it twice is harmless. */
 export type Disposer = () => Promise<void>;
 
+/** What may be provided under a name: the declared service type for a known name, anything else otherwise. */
+export type ServiceValue<K extends string> = K extends keyof Services ? Services[K] : unknown;
+
 /** Kernel states; see DESIGN §2. */
 export type KernelState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -54,8 +57,7 @@ export interface PluginContext<O = unknown> {
   readonly kernelState: () => KernelState;
 
   /** Registers a service in the kernel's container. */
-  provide<K extends keyof Services>(name: K, value: Services[K], options?: ProvideOptions<Services[K]>): Disposer;
-  provide<T>(name: string, value: T, options?: ProvideOptions<T>): Disposer;
+  provide<K extends string, T extends ServiceValue<K>>(name: K, value: T, options?: ProvideOptions<T>): Disposer;
   /** A service by name; throws a `KERNEL_SERVICE_NOT_FOUND` error naming what is registered. */
   resolve<K extends keyof Services>(name: K): Services[K];
   resolve<T>(name: string): T;

@@ -27,6 +27,10 @@ test('declaration merging on Services types resolve; options are typed from the 
       // @ts-expect-error an option the schema does not have
       void ctx.options.missing;
       ctx.provide('kernelTestTypedService', { greet: (n) => `${greeting} ${n}`.repeat(times) });
+      // @ts-expect-error a declared service must be provided with its declared type
+      ctx.provide('kernelTestTypedService', { greet: 42 });
+      // Names nobody declared take any value.
+      ctx.provide('untyped-service', 42);
       const service: KernelTestTypedService = ctx.resolve('kernelTestTypedService');
       const maybe: KernelTestTypedService | undefined = ctx.tryResolve('kernelTestTypedService');
       // @ts-expect-error the typed service has no such method

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ActorRef, AnyActorRef, DeadLetter, TerminationReason } from '../../../plugins/actors/types.js';
+import type { EventBus } from '../../../plugins/events/types.js';
+import type { HealthService } from '../../../plugins/health/types.js';
 import { definePlugin } from '../../../sdk/index.js';
 import { FAST_RESTART, gate, settle, startActors } from './helpers.js';
 
@@ -477,7 +479,7 @@ test('health: with the health plugin loaded, the actors check spawns a probe and
           checks.set(name, { check, options });
           return () => void checks.delete(name);
         },
-      });
+      } as unknown as HealthService);
     },
   });
   const { actors } = await startActors(t, FAST_RESTART, [health]);
@@ -497,7 +499,8 @@ test('events: with the events plugin loaded, crashes and restarts are published'
     name: 'events',
     version: '0.0.0',
     setup(ctx) {
-      ctx.provide('events', { publish: async (e: { type: string; subject?: string }) => (published.push(e), e), subscribe: () => ({ unsubscribe: async () => {} }) });
+      // A recorder standing in for the bus: only publish is used.
+      ctx.provide('events', { publish: async (e: { type: string; subject?: string }) => (published.push(e), e), subscribe: () => ({ unsubscribe: async () => {} }) } as unknown as EventBus);
     },
   });
   const { actors } = await startActors(t, FAST_RESTART, [events]);

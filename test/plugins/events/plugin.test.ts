@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { definePlugin } from '../../../sdk/index.js';
 import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
 import events, { DEAD_LETTER_TYPE, eventsOptions, fromCloudEvent, toCloudEvent, type StoredEvent } from '../../../plugins/events/index.js';
-import type { HealthCheck } from '../../../plugins/health/types.js';
+import type { HealthCheck, HealthService } from '../../../plugins/health/types.js';
 import { tempDir, until } from './helpers.js';
 
 test('conformance with default options (memory store)', async () => {
@@ -95,7 +95,7 @@ function fakeHealth(): { plugin: ReturnType<typeof definePlugin>; checks: Map<st
           checks.set(name, check);
           return () => void checks.delete(name);
         },
-      });
+      } as unknown as HealthService);
     },
   });
   return { plugin, checks };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
 import { MetricsFacade } from '../../../kernel/MetricsFacade.js';
-import type { EventInput, StoredEvent } from '../../../plugins/events/types.js';
+import type { EventBus, EventInput, StoredEvent } from '../../../plugins/events/types.js';
 import health, { EventLoopDelayCheck, HealthMonitor, HealthOptionsSchema, heapUsageCheck } from '../../../plugins/health/index.js';
 import type { CheckResult, CheckState, HealthReport, HealthService, HealthStatus } from '../../../plugins/health/index.js';
 import { definePlugin, type KernelState, type MisterSmithError } from '../../../sdk/index.js';
@@ -165,7 +165,7 @@ test('a status change publishes health.changed once when events are loaded; unch
       ctx.provide('events', {
         publish: async (input: EventInput) => (published.push(input), { ...input, id: '1', time: '', sequence: 1 } as StoredEvent),
         subscribe: () => ({ unsubscribe: async () => {} }),
-      });
+      } as unknown as EventBus);
     },
   });
   let status: HealthStatus = 'healthy';
