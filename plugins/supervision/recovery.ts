@@ -44,11 +44,15 @@ export function isRootEscalation(fault: Fault): boolean {
 }
 
 /**
- * The decision for a fault. 'escalate' means "hand it to the level above"; above a root tree, and
- * above a critical fault, there is only the kernel, so there it becomes 'stop' (exit code 1).
+ * The decision for a fault. 'escalate' means "hand it to the level above"; above a root tree there
+ * is only the kernel, so there it becomes 'stop' (exit code 1). A critical fault stops the kernel
+ * too (the kernel's own default) unless the table says to ignore its kind: restarting or retrying
+ * "the runtime" from inside it is what the seed's runtime/restart row means, and the process
+ * manager does that after a stop with exit code 1.
  */
 export function decideRecovery(fault: Fault, table: Readonly<Record<ErrorKind, RecoveryDecision>>): RecoveryDecision {
   const decision = table[fault.kind] ?? table.unknown;
-  if (decision === 'escalate' && (isRootEscalation(fault) || fault.severity === 'critical')) return 'stop';
+  if (decision === 'escalate' && isRootEscalation(fault)) return 'stop';
+  if (fault.severity === 'critical' && decision !== 'ignore') return 'stop';
   return decision;
 }

@@ -93,6 +93,12 @@ describe('mister-smith CLI', { timeout: 120_000 }, () => {
     assert.match(stdout, /forever stopped/);
   });
 
+  test('with the supervision plugin loaded, a critical fault still stops the kernel with exit 1', async () => {
+    const { code, stdout } = await cli(['start', fixture('critical-supervised.json')]).exited;
+    assert.equal(code, 1);
+    assert.match(stdout, /the reactor melted/);
+  });
+
   test('an unhandled rejection becomes a fault instead of crashing the process', async () => {
     const { code, stdout } = await cli(['start', fixture('rejects.json'), '--once']).exited;
     assert.equal(code, 0);

@@ -51,6 +51,16 @@ test('a critical fault whose decision is escalate stops the kernel (nothing abov
   assert.equal(kernel.exitCode, 1);
 });
 
+test('a critical runtime fault stops the kernel although its row says restart; ignore still wins', async (t) => {
+  const { kernel } = await kernelWithSupervision(t);
+  assert.equal(await kernel.reportFault(new KernelError('REACTOR', 'the reactor melted')), 'stop');
+  await kernel.stop();
+  assert.equal(kernel.exitCode, 1);
+  const { kernel: lenient } = await kernelWithSupervision(t, { recovery: { runtime: 'ignore' } });
+  assert.equal(await lenient.reportFault(new KernelError('REACTOR', 'the reactor melted')), 'ignore');
+  assert.equal(lenient.state, 'running');
+});
+
 test('metrics are registered through the facade without the prefix; the children gauge is read on scrape', async (t) => {
   const { kernel, supervision } = await kernelWithSupervision(t);
   const sup = await supervision.start({ id: 'm', children: [worker('a').spec, worker('b').spec] });
