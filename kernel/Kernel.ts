@@ -233,7 +233,12 @@ export class Kernel {
       this.#state = 'running';
       this.#exportTimeline();
       if (this.logger.isLevelEnabled('info')) {
-        this.logger.info({ timeline: this.#timeline.summary('setup', 'start') }, `started ${this.#records.length} plugin(s)`);
+        const failed = this.#records.filter((r) => r.status === 'failed').map((r) => r.plugin.name);
+        const started = this.#records.length - failed.length;
+        this.logger.info(
+          { timeline: this.#timeline.summary('setup', 'start'), ...(failed.length > 0 ? { failedOptional: failed } : {}) },
+          `started ${started} plugin(s)`,
+        );
       }
     } catch (error) {
       const cause = toError(error);
