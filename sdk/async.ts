@@ -93,6 +93,16 @@ export function withDeadline<T>(work: (signal: AbortSignal) => Promise<T> | T, o
   });
 }
 
+/**
+ * How long a drain may run so that it ends a little before `deadline` (epoch ms, as lifecycle
+ * handlers get it): what is left, less a tenth of it (at most 100 ms) kept for cleaning up after the
+ * drain, and at most `capMs`. Never negative.
+ */
+export function drainBudget(deadline: number, capMs = Infinity): number {
+  const remaining = deadline - Date.now();
+  return Math.max(0, Math.min(capMs, remaining - Math.min(100, remaining * 0.1)));
+}
+
 /** A signal that aborts when any of `signals` does (`AbortSignal.any` exists from Node 20.3). */
 export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): AbortSignal {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);

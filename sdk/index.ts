@@ -59,7 +59,7 @@ export type {
 export { KERNEL_VERSION } from './version.js';
 export { DeadlineWheel, resolutionFor } from './DeadlineWheel.js';
 export type { DeadlineEntry } from './DeadlineWheel.js';
-export { abortReason, anySignal, backoffDelay, DEFAULT_BACKOFF, sleep, withDeadline } from './async.js';
+export { abortReason, anySignal, backoffDelay, DEFAULT_BACKOFF, drainBudget, sleep, withDeadline } from './async.js';
 export type { BackoffOptions, DeadlineOptions } from './async.js';
 
 /**

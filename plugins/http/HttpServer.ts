@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CancelledError, NetworkError, TimeoutError, type Counter, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
+import { CancelledError, drainBudget, NetworkError, TimeoutError, type Counter, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
 import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import type { HttpOptions } from './options.js';
 import { Router, type Route } from './Router.js';
@@ -148,8 +148,7 @@ export class HttpServer implements HttpService {
     if (this.#inFlight > 0 && !signal?.aborted) {
       this.#logger.info({ inFlight: this.#inFlight }, 'waiting for in-flight requests');
       // Leave a slice of the kernel's stop budget for destroying sockets, so the stop ends on time.
-      const remaining = deadline - Date.now();
-      await this.#drain(Math.max(0, Math.min(this.#options.closeGraceMs, remaining - Math.min(100, remaining * 0.1))), signal);
+      await this.#drain(drainBudget(deadline, this.#options.closeGraceMs), signal);
     }
     if (this.#inFlight > 0) {
       this.#logger.warn({ inFlight: this.#inFlight }, 'destroying connections of unfinished requests');

@@ -2,7 +2,7 @@
  * The tasks plugin: a bounded priority executor with per-task deadlines, optional retry through a
  * resilience policy, graceful drain on stop, and backpressured stream processing.
  */
-import { definePlugin } from '../../sdk/index.js';
+import { definePlugin, drainBudget } from '../../sdk/index.js';
 import type { EventBus } from '../events/types.js';
 import type { HealthService } from '../health/types.js';
 import type { ResilienceService } from '../resilience/types.js';
@@ -78,9 +78,7 @@ export default definePlugin({
       const before = executor.stats();
       // Abort what still runs a little before the kernel's deadline, so the drain ends on our terms
       // (tasks rejected with TASK_EXECUTOR_SHUTDOWN) rather than as a missed stop deadline.
-      const remaining = deadline - Date.now();
-      const drainMs = Math.max(0, Math.min(options.drainTimeoutMs, remaining - Math.min(100, remaining * 0.1)));
-      await executor.shutdown({ timeoutMs: drainMs, signal });
+      await executor.shutdown({ timeoutMs: drainBudget(deadline, options.drainTimeoutMs), signal });
       const after = executor.stats();
       const summary = {
         queuedRejected: before.queued,

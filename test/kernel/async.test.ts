@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { anySignal, backoffDelay, CancelledError, DEFAULT_BACKOFF, sleep, TimeoutError, withDeadline } from '../../index.js';
+import { anySignal, backoffDelay, CancelledError, DEFAULT_BACKOFF, drainBudget, sleep, TimeoutError, withDeadline } from '../../index.js';
 
 test('sleep resolves after its delay and rejects at once when its signal aborts', async () => {
   mock.timers.enable({ apis: ['setTimeout'] });
@@ -75,4 +75,13 @@ test('anySignal aborts when any of its signals does', () => {
   b.abort('b');
   assert.equal(any.aborted, true);
   assert.equal(anySignal([a.signal]), a.signal);
+});
+
+test('drainBudget ends a drain a little before the deadline, within its cap, never negative', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  assert.equal(drainBudget(1_000_000 + 10_000), 9_900, 'holds back 100 ms of a long budget');
+  assert.equal(drainBudget(1_000_000 + 500), 450, 'holds back a tenth of a short one');
+  assert.equal(drainBudget(1_000_000 + 10_000, 2_000), 2_000, 'capped');
+  assert.equal(drainBudget(1_000_000 - 50), 0, 'a passed deadline leaves nothing');
+  assert.equal(drainBudget(Infinity, 3_000), 3_000, 'no deadline: the cap');
 });
