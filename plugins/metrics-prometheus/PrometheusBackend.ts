@@ -51,13 +51,20 @@ function dropped(warnings: Warnings, name: string, error: unknown): void {
   warnings.once(name, PROMETHEUS_ERROR_CODES.INVALID_LABELS, `dropped an update of ${name}: ${(error as Error).message}`);
 }
 
-class PromCounterSink implements CounterSink {
+/**
+ * What every sink holds. Each update method keeps its own small try/catch (no shared helper taking a
+ * callback), so the labelled path allocates no closure per update.
+ */
+abstract class PromSink<M> {
   constructor(
-    readonly metric: Counter,
+    readonly metric: M,
     readonly name: string,
     readonly limiter: LabelSetLimiter,
     readonly warnings: Warnings,
   ) {}
+}
+
+class PromCounterSink extends PromSink<Counter> implements CounterSink {
   inc(labels: Labels | undefined, value: number): void {
     if (labels === undefined) {
       this.metric.inc(value);
@@ -71,13 +78,7 @@ class PromCounterSink implements CounterSink {
   }
 }
 
-class PromGaugeSink implements GaugeSink {
-  constructor(
-    readonly metric: Gauge,
-    readonly name: string,
-    readonly limiter: LabelSetLimiter,
-    readonly warnings: Warnings,
-  ) {}
+class PromGaugeSink extends PromSink<Gauge> implements GaugeSink {
   set(labels: Labels | undefined, value: number): void {
     if (labels === undefined) {
       this.metric.set(value);
@@ -102,13 +103,7 @@ class PromGaugeSink implements GaugeSink {
   }
 }
 
-class PromHistogramSink implements HistogramSink {
-  constructor(
-    readonly metric: Histogram,
-    readonly name: string,
-    readonly limiter: LabelSetLimiter,
-    readonly warnings: Warnings,
-  ) {}
+class PromHistogramSink extends PromSink<Histogram> implements HistogramSink {
   observe(labels: Labels | undefined, value: number): void {
     if (labels === undefined) {
       this.metric.observe(value);
