@@ -136,7 +136,7 @@ const ENV_PREFIX = 'MISTER_SMITH__';
  * (`10`, `true`, `["a"]`), else kept as strings.
  */
 export function applyEnvOverrides(config: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out = structuredCloneConfig(config);
+  const out = copyConfigData(config);
   const level = env.MISTER_SMITH_LOG_LEVEL;
   if (level !== undefined && level !== '') {
     const log = isRecord(out.log) ? out.log : (out.log = {});
@@ -158,7 +158,7 @@ export function applyEnvOverrides(config: Record<string, unknown>, env: NodeJS.P
   return out;
 }
 
-function structuredCloneConfig(config: Record<string, unknown>): Record<string, unknown> {
+function copyConfigData(config: Record<string, unknown>): Record<string, unknown> {
   // Plugin definitions inside a TS config are objects with functions: copy plain data only.
   const copy = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(copy);
