@@ -13,6 +13,7 @@ import { actorStopped, askTimeout, mailboxFull } from './errors.js';
 import { Mailbox } from './Mailbox.js';
 import type { ActorContext, ActorRef, AskOptions, Behavior, DeadLetterReason, Delivery, Envelope, Overflow, TerminationReason } from './types.js';
 import type { CellHost } from './CellHost.js';
+import { isThenable, noop } from '../../sdk/util/index.js';
 
 /** Per-actor settings; actors spawned without options share one instance. */
 export interface CellConfig {
@@ -30,14 +31,6 @@ const STOPPING = 3;
 const STOPPED = 4;
 
 type AnyBehavior = Behavior<unknown, unknown, unknown>;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  // Native promises (every async receive) answer the cheap check; other thenables the generic one.
-  if (value instanceof Promise) return true;
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function noop(): void {}
 
 function onAskTimeout(req: AskRequest, cell: ActorCell, timeoutMs: number): void {
   req.timer = undefined;

@@ -7,12 +7,13 @@
  * bus through a bounded buffer, and if that buffer overflows it throws the buffer away and goes
  * back to reading from the store: the store, not memory, is the backlog.
  */
-import { backoffDelay, CancelledError, EventError, sleep, toError, withDeadline, type BackoffOptions } from '../../sdk/index.js';
+import { CancelledError, EventError, toError, type BackoffOptions } from '../../sdk/index.js';
 import { EVENT_ERROR_CODES } from './errors.js';
 import type { CompiledMatcher } from './Matcher.js';
 import { Ring } from './Ring.js';
 import type { SubscriberHost } from './SubscriberHost.js';
 import { DEAD_LETTER_TYPE, type EventHandler, type StoredEvent, type Subscription } from './types.js';
+import { backoffDelay, sleep, withDeadline } from '../../sdk/util/index.js';
 
 export interface CursorOptions {
   readonly durable: boolean;

@@ -5,7 +5,6 @@
  */
 import {
   TimeoutError,
-  withDeadline,
   type Gauge,
   type Histogram,
   type KernelState,
@@ -23,6 +22,7 @@ import type {
   HealthService,
   HealthStatus,
 } from './types.js';
+import { withDeadline } from '../../sdk/util/index.js';
 
 const STATUSES: ReadonlySet<string> = new Set<HealthStatus>(['healthy', 'degraded', 'unhealthy', 'unknown']);
 /** Gauge encoding of a status, documented in the README (higher is better; unknown below all). */

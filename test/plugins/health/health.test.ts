@@ -7,7 +7,7 @@ import type { EventBus, EventInput, StoredEvent } from '../../../plugins/events/
 import health, { EventLoopDelayCheck, HealthMonitor, HealthOptionsSchema, heapUsageCheck } from '../../../plugins/health/index.js';
 import type { CheckResult, CheckState, HealthReport, HealthService, HealthStatus } from '../../../plugins/health/index.js';
 import { definePlugin, type KernelState, type MisterSmithError } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import { deferred, request } from '../http/helpers.js';
 
 const QUIET = { eventLoop: { enabled: false }, heap: { enabled: false } };

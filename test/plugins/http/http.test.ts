@@ -7,7 +7,7 @@ import pino from 'pino';
 import http, { HttpError, HttpServer } from '../../../plugins/http/index.js';
 import type { HttpService, RouteHandler } from '../../../plugins/http/index.js';
 import { definePlugin, type MisterSmithError } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import { deferred, errorOf, request } from './helpers.js';
 
 type Routes = (http: HttpService) => void;

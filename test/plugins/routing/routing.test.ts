@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { ActorSystem, DeadLetter } from '../../../plugins/actors/types.js';
 import routingPlugin from '../../../plugins/routing/index.js';
 import type { RoutingService } from '../../../plugins/routing/types.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 
 async function start(t: { after(fn: () => unknown): void }, options: Record<string, unknown> = {}) {
   const kernel = await createTestKernel({
