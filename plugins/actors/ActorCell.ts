@@ -10,10 +10,9 @@ import { toError } from '../../sdk/index.js';
 import type { ChildContext, ChildHandle, RestartType } from '../supervision/types.js';
 import { AskRequest } from './AskRequest.js';
 import { actorStopped, askTimeout, mailboxFull } from './errors.js';
-import { Mailbox } from './Mailbox.js';
 import type { ActorContext, ActorRef, AskOptions, Behavior, DeadLetterReason, Delivery, Envelope, Overflow, TerminationReason } from './types.js';
 import type { CellHost } from './CellHost.js';
-import { isThenable, noop } from '../../sdk/util/index.js';
+import { isThenable, noop, RingBuffer } from '../../sdk/util/index.js';
 
 /** Per-actor settings; actors spawned without options share one instance. */
 export interface CellConfig {
@@ -158,7 +157,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   readonly config: CellConfig;
   readonly #host: CellHost;
   readonly #behavior: AnyBehavior;
-  #mailbox: Mailbox<unknown> | undefined = undefined;
+  #mailbox: RingBuffer<unknown> | undefined = undefined;
   /** Lifecycle status and the hot flags in one small integer (one field instead of three). */
   #state = STARTING;
   #ctx: CellContext | undefined = undefined;
@@ -341,7 +340,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'stopped');
       return REFUSED;
     }
-    const mailbox = (this.#mailbox ??= new Mailbox<unknown>(this.config.capacity));
+    const mailbox = (this.#mailbox ??= new RingBuffer<unknown>(this.config.capacity));
     if (!mailbox.push(item)) {
       const overflow = this.config.overflow;
       if (overflow === 'fail') {

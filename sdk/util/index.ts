@@ -10,3 +10,4 @@ export type { BackoffOptions, DeadlineOptions } from './async.js';
 export { isThenable } from './isThenable.js';
 export { messageOf } from './messageOf.js';
 export { noop } from './noop.js';
+export { RingBuffer } from './RingBuffer.js';
