@@ -75,7 +75,7 @@ export default definePlugin({
     });
     const events = ctx.tryResolve<EventBus>('events');
     ctx.onStop(async (signal, { deadline }) => {
-      unregister?.();
+      await unregister?.();
       const before = executor.stats();
       // Abort what still runs a little before the kernel's deadline, so the drain ends on our terms
       // (tasks rejected with TASK_EXECUTOR_SHUTDOWN) rather than as a missed stop deadline.

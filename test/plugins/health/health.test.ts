@@ -115,8 +115,8 @@ test('a check registered after start runs at once; unregistering stops it; names
   assert.throws(() => m.register('z', () => ({ status: 'healthy' }), { kind: 'sometimes' as 'live' }), (e: MisterSmithError) => e.code === 'HEALTH_INVALID_OPTIONS');
   assert.throws(() => m.register('', () => ({ status: 'healthy' })), (e: MisterSmithError) => e.code === 'HEALTH_INVALID_OPTIONS');
   await assert.rejects(m.run('nope'), (e: MisterSmithError) => e.code === 'HEALTH_CHECK_NOT_FOUND' && /late/.test(e.message));
-  remove();
-  remove();
+  await remove(); // a Disposer: resolves once the check is gone
+  await remove();
   t.mock.timers.tick(1_000);
   await Promise.resolve();
   assert.equal(runs, 1);

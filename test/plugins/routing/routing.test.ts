@@ -187,7 +187,7 @@ test('middleware: beforeProcess in order, then receive, then afterProcess in the
   const ref = actors.spawn<string, string>({ receive: (m) => (trace.push(`receive:${m}`), m.toUpperCase()) });
   assert.equal(await ref.ask('x'), 'X+');
   assert.deepEqual(trace, ['before1:x', 'before2:x', 'receive:x+', 'after1:X+', 'after2:X+']);
-  off();
+  await off();
   trace.length = 0;
   assert.equal(await ref.ask('y'), 'Y');
   assert.deepEqual(trace, ['before1:y', 'receive:y', 'after1:Y']);
