@@ -44,6 +44,7 @@ import type {
   ToolCallMessage,
   ToolContext,
   ToolDefinition,
+  ToolDescription,
   ToolHooks,
   ToolInfo,
   ToolMiddleware,
@@ -100,6 +101,9 @@ interface Registered {
   readonly output: z.ZodType | undefined;
   readonly timeoutMs: number;
   readonly policyName: string | undefined;
+  readonly idempotent: boolean;
+  /** `false` (the common case, one comparison on the hot path), `true`, or the tool's predicate. */
+  readonly needsApproval: boolean | ((input: unknown) => boolean);
   /** Resolved on first call: a Policy, or null when resilience is absent (warned once). */
   policy: Policy | null | undefined;
   readonly stats: MutableStats;
@@ -107,6 +111,7 @@ interface Registered {
   readonly labels: Readonly<Record<Outcome, Labels>>;
   readonly durationLabels: Labels;
   info: ToolInfo | undefined;
+  description: ToolDescription | undefined;
 }
 
 const EMPTY_CHAIN: readonly string[] = Object.freeze([]);
@@ -127,6 +132,16 @@ function outcomeLabels(tool: string): Readonly<Record<Outcome, Labels>> {
     rejected: make('rejected'),
     replayed: make('replayed'),
   });
+}
+
+/** Whether a call with this (validated) input needs approval; a predicate that throws means yes. */
+function approvalNeeded(rule: boolean | ((input: unknown) => boolean), input: unknown): boolean {
+  if (typeof rule === 'boolean') return rule;
+  try {
+    return rule(input) !== false;
+  } catch {
+    return true;
+  }
 }
 
 function describeIssues(error: z.ZodError): { message: string; issues: Array<{ path: string; message: string; code: string }> } {
@@ -236,6 +251,15 @@ export class ToolBus implements ToolBusContract {
     if (def.output !== undefined && !(def.output instanceof z.ZodType)) {
       throw toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': output must be a zod schema`, { name: def.name });
     }
+    if (def.idempotent !== undefined && typeof def.idempotent !== 'boolean') {
+      throw toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': idempotent must be a boolean`, { name: def.name });
+    }
+    const needsApproval = def.needsApproval ?? false;
+    if (typeof needsApproval !== 'boolean' && typeof needsApproval !== 'function') {
+      throw toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': needsApproval must be a boolean or a function (input) => boolean`, {
+        name: def.name,
+      });
+    }
     if (this.#tools.has(def.name)) {
       throw toolError(ToolErrorCodes.NAME_TAKEN, `a tool named '${def.name}' is already registered; unregister it first or pick another name`, {
         name: def.name,
@@ -249,11 +273,14 @@ export class ToolBus implements ToolBusContract {
       output: def.output,
       timeoutMs: override?.timeoutMs ?? def.timeoutMs ?? this.#defaultTimeoutMs,
       policyName: override?.policy ?? def.policy,
+      idempotent: def.idempotent === true,
+      needsApproval: needsApproval as boolean | ((input: unknown) => boolean),
       policy: undefined,
       stats: { calls: 0, successes: 0, errors: 0, timeouts: 0, replays: 0, timed: 0, totalLatencyMs: 0, maxLatencyMs: 0 },
       labels: outcomeLabels(def.name),
       durationLabels: Object.freeze({ tool: def.name }),
       info: undefined,
+      description: undefined,
     };
     this.#tools.set(def.name, entry);
     this.#publish('tool.registered', def.name, undefined, { tool: def.name });
@@ -320,6 +347,13 @@ export class ToolBus implements ToolBusContract {
       out.push(entry.info);
     }
     return out;
+  }
+
+  /** A registered tool's metadata (idempotent, needsApproval, schemas); undefined when unknown. */
+  describe(name: string): ToolDescription | undefined {
+    const entry = this.#tools.get(name);
+    if (entry === undefined) return undefined;
+    return (entry.description ??= describeTool(entry));
   }
 
   // ── middleware and agents ───────────────────────────────────────────────────────────────
@@ -472,7 +506,11 @@ export class ToolBus implements ToolBusContract {
         }, parsed.error);
       }
       call.input = parsed.data;
-      if (this.hooks.approve.isUsed()) await this.#approve(call);
+      const needsApproval = tool.needsApproval !== false && approvalNeeded(tool.needsApproval, call.input);
+      // preApproved counts only on the outer call: a handler's nested call cannot claim approval.
+      if ((needsApproval || this.hooks.approve.isUsed()) && (parent !== undefined || options?.preApproved !== true)) {
+        await this.#approve(call, needsApproval);
+      }
       const middleware = this.#middleware;
       const done = middleware.length === 0 ? this.#invoke(tool, call) : this.#dispatch(tool, call, middleware, 0);
       if (done !== undefined) await done;
@@ -485,7 +523,8 @@ export class ToolBus implements ToolBusContract {
     }
   }
 
-  async #approve(call: ToolCall): Promise<void> {
+  async #approve(call: ToolCall, needed: boolean): Promise<void> {
+    if (!this.hooks.approve.isUsed()) throw this.#unapproved(call);
     let decision: unknown;
     const request: ApprovalRequest = {
       agentId: call.agentId,
@@ -508,7 +547,8 @@ export class ToolBus implements ToolBusContract {
         callId: call.callId,
       }, error);
     }
-    // Fail closed: only "no decision" and 'allow' let the call through.
+    // Fail closed: only 'allow', or "no decision" for a tool that does not need approval, lets the call through.
+    if (decision === undefined && needed) throw this.#unapproved(call);
     if (decision !== undefined && decision !== 'allow') {
       throw toolError(ToolErrorCodes.REJECTED, `call of tool '${call.tool}' by agent '${call.agentId}' was not approved`, {
         tool: call.tool,
@@ -517,6 +557,14 @@ export class ToolBus implements ToolBusContract {
         decision,
       });
     }
+  }
+
+  #unapproved(call: ToolCall): ToolError {
+    return toolError(
+      ToolErrorCodes.REJECTED,
+      `tool '${call.tool}' needs approval and no approver allowed the call by agent '${call.agentId}': tap tools.hooks.approve, or call it with { preApproved: true } once approved`,
+      { tool: call.tool, agentId: call.agentId, callId: call.callId, reason: 'approval-required' },
+    );
   }
 
   /** Runs middleware `i` (or the handler past the last); undefined when it finished synchronously. */
@@ -670,6 +718,27 @@ export class ToolBus implements ToolBusContract {
     this.#deadlines.close();
     this.#idempotency.clear();
   }
+}
+
+function describeTool(entry: Registered): ToolDescription {
+  const rule = entry.needsApproval;
+  return Object.freeze({
+    name: entry.name,
+    description: entry.definition.description,
+    idempotent: entry.idempotent,
+    needsApproval(input: unknown): boolean {
+      if (typeof rule === 'boolean') return rule;
+      let parsed: z.ZodSafeParseResult<unknown>;
+      try {
+        parsed = entry.input.safeParse(input);
+      } catch {
+        return true; // only an async schema can tell: ask
+      }
+      return parsed.success && approvalNeeded(rule, parsed.data);
+    },
+    inputSchema: jsonSchemaOf(entry.input),
+    outputSchema: entry.output === undefined ? undefined : jsonSchemaOf(entry.output),
+  });
 }
 
 function snapshot(tool: Registered): ToolStats {

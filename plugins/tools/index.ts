@@ -56,6 +56,7 @@ export type {
   ToolCallMessage,
   ToolContext,
   ToolDefinition,
+  ToolDescription,
   ToolHooks,
   ToolInfo,
   ToolMiddleware,
