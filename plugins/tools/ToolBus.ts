@@ -26,7 +26,6 @@ import type { Policy, ResilienceService } from '../resilience/types.js';
 import type { ActorRef } from '../actors/types.js';
 import { agentAsTool } from './agentAsTool.js';
 import { Deadlines } from './Deadlines.js';
-import { currentDelegation, mergeChains } from './delegation.js';
 import { ToolErrorCodes, toolError } from './errors.js';
 import { IdempotencyCache } from './IdempotencyCache.js';
 import { assertToolName } from './patterns.js';
@@ -385,9 +384,9 @@ export class ToolBus implements ToolBusContract {
   /** Permission, lookup and idempotency; never throws synchronously. */
   #start(agentId: string, name: string, input: unknown, options: CallOptions | NestedCallOptions | undefined, parent: ToolCall | undefined): Promise<unknown> {
     try {
-      let delegation = (options as CallOptions | undefined)?.delegation ?? parent?.delegation;
-      const ambient = currentDelegation(agentId);
-      if (ambient !== undefined) delegation = mergeChains(ambient, delegation);
+      // The chain is explicit only (the call's own, else the parent call's): an ambient one carried
+      // by async context can leak from one request into another served by the same actor.
+      const delegation = parent === undefined ? (options as CallOptions | undefined)?.delegation : parent.delegation;
       const denial = this.#checkAccess(agentId, name, delegation, options, parent);
       if (denial !== undefined) return Promise.reject(denial);
       const tool = this.#tools.get(name);

@@ -209,8 +209,6 @@ export interface AgentToolSpec<I extends z.ZodType = z.ZodType, O extends z.ZodT
   /** Deadline of the tool call and of the `ask`. */
   readonly timeoutMs?: number;
   readonly policy?: string;
-  /** The agent id the actor makes its own tool calls as (default: the actor's name, else its id). */
-  readonly agentId?: string;
 }
 
 /** The `tools` service. */
