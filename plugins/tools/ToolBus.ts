@@ -25,6 +25,7 @@ import type { EventBus } from '../events/types.js';
 import type { Policy, ResilienceService } from '../resilience/types.js';
 import type { ActorRef } from '../actors/types.js';
 import { agentAsTool } from './agentAsTool.js';
+import { capTimeout, checkCallOptions, checkTimeoutSetting } from './callOptions.js';
 import { Deadlines } from './Deadlines.js';
 import { ToolErrorCodes, toolError } from './errors.js';
 import { IdempotencyCache } from './IdempotencyCache.js';
@@ -189,7 +190,9 @@ export class ToolBus implements ToolBusContract {
   readonly #host: CallHost;
 
   constructor(options: ToolBusOptions = {}) {
-    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.#defaultTimeoutMs = checkTimeoutSetting(options.defaultTimeoutMs ?? 30_000, (message) =>
+      toolError(ToolErrorCodes.INVALID_OPTIONS, `ToolBus defaultTimeoutMs: ${message}`, { option: 'defaultTimeoutMs' }),
+    );
     this.#idempotency = new IdempotencyCache(options.idempotency ?? { capacity: 10_000, ttlMs: 600_000 });
     this.#overrides = options.tools ?? {};
     this.#maxDepth = options.maxDelegationDepth ?? 8;
@@ -264,13 +267,15 @@ export class ToolBus implements ToolBusContract {
         name: def.name,
       });
     }
+    const badTimeout = (message: string): Error => toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': ${message}`, { name: def.name });
+    const ownTimeout = def.timeoutMs === undefined ? undefined : checkTimeoutSetting(def.timeoutMs, badTimeout);
     const override = this.#overrides[def.name];
     const entry: Registered = {
       name: def.name,
       definition: def,
       input: def.input,
       output: def.output,
-      timeoutMs: override?.timeoutMs ?? def.timeoutMs ?? this.#defaultTimeoutMs,
+      timeoutMs: override?.timeoutMs === undefined ? (ownTimeout ?? this.#defaultTimeoutMs) : checkTimeoutSetting(override.timeoutMs, badTimeout),
       policyName: override?.policy ?? def.policy,
       idempotent: def.idempotent === true,
       needsApproval: needsApproval as boolean | ((input: unknown) => boolean),
@@ -384,6 +389,7 @@ export class ToolBus implements ToolBusContract {
   /** Permission, lookup and idempotency; never throws synchronously. */
   #start(agentId: string, name: string, input: unknown, options: CallOptions | NestedCallOptions | undefined, parent: ToolCall | undefined): Promise<unknown> {
     try {
+      if (options !== undefined) checkCallOptions(options);
       // The chain is explicit only (the call's own, else the parent call's): an ambient one carried
       // by async context can leak from one request into another served by the same actor.
       const delegation = parent === undefined ? (options as CallOptions | undefined)?.delegation : parent.delegation;
@@ -485,7 +491,8 @@ export class ToolBus implements ToolBusContract {
     // Two clock reads cost ~100 ns, an eighth of a fast call: time one call in N (the first always),
     // and every call while events are published (their data carries the duration).
     const began = tool.stats.calls++ % this.#sampleEvery === 0 || this.#events !== undefined ? performance.now() : -1;
-    const call = new ToolCall(this.#host, agentId, tool.name, rawInput, delegation, options, parent, options?.timeoutMs ?? tool.timeoutMs, tool.output);
+    const timeoutMs = options?.timeoutMs === undefined ? tool.timeoutMs : capTimeout(options.timeoutMs);
+    const call = new ToolCall(this.#host, agentId, tool.name, rawInput, delegation, options, parent, timeoutMs, tool.output);
     try {
       if (this.#closed) throw this.#host.cancelledError(call, 'the tool bus is stopped');
       if (call.aborted) throw this.#host.cancelledError(call, call.callerSignal?.reason);

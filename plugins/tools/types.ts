@@ -16,7 +16,9 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /**
    * Deadline of the handler (and of the approval wait); default: the config's per-tool timeout, the
-   * tool's `timeoutMs`, else the bus's `defaultTimeoutMs` (30 000). 0 or Infinity: none.
+   * tool's `timeoutMs`, else the bus's `defaultTimeoutMs` (30 000). Must be above 0
+   * (`TOOL_INVALID_OPTIONS` otherwise): a deadline cannot be removed. Infinity and values above
+   * 2^31 − 1 ms (`MAX_TIMEOUT_MS`) are capped to it.
    */
   readonly timeoutMs?: number;
   /**
