@@ -28,6 +28,7 @@ import { agentAsTool } from './agentAsTool.js';
 import { capTimeout, checkCallOptions, checkTimeoutSetting } from './callOptions.js';
 import { Deadlines } from './Deadlines.js';
 import { ToolErrorCodes, toolError } from './errors.js';
+import { fingerprint } from './fingerprint.js';
 import { IdempotencyCache } from './IdempotencyCache.js';
 import { assertToolName } from './patterns.js';
 import { Permissions } from './Permissions.js';
@@ -411,7 +412,18 @@ export class ToolBus implements ToolBusContract {
       }
       // Keyed by agent and tool too: another agent reusing a call id must not read this result.
       const key = `${agentId}\u0000${name}\u0000${callId}`;
-      const found = this.#idempotency.lookup(key);
+      const print = fingerprint(input);
+      const found = this.#idempotency.lookup(key, print);
+      if (found.hit && found.conflict) {
+        this.#callsTotal?.inc(tool.labels.error);
+        return Promise.reject(
+          toolError(
+            ToolErrorCodes.IDEMPOTENCY_CONFLICT,
+            `call id '${callId}' of agent '${agentId}' was already used for tool '${name}' with a different input; use a new call id for a new call`,
+            { agentId, tool: name, callId },
+          ),
+        );
+      }
       if (found.hit) {
         tool.stats.replays++;
         this.#callsTotal?.inc(tool.labels.replayed);
@@ -423,7 +435,7 @@ export class ToolBus implements ToolBusContract {
         return found.pending ? found.promise : Promise.resolve(found.value);
       }
       const promise = this.#run(tool, agentId, input, delegation, options, parent);
-      this.#idempotency.track(key, promise);
+      this.#idempotency.track(key, print, promise);
       return promise;
     } catch (error) {
       return Promise.reject(error);
