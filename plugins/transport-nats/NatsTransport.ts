@@ -1,0 +1,68 @@
+/**
+ * The `nats` service: owns the connection and hands out the parts built on it (event stores,
+ * bridges, remote actors and tools). Each part lives in its own module; this one wires them to
+ * the kernel's lifecycle.
+ */
+import type { NatsConnection as Client } from '@nats-io/transport-node';
+import type { Disposer, PluginContext } from '../../sdk/index.js';
+import type { EventStore } from '../events/stores/EventStore.js';
+import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
+import type { NatsOptions, JetStreamStoreOptionsInput } from './options.js';
+import { Subjects } from './subjects.js';
+import type { EventBridge, NatsService } from './types.js';
+
+export class NatsTransport implements NatsService {
+  readonly connection: NatsConnection;
+  readonly subjects: Subjects;
+  readonly #ctx: PluginContext<NatsOptions>;
+  readonly #disposers: Disposer[] = [];
+
+  constructor(ctx: PluginContext<NatsOptions>) {
+    this.#ctx = ctx;
+    this.subjects = new Subjects(ctx.options.system);
+    this.connection = new NatsConnection(ctx.options, ctx.configDir, ctx.logger, ctx.metrics);
+  }
+
+  get system(): string {
+    return this.subjects.system;
+  }
+
+  get client(): Client {
+    return this.connection.client;
+  }
+
+  stats(): ConnectionStats {
+    return this.connection.stats();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const ctx = this.#ctx;
+    await this.connection.ready();
+    if (signal.aborted) return;
+    if (ctx.options.healthCheck) {
+      const unregister = ctx.tryResolve('health')?.register('nats', this.connection.healthCheck, { kind: 'ready', critical: true, timeoutMs: 2000 });
+      if (unregister !== undefined) this.#disposers.push(async () => unregister());
+    }
+  }
+
+  async stop(signal: AbortSignal, deadline: number): Promise<void> {
+    for (const dispose of this.#disposers.splice(0).reverse()) await dispose().catch(() => undefined);
+    await this.connection.close(signal, deadline);
+  }
+
+  createEventStore(_options?: JetStreamStoreOptionsInput): EventStore {
+    throw new Error('not yet');
+  }
+
+  async bridge(_patterns: string | readonly string[]): Promise<EventBridge> {
+    throw new Error('not yet');
+  }
+
+  async exposeTools(_patterns: string | readonly string[]): Promise<Disposer> {
+    throw new Error('not yet');
+  }
+
+  async importTools(_patterns?: string | readonly string[]): Promise<readonly string[]> {
+    throw new Error('not yet');
+  }
+}
