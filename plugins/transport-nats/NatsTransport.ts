@@ -4,10 +4,11 @@
  * the kernel's lifecycle.
  */
 import type { NatsConnection as Client } from '@nats-io/transport-node';
-import type { Disposer, PluginContext } from '../../sdk/index.js';
+import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.js';
 import type { EventStore } from '../events/stores/EventStore.js';
 import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
-import type { NatsOptions, JetStreamStoreOptionsInput } from './options.js';
+import { jetStreamStoreOptions, type JetStreamStoreOptionsInput, type NatsOptions } from './options.js';
+import { JetStreamStore } from './JetStreamStore.js';
 import { Subjects } from './subjects.js';
 import type { EventBridge, NatsService } from './types.js';
 
@@ -50,8 +51,16 @@ export class NatsTransport implements NatsService {
     await this.connection.close(signal, deadline);
   }
 
-  createEventStore(_options?: JetStreamStoreOptionsInput): EventStore {
-    throw new Error('not yet');
+  createEventStore(options: JetStreamStoreOptionsInput = {}): EventStore {
+    const parsed = jetStreamStoreOptions.safeParse(options);
+    if (!parsed.success) {
+      throw new ConfigError(
+        'NATS_INVALID_STORE_OPTIONS',
+        'invalid jetstream event store options',
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      );
+    }
+    return new JetStreamStore(this.connection, parsed.data, this.#ctx.logger.child({ component: 'jetstream-store', stream: parsed.data.stream }));
   }
 
   async bridge(_patterns: string | readonly string[]): Promise<EventBridge> {
