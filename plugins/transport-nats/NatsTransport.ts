@@ -3,13 +3,15 @@
  * bridges, remote actors and tools). Each part lives in its own module; this one wires them to
  * the kernel's lifecycle.
  */
-import type { NatsConnection as Client } from '@nats-io/transport-node';
+import { nuid, type NatsConnection as Client } from '@nats-io/transport-node';
 import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.js';
 import type { EventStore } from '../events/stores/EventStore.js';
 import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
 import { jetStreamStoreOptions, type JetStreamStoreOptionsInput, type NatsOptions } from './options.js';
 import { JetStreamStore } from './JetStreamStore.js';
-import { Subjects } from './subjects.js';
+import { badSubject } from './errors.js';
+import { NatsEventBridge } from './NatsEventBridge.js';
+import { checkPattern, Subjects } from './subjects.js';
 import type { EventBridge, NatsService } from './types.js';
 
 export class NatsTransport implements NatsService {
@@ -17,6 +19,8 @@ export class NatsTransport implements NatsService {
   readonly subjects: Subjects;
   readonly #ctx: PluginContext<NatsOptions>;
   readonly #disposers: Disposer[] = [];
+  /** This node's id: the origin of what it sends (bridged events), unique per kernel. */
+  readonly nodeId = nuid.next();
 
   constructor(ctx: PluginContext<NatsOptions>) {
     this.#ctx = ctx;
@@ -44,6 +48,7 @@ export class NatsTransport implements NatsService {
       const unregister = ctx.tryResolve('health')?.register('nats', this.connection.healthCheck, { kind: 'ready', critical: true, timeoutMs: 2000 });
       if (unregister !== undefined) this.#disposers.push(async () => unregister());
     }
+    if (ctx.options.bridge.length > 0) await this.bridge(ctx.options.bridge);
   }
 
   async stop(signal: AbortSignal, deadline: number): Promise<void> {
@@ -63,8 +68,16 @@ export class NatsTransport implements NatsService {
     return new JetStreamStore(this.connection, parsed.data, this.#ctx.logger.child({ component: 'jetstream-store', stream: parsed.data.stream }));
   }
 
-  async bridge(_patterns: string | readonly string[]): Promise<EventBridge> {
-    throw new Error('not yet');
+  async bridge(patterns: string | readonly string[]): Promise<EventBridge> {
+    const list = typeof patterns === 'string' ? [patterns] : [...patterns];
+    if (list.length === 0) throw badSubject('bridge patterns', '[]', 'give at least one event type pattern');
+    for (const p of list) checkPattern('bridge pattern', p);
+    const bus = this.#ctx.tryResolve('events');
+    if (bus === undefined) throw new ConfigError('NATS_NEEDS_EVENTS', "nats.bridge needs the events plugin: add 'events' to the config's plugins");
+    const bridge = new NatsEventBridge(bus, this.connection, this.subjects, this.nodeId, list, this.#ctx.logger.child({ component: 'bridge' }));
+    await bridge.open();
+    this.#disposers.push(() => bridge.close());
+    return bridge;
   }
 
   async exposeTools(_patterns: string | readonly string[]): Promise<Disposer> {

@@ -90,3 +90,13 @@ export class Subjects {
     return `ms.${this.system}.runs.${agent}`;
   }
 }
+
+/** Throws NATS_BAD_SUBJECT unless `pattern` is an event type pattern (`a.*.c`, `tool.>`). */
+export function checkPattern(what: string, pattern: string): void {
+  const ok =
+    typeof pattern === 'string' &&
+    pattern.length > 0 &&
+    !/\s/.test(pattern) &&
+    pattern.split('.').every((t, i, all) => t.length > 0 && (t === '*' || (t === '>' && i === all.length - 1) || !/[*>]/.test(t)));
+  if (!ok) throw badSubject(what, String(pattern), "use dot-separated tokens; '*' matches one token, '>' (last only) the rest");
+}
