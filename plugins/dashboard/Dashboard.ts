@@ -235,11 +235,9 @@ export class Dashboard {
     for (const run of all) {
       if (run.status === 'running' || run.status === 'suspended' || run.status === 'queued') running++;
       if (run.status === 'failed') failed++;
-      // Sub-runs' usage is already part of their parent's reported usage once it ends; count roots only.
-      if (run.parentRunId === undefined || this.runs.get(run.parentRunId) === undefined) {
-        tokens += run.usage.totalTokens;
-        cost += run.usage.costUsd;
-      }
+      // Each run reports its own usage (sub-runs are runs of their own), so the sum counts every model call once.
+      tokens += run.usage.totalTokens;
+      cost += run.usage.costUsd;
     }
     return [
       { name: 'runs', label: 'Runs', value: all.length },
