@@ -10,7 +10,8 @@ import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { KERNEL_VERSION, ToolError, withDeadline, z, type Disposer, type Logger } from '../../sdk/index.js';
+import { KERNEL_VERSION, ToolError, z, type Disposer, type Logger } from '../../sdk/index.js';
+import { withDeadline } from '../../sdk/util/index.js';
 import type { ChildHandle, SupervisionService, Supervisor } from '../supervision/types.js';
 import type { ToolBus } from '../tools/types.js';
 import { McpErrorCodes } from './errors.js';

@@ -5,6 +5,7 @@ import type {} from '../supervision/types.js';
 import type {} from '../tools/types.js';
 import { ExternalServers } from './ExternalServers.js';
 import { HttpEndpoint } from './HttpEndpoint.js';
+import { mcpCommand } from './mcpCommand.js';
 import { McpServer } from './McpServer.js';
 import { McpOptionsSchema } from './options.js';
 
@@ -16,6 +17,7 @@ export default definePlugin({
   dependsOn: ['tools', 'supervision'],
   optionalDependsOn: ['http'],
   options: McpOptionsSchema,
+  commands: { mcp: mcpCommand },
   setup(ctx) {
     const tools = ctx.resolve('tools');
     const http = ctx.tryResolve('http');
@@ -36,7 +38,6 @@ export default definePlugin({
 
 export { McpErrorCodes } from './errors.js';
 export { mcpCommand } from './mcpCommand.js';
-export type { McpCommandContext, McpCommandKernel } from './mcpCommand.js';
 export { McpOptionsSchema } from './options.js';
 export type { McpOptions } from './options.js';
 export type { IssueTokenOptions, McpClientToken, McpServerStatus, McpService } from './types.js';

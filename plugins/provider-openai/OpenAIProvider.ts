@@ -5,9 +5,7 @@
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';
-import { httpStatusError } from './httpErrors.js';
-import { openRequest, type OpenRequest } from './openRequest.js';
-import { readSse } from './sse.js';
+import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
 import { fromFunctionName, toWireMessages, toWireTools, type WireChunk, type WireResponse } from './wire.js';
 
 export interface OpenAIProviderOptions {

@@ -8,14 +8,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { MisterSmithError } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import mcpPlugin from '../../../plugins/mcp/index.js';
 import type { EventBus } from '../../../plugins/events/types.js';
 import grantsPlugin from './fixtures/grants-plugin.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const echoServer = path.join(here, 'fixtures', 'echo-server.mjs');
-const stdioHost = path.join(here, 'fixtures', 'stdio-host.ts');
+const bin = path.join(here, '..', '..', '..', 'bin', 'mister-smith.js');
 const ALICE = 'alice-token-0123456789';
 const BOB = 'bob-token-0123456789abc';
 
@@ -141,8 +141,8 @@ describe('mcp: stdio (mister-smith mcp --agent <id>)', () => {
     for (const [agent, expected] of [['alice', ['math.add', 'math.stats']], ['bob', ['secret.read']]] as const) {
       const transport = new StdioClientTransport({
         command: process.execPath,
-        args: ['--import', 'tsx', stdioHost, '--agent', agent],
-        env: { ...getDefaultEnvironment(), MS_TEST_MCP_CONFIG: configPath },
+        args: [bin, 'mcp', '--config', configPath, '--agent', agent],
+        env: getDefaultEnvironment(),
         cwd: process.cwd(),
         stderr: 'pipe',
       });
@@ -172,6 +172,9 @@ describe('mcp: stdio (mister-smith mcp --agent <id>)', () => {
     let err = '';
     const code = await mcpCommand.run({
       argv: [],
+      options: {} as never,
+      configDir: here,
+      config: {} as never,
       stdout: process.stdout,
       stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
       signal: new AbortController().signal,

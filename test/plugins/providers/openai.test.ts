@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { definePlugin, z } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import agentsPlugin from '../../../plugins/agents/index.js';
 import openaiPlugin, { OpenAIProvider } from '../../../plugins/provider-openai/index.js';
 import { collect, failure, json, localApi, modelRequest, sse } from './helpers.js';
