@@ -101,3 +101,54 @@ export async function collect<R>(stream: AsyncIterable<{ type: 'text.delta'; tex
   assert.ok(response !== undefined, 'the stream ends with a response');
   return { deltas, response };
 }
+
+/** One assistant message of a local Anthropic API: text and/or tool uses. */
+export interface AnthropicReply {
+  readonly text?: string;
+  readonly toolUses?: ReadonlyArray<{ readonly name: string; readonly input: unknown }>;
+  readonly usage?: { readonly input_tokens: number; readonly output_tokens: number };
+}
+
+/**
+ * A local server speaking the Anthropic Messages API, streamed (`message_start` … `message_stop`)
+ * when asked and `mode` is 'sse', plain JSON otherwise. `reply` decides per request: a message, or
+ * an error status.
+ */
+export async function localAnthropic(t: TestContext, mode: 'sse' | 'json', reply: (body: Record<string, unknown>, n: number) => AnthropicReply | { readonly status: number; readonly headers?: Record<string, string> }) {
+  let n = 0;
+  let ids = 0;
+  return localApi(t, (body, _req, res) => {
+    const r = reply(body, n++);
+    if ('status' in r) return json(res, r.status, { type: 'error', error: { type: r.status === 401 ? 'authentication_error' : r.status === 429 ? 'rate_limit_error' : 'api_error', message: `status ${r.status}` } }, r.headers);
+    const content: Array<Record<string, unknown>> = [];
+    if (r.text !== undefined) content.push({ type: 'text', text: r.text });
+    for (const u of r.toolUses ?? []) content.push({ type: 'tool_use', id: `toolu_${++ids}`, name: u.name, input: u.input });
+    const usage = r.usage ?? { input_tokens: 100, output_tokens: 20 };
+    const message = { id: `msg_${n}`, type: 'message', role: 'assistant', model: body.model, content, stop_reason: r.toolUses?.length ? 'tool_use' : 'end_turn', stop_sequence: null, usage };
+    if (body.stream !== true || mode === 'json') return json(res, 200, message);
+    const s = sse(res);
+    s.send({ type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: usage.input_tokens, output_tokens: 0 } } }, 'message_start');
+    content.forEach((block, index) => {
+      if (block.type === 'text') {
+        s.send({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }, 'content_block_start');
+        s.send({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: block.text } }, 'content_block_delta');
+      } else {
+        s.send({ type: 'content_block_start', index, content_block: { ...block, input: {} } }, 'content_block_start');
+        s.send({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } }, 'content_block_delta');
+      }
+      s.send({ type: 'content_block_stop', index }, 'content_block_stop');
+    });
+    s.send({ type: 'message_delta', delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }, 'message_delta');
+    s.send({ type: 'message_stop' }, 'message_stop');
+    s.end();
+  });
+}
+
+/** The text blocks of the last user message of a Messages API request (tool results included). */
+export function lastUserText(body: Record<string, unknown>): string {
+  const last = (body.messages as Array<{ role: string; content: unknown }>).at(-1)!;
+  if (typeof last.content === 'string') return last.content;
+  return (last.content as Array<{ type: string; text?: string; content?: unknown }>)
+    .map((b) => (b.type === 'text' ? b.text : b.type === 'tool_result' ? `[tool_result ${typeof b.content === 'string' ? b.content : JSON.stringify(b.content)}]` : ''))
+    .join('\n');
+}
