@@ -228,6 +228,23 @@ describe('mcp: external servers', () => {
     assert.equal(mcp.servers()[0]!.state, 'stopped');
   });
 
+  test('a Streamable HTTP server (another Mister Smith) is imported by url, with its headers', async (t) => {
+    const remote = await system(t);
+    const local = await createTestKernel({
+      test: t,
+      plugins: ['supervision', 'tools', { use: mcpPlugin, options: { servers: { remote: { url: remote.resolve('mcp').url!, headers: { authorization: `Bearer ${ALICE}` } } } } }],
+    });
+    const [status] = local.resolve('mcp').servers();
+    assert.equal(status!.kind, 'url');
+    assert.equal(status!.state, 'connected');
+    // What the remote lists is what its client 'alice' may call there.
+    assert.deepEqual([...status!.tools].sort(), ['mcp.remote.math_add', 'mcp.remote.math_stats']);
+    const tools = local.resolve('tools');
+    tools.grant('dora', 'mcp.remote.math_add');
+    assert.equal(await tools.call('dora', 'mcp.remote.math_add', { a: 40, b: 2 }), '42');
+    assert.deepEqual(await tools.call('eve', 'mcp.remote.math_stats', { xs: [1, 2] }).catch((e: MisterSmithError) => e.code), 'TOOL_ACCESS_DENIED');
+  });
+
   test('a server whose command does not exist fails the start, naming it', async () => {
     await assert.rejects(
       createTestKernel({ plugins: ['supervision', 'tools', { use: mcpPlugin, options: { servers: { ghost: { command: 'ms-no-such-mcp-server-binary' } }, connectTimeoutMs: 5_000 } }] }),
