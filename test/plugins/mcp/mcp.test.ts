@@ -33,7 +33,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
 async function system(t: T, mcpOptions: Record<string, unknown> = {}) {
   return createTestKernel({
     test: t,
-    plugins: ['supervision', 'events', 'tools', 'http', grantsPlugin, { use: mcpPlugin, options: { clients: { [ALICE]: 'alice', [BOB]: 'bob' }, ...mcpOptions } }],
+    plugins: ['supervision', 'events', 'tools', 'http', 'health', grantsPlugin, { use: mcpPlugin, options: { clients: { [ALICE]: 'alice', [BOB]: 'bob' }, ...mcpOptions } }],
   });
 }
 
@@ -204,6 +204,7 @@ describe('mcp: external servers', () => {
     assert.deepEqual([...status!.tools].sort(), ['mcp.fx.echo', 'mcp.fx.fail']);
     const pid = status!.pid!;
     assert.ok(alive(pid));
+    assert.equal((await kernel.resolve('health').run('mcp-servers')).status, 'healthy');
 
     await assert.rejects(tools.call('alice', 'mcp.fx.echo', { text: 'hi' }), (e: MisterSmithError) => e.code === 'TOOL_ACCESS_DENIED');
     tools.grant('alice', 'mcp.fx.*');
