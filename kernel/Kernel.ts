@@ -229,6 +229,7 @@ export class Kernel {
       }
       current = undefined;
       await this.hooks.started.promise();
+      this.metrics.stopBuffering(); // every backend that will attach has: drop what none received
       this.#state = 'running';
       this.#exportTimeline();
       if (this.logger.isLevelEnabled('info')) {
