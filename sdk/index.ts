@@ -7,6 +7,9 @@
 export { z } from 'zod';
 export { definePlugin, isPlugin, PLUGIN_BRAND } from './plugin.js';
 export type {
+  CommandConfig,
+  CommandConfigPlugin,
+  CommandKernel,
   ContextOptions,
   Disposer,
   KernelState,
@@ -14,9 +17,12 @@ export type {
   PhaseDeadline,
   Logger,
   Plugin,
+  PluginCommand,
+  PluginCommandContext,
   PluginContext,
   PluginDefinition,
   ProvideOptions,
+  StartKernelOptions,
 } from './plugin.js';
 export type { Fault, FaultReport, KernelHooks, LoadedPlugin, RecoveryDecision, StopInfo } from './hooks.js';
 export {
