@@ -172,6 +172,7 @@ async function openOrRefuse(target: string, flags: number, requested: string, ex
     if (code === 'ENXIO' || code === 'ENOTDIR' || code === 'EISDIR') {
       // Only when the target itself is there and of another kind (ENOTDIR may be about a parent).
       const info = await lstat(target).catch(() => undefined);
+      if (info?.isSymbolicLink() === true) throw escaped(requested); // swapped in since the check
       if (info !== undefined && !(expected === 'directory' ? info.isDirectory() : info.isFile())) throw wrongType(requested, fileType(info), expected);
     }
     if (code === 'ELOOP') throw escaped(requested);
