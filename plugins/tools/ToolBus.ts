@@ -51,6 +51,7 @@ import type {
   ToolMiddleware,
   ToolStats,
 } from './types.js';
+import { isThenable } from '../../sdk/util/index.js';
 
 /** Per-tool overrides from the config file. */
 export interface ToolOverride {
@@ -118,10 +119,6 @@ interface Registered {
 const EMPTY_CHAIN: readonly string[] = Object.freeze([]);
 const RESOLVED: Promise<void> = Promise.resolve();
 const UNKNOWN_TOOL = '(unknown)';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 function outcomeLabels(tool: string): Readonly<Record<Outcome, Labels>> {
   const make = (outcome: Outcome): Labels => Object.freeze({ tool, outcome });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from '../../../sdk/index.js';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import type { ToolCallMessage } from '../../../plugins/tools/index.js';
 
 type Coded = Error & { code: string; context: Record<string, unknown> };
