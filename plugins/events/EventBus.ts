@@ -216,7 +216,8 @@ export class EventBus implements EventBusContract {
       report = await this.#store.open(this.#onCommit);
     } catch (error) {
       this.#state = 'stopped';
-      const failure = storeFailed('open', error);
+      // A typed refusal (locked, corrupt) keeps its code; anything else is a store failure.
+      const failure = error instanceof EventError && error.code !== EVENT_ERROR_CODES.INVALID_STATE ? error : storeFailed('open', error);
       this.#opened.reject(failure);
       throw failure;
     }
@@ -485,7 +486,10 @@ export class EventBus implements EventBusContract {
   }
 
   #storeError(error: unknown, event: PendingEvent): Error {
-    const failure = error instanceof EventError && error.code === EVENT_ERROR_CODES.STORE_FAILED ? error : storeFailed('append', error, { type: event.type });
+    // The store's typed refusals (too large, read-only, locked) reach the publisher as they are;
+    // only a failed write counts against health.
+    if (error instanceof EventError && error.code !== EVENT_ERROR_CODES.STORE_FAILED) return error;
+    const failure = error instanceof EventError ? error : storeFailed('append', error, { type: event.type });
     this.#lastStoreError = failure;
     return failure;
   }
