@@ -393,7 +393,10 @@ export class EventBus implements EventBusContract {
     } catch (error) {
       return { status: 'unhealthy', message: `event store is not writable: ${toError(error).message}`, details };
     }
-    if (this.#lastStoreError !== undefined) details.lastStoreError = this.#lastStoreError.message;
+    if (this.#lastStoreError !== undefined) {
+      details.lastStoreError = this.#lastStoreError.message;
+      return { status: 'unhealthy', message: `the last publish failed to write: ${this.#lastStoreError.message}`, details };
+    }
     if (worst > maxLag) return { status: 'degraded', message: `a durable subscription is ${worst} events behind (limit ${maxLag})`, details };
     return { status: 'healthy', message: 'event store writable', details };
   }
@@ -482,6 +485,8 @@ export class EventBus implements EventBusContract {
     } catch (error) {
       throw this.#storeError(error, event);
     }
+    // A write went through: the store is healthy again.
+    if (this.#lastStoreError !== undefined) this.#lastStoreError = undefined;
     return event as StoredEvent;
   }
 
