@@ -115,7 +115,9 @@ export class EventBus implements EventBusContract {
   readonly #dirtyRoutes: Route[] = [];
   #dispatchedThrough = 0;
   readonly #waiters = new Map<string, Waiter[]>();
-  #lastAppend: Promise<unknown> | undefined;
+  /** Appends whose promise has not settled yet, and who waits for them to reach 0 (stop). */
+  #inFlight = 0;
+  #settled: (() => void) | undefined;
   #nowMs = -1;
   #nowIso = '';
   #clockBudget = 0;
@@ -415,7 +417,9 @@ export class EventBus implements EventBusContract {
     const wasOpen = this.#state === 'open';
     this.#state = 'stopping';
     this.#opened.reject(busStopped('open'));
-    if (this.#lastAppend !== undefined) await this.#lastAppend.catch(() => undefined);
+    // Bounded by the stop deadline: a store whose append never settles must not hang the stop.
+    if (this.#inFlight > 0) await untilAborted(new Promise<void>((resolve) => (this.#settled = resolve)), signal);
+    this.#settled = undefined;
     if (wasOpen) {
       const live = this.#subscribers.filter((s): s is LiveSubscriber => s instanceof LiveSubscriber);
       await untilAborted(Promise.all(live.map((s) => s.idle())), signal);
@@ -479,11 +483,15 @@ export class EventBus implements EventBusContract {
   }
 
   async #awaitCommit(pending: Promise<void>, event: PendingEvent): Promise<StoredEvent> {
-    this.#lastAppend = pending;
+    // Counted, not "the last append": a store may settle appends in any order (one refused on the
+    // spot while earlier ones still wait for a remote acknowledgement), and stop waits for all.
+    this.#inFlight++;
     try {
       await pending;
     } catch (error) {
       throw this.#storeError(error, event);
+    } finally {
+      if (--this.#inFlight === 0 && this.#settled !== undefined) this.#settled();
     }
     // A write went through: the store is healthy again.
     if (this.#lastStoreError !== undefined) this.#lastStoreError = undefined;
