@@ -6,17 +6,18 @@
  * no slot.
  */
 import { randomUUID } from 'node:crypto';
-import { abortReason, AgentError, anySignal, ConfigError, toError, z, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
+import { AgentError, ConfigError, toError, z, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
+import { abortReason, anySignal } from '../../sdk/util/index.js';
 import type { ActorSystem } from '../actors/types.js';
 import type { EventBus } from '../events/types.js';
 import type { ResilienceService } from '../resilience/types.js';
-import type { ToolDefinition } from '../tools/types.js';
+import type { ToolBus, ToolDefinition } from '../tools/types.js';
 import { agentError, AgentErrorCodes } from './errors.js';
 import { EventJournal, MemoryJournal, toRecord, type Journal } from './Journal.js';
 import { AgentDefinitionSchema, type AgentsOptions, type ParsedAgentDefinition } from './options.js';
 import { RunHandle, type AgentEntry, type RunMessage } from './RunHandle.js';
 import { RunIndex } from './RunIndex.js';
-import { cancelled, runLoop, RunStop, type DurableToolBus, type LoopEnd, type LoopHost } from './RunLoop.js';
+import { cancelled, runLoop, RunStop, type LoopEnd, type LoopHost } from './RunLoop.js';
 import { RunState, type StartedData } from './RunState.js';
 import type {
   AgentDefinition,
@@ -37,7 +38,7 @@ import type {
 
 export interface AgentServiceDeps {
   readonly actors: ActorSystem;
-  readonly tools: DurableToolBus;
+  readonly tools: ToolBus;
   readonly events: EventBus | undefined;
   readonly resilience: ResilienceService | undefined;
   readonly logger: Logger;
@@ -476,7 +477,7 @@ export class AgentService implements AgentServiceContract {
   asTool(agent: string, options: { readonly name?: string; readonly description?: string } = {}): Disposer {
     const entry = this.#entry(agent);
     const def = entry.definition;
-    const definition: ToolDefinition<z.ZodObject<{ prompt: z.ZodString }>, z.ZodString> & { idempotent: boolean } = {
+    const definition: ToolDefinition<z.ZodObject<{ prompt: z.ZodString }>, z.ZodString> = {
       name: options.name ?? `agent.${agent.replace(/[^a-zA-Z0-9_-]/g, '_')}`,
       description: options.description ?? (def.instructions || `Delegates to the agent '${agent}'`),
       input: z.object({ prompt: z.string().min(1) }),

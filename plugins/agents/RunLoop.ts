@@ -6,8 +6,9 @@
  * for a recorded response again, never runs a recorded tool call again, and treats a call that was
  * called but never returned as in doubt.
  */
-import { abortReason, anySignal, classify, MisterSmithError, toError } from '../../sdk/index.js';
-import type { CallOptions, ToolBus } from '../tools/types.js';
+import { classify, MisterSmithError, toError } from '../../sdk/index.js';
+import { abortReason, anySignal } from '../../sdk/util/index.js';
+import type { CallOptions, ToolBus, ToolDescription } from '../tools/types.js';
 import { callProvider } from './callProvider.js';
 import { agentError, AgentErrorCodes, TOOL_OUTCOME_UNKNOWN, TOOL_REJECTED } from './errors.js';
 import type { Journal } from './Journal.js';
@@ -16,19 +17,9 @@ import type { CallState } from './RunState.js';
 import type { JournalRecord, JournalRecordType, ModelProvider, ModelResponse, ToolCallRequest } from './types.js';
 import type { ResilienceService } from '../resilience/types.js';
 
-/** What `tools.describe` says of a tool (the durable-runs side of the tool bus). */
-export interface ToolDescription {
-  readonly name: string;
-  readonly idempotent: boolean;
-  needsApproval(input: unknown): boolean;
-}
-
-/** The tool bus as durable runs use it: `describe` and `preApproved` (absent on older buses). */
-export type DurableToolBus = ToolBus & { describe?(name: string): ToolDescription | undefined };
-
 export interface LoopHost {
   readonly journal: Journal;
-  readonly tools: DurableToolBus;
+  readonly tools: ToolBus;
   readonly resilience: ResilienceService | undefined;
   readonly providerRetries: number;
   readonly providerRetryMaxDelayMs: number;
@@ -263,7 +254,7 @@ async function runCall(host: LoopHost, handle: RunHandle, call: CallState, signa
   const def = handle.entry.definition;
   let description: ToolDescription | undefined;
   try {
-    description = host.tools.describe?.(call.name);
+    description = host.tools.describe(call.name);
   } catch {
     description = undefined;
   }
@@ -305,7 +296,7 @@ async function runCall(host: LoopHost, handle: RunHandle, call: CallState, signa
     await write('agent.tool.called', { callId: call.id, name: call.name, input: call.input });
   }
   const began = performance.now();
-  const options: CallOptions & { preApproved?: true } = {
+  const options: CallOptions = {
     signal,
     callId: `${handle.runId}:${call.id}`,
     correlationId: handle.runId,

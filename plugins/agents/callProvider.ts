@@ -4,7 +4,8 @@
  * `retryAfterMs`. Streams when the provider can and someone listens. A final failure is
  * `AGENT_PROVIDER_FAILED` keeping the cause's `retryable`.
  */
-import { anySignal, backoffDelay, classify, DEFAULT_BACKOFF, MisterSmithError, sleep } from '../../sdk/index.js';
+import { classify, MisterSmithError } from '../../sdk/index.js';
+import { anySignal, backoffDelay, DEFAULT_BACKOFF, sleep } from '../../sdk/util/index.js';
 import type { ResilienceService } from '../resilience/types.js';
 import { agentError, AgentErrorCodes } from './errors.js';
 import type { ModelProvider, ModelRequest, ModelResponse } from './types.js';

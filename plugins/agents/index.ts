@@ -13,7 +13,6 @@ import type {} from '../tools/types.js';
 import { AgentService } from './AgentService.js';
 import { mountRoutes } from './routes.js';
 import { AgentsOptionsSchema } from './options.js';
-import type { DurableToolBus } from './RunLoop.js';
 
 export default definePlugin({
   name: 'agents',
@@ -26,7 +25,7 @@ export default definePlugin({
   setup(ctx) {
     const service = new AgentService({
       actors: ctx.resolve('actors'),
-      tools: ctx.resolve('tools') as DurableToolBus,
+      tools: ctx.resolve('tools'),
       events: ctx.tryResolve('events'),
       resilience: ctx.tryResolve('resilience'),
       logger: ctx.logger,

@@ -117,6 +117,6 @@ export function mountRoutes(http: HttpService, agents: AgentService): () => Prom
     ),
   ];
   return async () => {
-    for (const remove of removers) remove();
+    for (const remove of removers) await remove();
   };
 }

@@ -1,4 +1,5 @@
-import { AgentError, sleep } from '../../sdk/index.js';
+import { AgentError } from '../../sdk/index.js';
+import { sleep } from '../../sdk/util/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 
 /** How a scripted turn fails: a message, or a provider-like error (retryable, with a retry hint). */

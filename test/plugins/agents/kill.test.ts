@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import type {} from '../../../plugins/events/types.js';
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'durableChild.ts');
