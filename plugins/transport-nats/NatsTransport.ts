@@ -5,12 +5,14 @@
  */
 import { nuid, type NatsConnection as Client } from '@nats-io/transport-node';
 import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.js';
+import type {} from '../actors/types.js';
 import type { EventStore } from '../events/stores/EventStore.js';
 import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
 import { jetStreamStoreOptions, type JetStreamStoreOptionsInput, type NatsOptions } from './options.js';
 import { JetStreamStore } from './JetStreamStore.js';
 import { badSubject } from './errors.js';
 import { NatsEventBridge } from './NatsEventBridge.js';
+import { NatsRemoteActors } from './NatsRemoteActors.js';
 import { checkPattern, Subjects } from './subjects.js';
 import type { EventBridge, NatsService } from './types.js';
 
@@ -47,6 +49,15 @@ export class NatsTransport implements NatsService {
     if (ctx.options.healthCheck) {
       const unregister = ctx.tryResolve('health')?.register('nats', this.connection.healthCheck, { kind: 'ready', critical: true, timeoutMs: 2000 });
       if (unregister !== undefined) this.#disposers.push(async () => unregister());
+    }
+    const actors = ctx.tryResolve('actors');
+    if (actors !== undefined) {
+      const remote = new NatsRemoteActors(this.connection, this.subjects, ctx.options.requestTimeoutMs, ctx.logger.child({ component: 'remote-actors' }));
+      const detach = actors.attachTransport(remote);
+      this.#disposers.push(async () => {
+        await detach();
+        await remote.close();
+      });
     }
     if (ctx.options.bridge.length > 0) await this.bridge(ctx.options.bridge);
   }
