@@ -14,7 +14,8 @@ import {
   type NatsConnection as Client,
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
-import { backoffDelay, drainBudget, withDeadline, type Logger, type Metrics } from '../../sdk/index.js';
+import type { Logger, Metrics } from '../../sdk/index.js';
+import { backoffDelay, drainBudget, withDeadline } from '../../sdk/util/index.js';
 import type { HealthCheck } from '../health/types.js';
 import { connectFailed, connectionClosed, payloadTooLarge } from './errors.js';
 import type { NatsOptions } from './options.js';

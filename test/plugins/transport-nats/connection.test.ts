@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import natsPlugin, { natsOptions } from '../../../plugins/transport-nats/index.js';
 import type { NatsService } from '../../../plugins/transport-nats/types.js';
 import type { HealthService } from '../../../plugins/health/types.js';

@@ -1,4 +1,4 @@
-import { createTestKernel, type TestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel, type TestKernel } from '../../../testing/index.js';
 import natsPlugin from '../../../plugins/transport-nats/index.js';
 import type { NatsService } from '../../../plugins/transport-nats/types.js';
 import type { PluginEntry } from '../../../kernel/config.js';
