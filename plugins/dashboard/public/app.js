@@ -319,7 +319,7 @@ function renderEvents() {
       h('td', { class: 'time' }, clockTime(e.time)),
       h('td', { class: 'type' }, e.type),
       h('td', { class: 'src' }, e.source),
-      h('td', { class: 'data' }, e.summary)));
+      h('td', { class: 'data', title: e.summary }, e.summary)));
   }
   $('events').tBodies[0].replaceChildren(...rows);
 }
