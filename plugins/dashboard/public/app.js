@@ -370,8 +370,10 @@ function applyUpdate(u) {
     parts.push('health');
   }
   state.metrics = u.metrics;
-  if (u.events.length > 0) {
-    state.events.push(...u.events);
+  // A page that (re)connects may be sent events it already has: keep each sequence once.
+  const fresh = u.events.filter((e) => e.sequence > lastSequence());
+  if (fresh.length > 0) {
+    state.events.push(...fresh);
     if (state.events.length > 2000) state.events.splice(0, state.events.length - 2000);
     parts.push('events');
   }
@@ -379,8 +381,10 @@ function applyUpdate(u) {
   if (selectedChanged) void loadDetail();
 }
 
+const lastSequence = () => state.events.at(-1)?.sequence ?? 0;
+
 function connect() {
-  const source = new EventSource(`${API}/stream`);
+  const source = new EventSource(`${API}/stream?after=${lastSequence()}`);
   source.addEventListener('open', () => {
     $('conn').textContent = 'live';
     $('conn').className = 'conn live';

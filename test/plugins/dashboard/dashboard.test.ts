@@ -325,6 +325,11 @@ describe('dashboard plugin', () => {
     assert.deepEqual(backlog.events.map((e) => e.type), ['demo.missed']);
     assert.equal(backlog.runs.length, 2, 'a reconnect gets every run');
     again.close();
+    // A page's first connection says with ?after= what it already fetched from /events.
+    const fresh = openStream(`${url}/dashboard/api/stream?after=${mark}`);
+    await fresh.until(() => fresh.messages.length >= 1, 'the first backlog');
+    assert.deepEqual((fresh.messages[0]!.data as { events: Array<{ type: string }> }).events.map((e) => e.type), ['demo.missed']);
+    fresh.close();
   });
 
   test('a stopping kernel ends open streams at once; a stream also ends after streamMaxMs', async () => {
