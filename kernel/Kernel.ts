@@ -4,11 +4,9 @@
  */
 import type { Logger } from 'pino';
 import {
-  abortReason,
   classify,
   KernelError,
   toError,
-  withDeadline,
   type Disposer,
   type Fault,
   type FaultReport,
@@ -27,6 +25,7 @@ import type { ResolvedPlugin } from './loader.js';
 import { MetricsFacade } from './MetricsFacade.js';
 import { ServiceContainer } from './ServiceContainer.js';
 import { Timeline, type PhaseRecord } from './Timeline.js';
+import { abortReason, isThenable, withDeadline } from '../sdk/util/index.js';
 
 type PluginStatus = 'loaded' | 'set-up' | 'starting' | 'started' | 'stopped' | 'failed';
 
@@ -463,6 +462,3 @@ export class Kernel {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}

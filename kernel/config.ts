@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, isPlugin, type Plugin } from '../sdk/index.js';
 import { importModule } from './importModule.js';
+import { findUnknownKeys, formatUnknownKey } from './unknownKeys.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,13 +33,17 @@ export const PluginEntryObjectSchema = z.strictObject({
  * One entry of `plugins`: a name or path, a plugin definition (in a TS/JS config), or an object
  * with options. Strings and definitions are shorthands for `{ use }`.
  */
-export const PluginEntrySchema = z.preprocess(
-  (entry) => (typeof entry === 'string' || isPlugin(entry) ? { use: entry } : entry),
-  PluginEntryObjectSchema,
-);
+export const PluginEntrySchema = z.preprocess(normalizeEntry, PluginEntryObjectSchema);
+
+/** A string or a plugin definition is shorthand for `{ use }`. */
+export function normalizeEntry(entry: unknown): unknown {
+  return typeof entry === 'string' || isPlugin(entry) ? { use: entry } : entry;
+}
 export type PluginEntry = string | Plugin | z.input<typeof PluginEntryObjectSchema>;
 
 export const KernelConfigSchema = z.strictObject({
+  /** A JSON Schema URL or path for editors (`mister-smith schema` writes one); ignored by the kernel. */
+  $schema: z.string().optional(),
   name: z.string().min(1).default('mister-smith'),
   log: z
     .strictObject({
@@ -75,6 +80,24 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
       ? issue.keys.map((key) => `${formatPath([...prefix, ...issue.path, key])}: unknown key`)
       : [`${formatPath([...prefix, ...issue.path])}: ${issue.message.replace(/^Invalid input: (?=expected )/, '')}`],
   );
+}
+
+/** What `validate` returns: the parsed value, or every problem as `path: message`. */
+export type Validation<T> = { readonly success: true; readonly data: T } | { readonly success: false; readonly problems: string[] };
+
+/**
+ * Parses `value` with `schema` and reports unknown keys everywhere — also in objects the schema
+ * would strip — with a "did you mean" for near misses. An object schema that explicitly accepts
+ * other keys (`z.looseObject`, `.passthrough()`, `.catchall()`) keeps doing so.
+ */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix: readonly PropertyKey[] = []): Validation<z.output<S>> {
+  const parsed = schema.safeParse(value);
+  const unknown = findUnknownKeys(schema, value).map((k) => formatUnknownKey(k, prefix));
+  // zod's own unknown-key issues (strict objects) are in `unknown` too, with a suggestion.
+  const issues = parsed.success ? [] : formatIssues(parsed.error.issues.filter((i) => i.code !== 'unrecognized_keys'), prefix);
+  const problems = [...issues, ...unknown];
+  if (parsed.success && problems.length === 0) return { success: true, data: parsed.data };
+  return { success: false, problems: problems.length > 0 ? problems : formatIssues(parsed.error!.issues, prefix) };
 }
 
 export function formatPath(segments: readonly PropertyKey[]): string {

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import semver from 'semver';
 import { z } from 'zod';
 import { isPlugin, type Plugin } from '../sdk/index.js';
-import { formatIssues, formatPath, KernelConfigSchema, PluginEntrySchema, type KernelConfig } from './config.js';
+import { formatPath, KernelConfigSchema, normalizeEntry, PluginEntryObjectSchema, validate, type KernelConfig } from './config.js';
 import { importModule } from './importModule.js';
 import { KERNEL_VERSION } from '../sdk/index.js';
 
@@ -138,8 +138,8 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
   const problems: string[] = [];
   // Validate the top level with `plugins` left raw, then each entry on its own, so that one bad
   // entry does not hide the problems of the others.
-  const topLevel = KernelConfigSchema.extend({ plugins: z.array(z.unknown()).default([]) }).safeParse(rawConfig);
-  if (!topLevel.success) problems.push(...formatIssues(topLevel.error.issues));
+  const topLevel = validate(KernelConfigSchema.extend({ plugins: z.array(z.unknown()).default([]) }), rawConfig);
+  if (!topLevel.success) problems.push(...topLevel.problems);
   const rawEntries: unknown[] = topLevel.success
     ? topLevel.data.plugins
     : Array.isArray((rawConfig as { plugins?: unknown } | null)?.plugins)
@@ -148,11 +148,11 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
 
   const builtins = builtinPluginNames();
   const candidates: ResolvedPlugin[] = [];
-  const entries = rawEntries.map((raw, index) => ({ index, parsed: PluginEntrySchema.safeParse(raw) }));
+  const entries = rawEntries.map((raw, index) => ({ index, parsed: validate(PluginEntryObjectSchema, normalizeEntry(raw), ['plugins', index]) }));
   const imported = await Promise.all(
     entries.map(async ({ index, parsed }) => {
       if (!parsed.success) {
-        problems.push(...formatIssues(parsed.error.issues, ['plugins', index]));
+        problems.push(...parsed.problems);
         return undefined;
       }
       const entry = parsed.data;
@@ -185,9 +185,12 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
     const rawOptions = entry.options ?? {};
     let options: unknown = rawOptions;
     if (definition.options !== undefined) {
-      const parsed = definition.options.safeParse(rawOptions);
+      const parsed = validate(definition.options, rawOptions, ['plugins', index, 'options']);
       if (parsed.success) options = parsed.data;
-      else problems.push(...formatIssues(parsed.error.issues, ['plugins', index, 'options']));
+      else problems.push(...parsed.problems);
+    } else if (Object.keys(rawOptions).length > 0) {
+      // A plugin without an options schema takes no options: any key is a typo or a leftover.
+      problems.push(...Object.keys(rawOptions).map((k) => `${formatPath(['plugins', index, 'options', k])}: unknown key (plugin '${name}' takes no options)`));
     }
     candidates.push({ name, definition, options, optional: entry.optional, source: mod.source, configIndex: index });
   }

@@ -7,7 +7,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MisterSmithError, sleep } from '../../sdk/index.js';
+import { MisterSmithError } from '../../sdk/index.js';
+import { sleep } from '../../sdk/util/index.js';
 import type { ChildContext, ChildHandle, ChildSpec } from '../../plugins/supervision/types.js';
 
 export interface SearchHit {

@@ -7,7 +7,8 @@
  * including runs a killed process left suspended; with an agents build that has no `approve` it
  * answers the tool bus's approval hook for the same tools.
  */
-import { definePlugin, sleep, z } from '../../sdk/index.js';
+import { definePlugin, z } from '../../sdk/index.js';
+import { sleep } from '../../sdk/util/index.js';
 import type {} from '../../plugins/agents/types.js';
 import type { StoredEvent, Subscription } from '../../plugins/events/types.js';
 import type {} from '../../plugins/tools/types.js';

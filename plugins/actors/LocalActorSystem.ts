@@ -3,7 +3,7 @@
  * from the supervision plugin, and keeps names, watches, dead letters and counters.
  */
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook } from 'tapable';
-import { withDeadline, type BackoffOptions, type Counter, type Gauge, type Logger, type Metrics } from '../../sdk/index.js';
+import { type BackoffOptions, type Counter, type Gauge, type Logger, type Metrics } from '../../sdk/index.js';
 import type { EventBus } from '../events/types.js';
 import type { ChildContext, ChildHandle, ChildSpec, RestartType, SupervisionService, Supervisor } from '../supervision/types.js';
 import { ActorCell, type CellConfig } from './ActorCell.js';
@@ -24,6 +24,7 @@ import type {
   SpawnOptions,
   TerminationReason,
 } from './types.js';
+import { noop, withDeadline } from '../../sdk/util/index.js';
 
 /** Messages handled in one microtask run before yielding to I/O with setImmediate. */
 const MAX_PER_RUN = 50_000;
@@ -50,8 +51,6 @@ interface ActorMetrics {
   readonly failures: Counter;
   readonly restarts: Counter;
 }
-
-function noop(): void {}
 
 export class LocalActorSystem implements ActorSystem, CellHost {
   readonly hooks: ActorHooks = Object.freeze({

@@ -31,7 +31,6 @@ export default definePlugin({
 
 export { LocalActorSystem } from './LocalActorSystem.js';
 export type { LocalActorSystemInit } from './LocalActorSystem.js';
-export { Mailbox } from './Mailbox.js';
 export { ActorErrorCodes } from './errors.js';
 export type { ActorErrorCode } from './errors.js';
 export { actorsOptions } from './options.js';

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   AgentError,
-  anySignal,
   toError,
   z,
   type Counter,
@@ -21,6 +20,7 @@ import type { ToolBus } from '../tools/types.js';
 import { agentError, AgentErrorCodes } from './errors.js';
 import { runAgent } from './runAgent.js';
 import type { AgentDefinition, AgentService as AgentServiceContract, AgentStep, InterruptedRun, ModelProvider, RunOptions, RunResult } from './types.js';
+import { anySignal } from '../../sdk/util/index.js';
 
 export const DEFAULT_RUN_TIMEOUT_MS = 300_000;
 

@@ -4,10 +4,11 @@
  * deadline. A failed tool call is shown to the model (as an error result) rather than ending the run:
  * recovering from a bad call is the model's job.
  */
-import { abortReason, classify, MisterSmithError, type AgentError } from '../../sdk/index.js';
+import { classify, MisterSmithError, type AgentError } from '../../sdk/index.js';
 import type { ToolBus } from '../tools/types.js';
 import { agentError, AgentErrorCodes } from './errors.js';
 import type { AgentDefinition, AgentStep, ChatMessage, ModelProvider, ModelResponse, RunResult, ToolCallRequest } from './types.js';
+import { abortReason } from '../../sdk/util/index.js';
 
 export interface RunInput {
   readonly definition: AgentDefinition;

@@ -5,8 +5,9 @@
  * to Mister Smith each call is a final reply with its usage.
  */
 import { spawn } from 'node:child_process';
-import { AgentError, abortReason } from '../../sdk/index.js';
+import { AgentError } from '../../sdk/index.js';
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse } from '../agents/types.js';
+import { abortReason } from '../../sdk/util/index.js';
 
 export interface ClaudeCliProviderOptions {
   readonly name: string;

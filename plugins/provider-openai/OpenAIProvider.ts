@@ -3,8 +3,9 @@
  * Ollama, LM Studio…). Tool names are dotted in Mister Smith (`math.add`) but function names may
  * not contain dots, so they are mapped (`math__add`) on the way out and back on the way in.
  */
-import { AgentError, NetworkError, withDeadline } from '../../sdk/index.js';
+import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse } from '../agents/types.js';
+import { withDeadline } from '../../sdk/util/index.js';
 
 export interface OpenAIProviderOptions {
   readonly name: string;

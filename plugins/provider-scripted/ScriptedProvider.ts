@@ -1,5 +1,6 @@
-import { AgentError, sleep } from '../../sdk/index.js';
+import { AgentError } from '../../sdk/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse } from '../agents/types.js';
+import { sleep } from '../../sdk/util/index.js';
 
 /** One scripted model turn: a reply, or tool calls; optionally late, or failing. */
 export interface ScriptStep {

@@ -7,12 +7,8 @@
  * lookups, no timer when the delay is 0 and no promise hop when `start` returns a handle.
  */
 import {
-  backoffDelay,
   CancelledError,
-  DEFAULT_BACKOFF,
   MisterSmithError,
-  sleep,
-  withDeadline,
   type BackoffOptions,
   type Counter,
   type Logger,
@@ -51,6 +47,7 @@ import type {
   SupervisorState,
 } from './types.js';
 import { validateChildSpec } from './validateSpec.js';
+import { backoffDelay, DEFAULT_BACKOFF, isThenable, messageOf, noop, sleep, withDeadline } from '../../sdk/util/index.js';
 
 /** Default deadline of a worker's `start` and of its `stop` (ChildSpec docs). */
 export const DEFAULT_START_TIMEOUT_MS = 5000;
@@ -83,7 +80,6 @@ type LaunchResult = Error | undefined;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const NO_CHILDREN: readonly ChildSpec[] = Object.freeze([]);
-const noop = (): void => {};
 const backoffCache = new WeakMap<object, BackoffOptions>();
 
 function backoffOf(spec: ChildSpec): BackoffOptions {
@@ -108,10 +104,6 @@ function shutdownOf(spec: ChildSpec): ShutdownPolicy {
   return spec.shutdown ?? (spec.type === 'supervisor' ? 'infinity' : DEFAULT_WORKER_SHUTDOWN_MS);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
-
 function isHandle(value: unknown): value is ChildHandle {
   if (value === null || typeof value !== 'object' || typeof (value as ChildHandle).stop !== 'function') return false;
   // With `watch`, `exited` may be a lazy getter: do not touch it here.
@@ -128,10 +120,6 @@ function watchExit(incarnation: Incarnation, handle: ChildHandle): void {
     () => incarnation.exited(),
     (error: unknown) => incarnation.crashed(error),
   );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class SupervisorNode implements Supervisor, IncarnationOwner {

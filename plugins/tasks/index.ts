@@ -2,13 +2,14 @@
  * The tasks plugin: a bounded priority executor with per-task deadlines, optional retry through a
  * resilience policy, graceful drain on stop, and backpressured stream processing.
  */
-import { definePlugin, drainBudget } from '../../sdk/index.js';
+import { definePlugin } from '../../sdk/index.js';
 import type { EventBus } from '../events/types.js';
 import type { HealthService } from '../health/types.js';
 import type { ResilienceService } from '../resilience/types.js';
 import { tasksOptionsSchema } from './options.js';
 import { PRIORITY_NAMES } from './PriorityQueue.js';
 import { TaskExecutor } from './TaskExecutor.js';
+import { drainBudget } from '../../sdk/util/index.js';
 
 export default definePlugin({
   name: 'tasks',
@@ -74,7 +75,7 @@ export default definePlugin({
     });
     const events = ctx.tryResolve<EventBus>('events');
     ctx.onStop(async (signal, { deadline }) => {
-      unregister?.();
+      await unregister?.();
       const before = executor.stats();
       // Abort what still runs a little before the kernel's deadline, so the drain ends on our terms
       // (tasks rejected with TASK_EXECUTOR_SHUTDOWN) rather than as a missed stop deadline.

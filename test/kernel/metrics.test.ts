@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, definePlugin, MetricsFacade, prefixedMetricName } from '../../index.js';
-import { MemoryMetricsBackend } from '../../sdk/testing/index.js';
+import { MemoryMetricsBackend } from '../../testing/index.js';
 import { kernelOf } from './fixtures/util.js';
 
 test('without a backend, metrics are no-ops that accept every call shape', () => {

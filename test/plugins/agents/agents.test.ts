@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { definePlugin, z, type MisterSmithError } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import agentsPlugin from '../../../plugins/agents/index.js';
 import type { AgentStep } from '../../../plugins/agents/index.js';
 import scriptedPlugin from '../../../plugins/provider-scripted/index.js';

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createTestKernel, type TestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel, type TestKernel } from '../../../testing/index.js';
 import builtinTools from '../../../plugins/builtin-tools/index.js';
 import tools from '../../../plugins/tools/index.js';
 import type { ToolBus } from '../../../plugins/tools/types.js';

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { register as globalRegister } from 'prom-client';
 import prometheus, { LabelSetLimiter, PrometheusOptionsSchema } from '../../../plugins/metrics-prometheus/index.js';
 import { definePlugin } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import { request } from '../http/helpers.js';
 import { parseExposition, samples } from './exposition.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import supervisionPlugin from '../../../plugins/supervision/index.js';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import { kernelWithSupervision, until, worker } from './helpers.js';
 
 test('children stop in reverse start order, dynamic children included', async (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 import { definePlugin, NetworkError, type Services } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import resilience from '../../../plugins/resilience/index.js';
 import tasks from '../../../plugins/tasks/index.js';
 import type { HealthCheck, HealthService } from '../../../plugins/health/types.js';

@@ -1,10 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
-import type { PluginEntry } from '../../kernel/config.js';
-import { createKernel } from '../../kernel/createKernel.js';
-import { builtinPluginNames } from '../../kernel/loader.js';
-import { MisterSmithError } from '../errors.js';
-import type { Plugin } from '../plugin.js';
+import type { PluginEntry } from '../kernel/config.js';
+import { createKernel } from '../kernel/createKernel.js';
+import { builtinPluginNames } from '../kernel/loader.js';
+import { MisterSmithError } from '../sdk/errors.js';
+import type { Plugin } from '../sdk/plugin.js';
 
 export interface ConformanceOptions {
   /** Options for the plugin under test (default: none, so its defaults must validate). */

@@ -2,7 +2,7 @@
  * Waiting, with a deadline and a way out. Every wait in Mister Smith goes through these so that
  * nothing can hang a shutdown and no timer outlives the wait it guards.
  */
-import { CancelledError, TimeoutError } from './errors.js';
+import { CancelledError, TimeoutError } from '../errors.js';
 
 /** Resolves after `ms`, or rejects with `CancelledError` as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -7,7 +7,7 @@ import type {
   MetricDefinition,
   MetricsBackend,
   MetricType,
-} from '../metrics.js';
+} from '../sdk/metrics.js';
 
 function keyOf(labels: Labels | undefined): string {
   if (labels === undefined) return '';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { createKernel } from '../../kernel/createKernel.js';
-import type { KernelConfigInput, PluginEntry } from '../../kernel/config.js';
-import type { Kernel } from '../../kernel/Kernel.js';
+import { createKernel } from '../kernel/createKernel.js';
+import type { KernelConfigInput, PluginEntry } from '../kernel/config.js';
+import type { Kernel } from '../kernel/Kernel.js';
 import { MemoryMetricsBackend } from './MemoryMetricsBackend.js';
 
 export interface TestKernelOptions {

@@ -1,0 +1,13 @@
+/**
+ * `mister-smith/sdk/util`: the internal helper tier every part of Mister Smith shares — one
+ * implementation of each. Plugin authors may use it, but it is not the plugin contract
+ * (`mister-smith/sdk` is); these helpers may change shape between minor versions.
+ */
+export { DeadlineWheel, resolutionFor } from './DeadlineWheel.js';
+export type { DeadlineEntry } from './DeadlineWheel.js';
+export { abortReason, anySignal, backoffDelay, DEFAULT_BACKOFF, drainBudget, sleep, withDeadline } from './async.js';
+export type { BackoffOptions, DeadlineOptions } from './async.js';
+export { isThenable } from './isThenable.js';
+export { messageOf } from './messageOf.js';
+export { noop } from './noop.js';
+export { RingBuffer } from './RingBuffer.js';
