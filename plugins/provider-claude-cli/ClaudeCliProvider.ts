@@ -5,13 +5,12 @@
  * the tool bus: grants, approval, validation, events). To the agents plugin each call is a final
  * reply with usage, cost and the CLI's session id (continued with `--resume`).
  */
-import type { ChatMessage } from '../agents/types.js';
 import type { McpService } from '../mcp/types.js';
 import type { ToolBus } from '../tools/types.js';
 import { AgentError } from '../../sdk/index.js';
 import { CliProcess, type CliExit } from './CliProcess.js';
 import { isResult, parseLine, toResponse, type CliResult } from './cliResult.js';
-import type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';
+import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 import { ClaudeCliErrorCodes } from './errors.js';
 import { toolFlags } from './mcpConfig.js';
 
@@ -88,7 +87,7 @@ class LineQueue {
   }
 }
 
-export class ClaudeCliProvider implements StreamingProvider {
+export class ClaudeCliProvider implements ModelProvider {
   readonly name: string;
   readonly #o: ClaudeCliProviderOptions;
   readonly #live = new Set<CliProcess>();
@@ -114,17 +113,17 @@ export class ClaudeCliProvider implements StreamingProvider {
     await Promise.all(live.map((p) => p.exited));
   }
 
-  async complete(request: ProviderRequest): Promise<ProviderResponse> {
-    let response: ProviderResponse | undefined;
+  async complete(request: ModelRequest): Promise<ModelResponse> {
+    let response: ModelResponse | undefined;
     for await (const chunk of this.#run(request, false)) if (chunk.type === 'response') response = chunk.response;
     return response!;
   }
 
-  stream(request: ProviderRequest): AsyncGenerator<ProviderStreamChunk> {
+  stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
     return this.#run(request, true);
   }
 
-  async *#run(request: ProviderRequest, streaming: boolean): AsyncGenerator<ProviderStreamChunk> {
+  async *#run(request: ModelRequest, streaming: boolean): AsyncGenerator<ModelStreamChunk> {
     const o = this.#o;
     if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopped', { retryable: true });
     request.signal.throwIfAborted();
@@ -200,7 +199,7 @@ export class ClaudeCliProvider implements StreamingProvider {
     }
   }
 
-  #response(exit: CliExit, result: CliResult | undefined, firstLine: string | undefined, resumed: string | undefined): ProviderResponse {
+  #response(exit: CliExit, result: CliResult | undefined, firstLine: string | undefined, resumed: string | undefined): ModelResponse {
     const o = this.#o;
     // Our own reasons first (deadline, abort, stop, output cap, not found): they explain the exit.
     if (exit.failure !== undefined) throw exit.failure;
