@@ -7,6 +7,7 @@
  */
 import type { McpService } from '../mcp/types.js';
 import type { ToolBus } from '../tools/types.js';
+import { LRUCache } from 'lru-cache';
 import { AgentError } from '../../sdk/index.js';
 import { CliProcess, type CliExit } from './CliProcess.js';
 import { isResult, parseLine, toResponse, type CliResult } from './cliResult.js';
@@ -92,7 +93,12 @@ export class ClaudeCliProvider implements ModelProvider {
   readonly #o: ClaudeCliProviderOptions;
   readonly #live = new Set<CliProcess>();
   /** Last cumulative cost per CLI session: a resumed session reports its total, a response carries its own part. */
-  readonly #sessionCost = new Map<string, number>();
+  readonly #sessionCost = new LRUCache<string, number>({ max: 10_000 });
+  /**
+   * Mister Smith session → the CLI session that last answered in it, for a request that names its
+   * session but carries no `providerSessionId` (the journal's is preferred: it survives restarts).
+   */
+  readonly #cliSessions = new LRUCache<string, string>({ max: 10_000 });
   #stopped = false;
 
   constructor(options: ClaudeCliProviderOptions) {
@@ -141,7 +147,7 @@ export class ClaudeCliProvider implements ModelProvider {
       throw error;
     });
     try {
-      const resume = request.providerSessionId;
+      const resume = request.providerSessionId ?? (request.sessionId !== undefined ? this.#cliSessions.get(request.sessionId) : undefined);
       const args = [...o.args, '--print', '--output-format', streaming ? 'stream-json' : 'json', ...(streaming ? ['--verbose', '--include-partial-messages'] : []), '--model', request.model, ...flags.args];
       if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
       if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
@@ -185,6 +191,7 @@ export class ClaudeCliProvider implements ModelProvider {
         const exit = await exited;
         finished = true;
         const response = this.#response(exit, result, firstLine, resume);
+        if (request.sessionId !== undefined && response.providerSessionId !== undefined) this.#cliSessions.set(request.sessionId, response.providerSessionId);
         yield { type: 'response', response };
       } finally {
         if (!finished) {
