@@ -141,7 +141,9 @@ export class ClaudeCliProvider implements ModelProvider {
         { retryable: false },
       );
     }
-    const token = request.tools.length > 0 ? o.mcp!.issueToken(request.agent) : undefined;
+    // The token reaches exactly the tools of this request (the agent's grants, as the agents plugin
+    // computed them for the run, delegation included) and nothing else, whatever the CLI tries.
+    const token = request.tools.length > 0 ? o.mcp!.issueToken(request.agent, { tools: request.tools.map((t) => t.name) }) : undefined;
     const flags = await toolFlags(request.tools, builtins, token).catch(async (error: unknown) => {
       await token?.dispose();
       throw error;

@@ -116,6 +116,18 @@ describe('mcp: the tool bus over Streamable HTTP', () => {
     assert.equal((await client.callTool({ name: 'math.add', arguments: { a: 1, b: 1 } })).isError, true);
   });
 
+  test('an issued token limited to some tools lists and calls only those, on top of the grants', async (t) => {
+    const kernel = await system(t);
+    const issued = kernel.resolve('mcp').issueToken('alice', { tools: ['math.stats', 'secret.read'] });
+    const client = await httpClient(t, issued.url, issued.token);
+    assert.deepEqual((await client.listTools()).tools.map((x) => x.name), ['math.stats'], 'secret.read is not granted; math.add is not offered');
+    const notOffered = await client.callTool({ name: 'math.add', arguments: { a: 1, b: 1 } });
+    assert.equal(notOffered.isError, true);
+    assert.match(text(notOffered), /^TOOL_ACCESS_DENIED: 'math.add' is not among the tools offered/);
+    assert.match(text(await client.callTool({ name: 'secret.read', arguments: {} })), /^TOOL_ACCESS_DENIED/);
+    assert.deepEqual((await client.callTool({ name: 'math.stats', arguments: { xs: [2] } })).structuredContent, { sum: 2, n: 1 });
+  });
+
   test('without the http plugin there is no endpoint and issueToken says what is missing', async (t) => {
     const kernel = await createTestKernel({ test: t, plugins: ['supervision', 'tools', mcpPlugin] });
     assert.equal(kernel.resolve('mcp').url, undefined);
