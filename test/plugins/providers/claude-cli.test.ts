@@ -138,6 +138,20 @@ describe('provider-claude-cli (stand-in executable)', () => {
     assert.deepEqual(p.running(), []);
   });
 
+  test('a stream abandoned after its first delta ends the process', async (t) => {
+    const pidFile = path.join(tempDir(t), 'pid');
+    const p = provider(t, 'stream-then-hang', { env: { FAKE_CLAUDE_MODE: 'stream-then-hang', FAKE_CLAUDE_PID_FILE: pidFile } });
+    const seen: string[] = [];
+    for await (const chunk of p.stream(modelRequest({ tools: [] }))) {
+      if (chunk.type === 'text.delta') seen.push(chunk.text);
+      break;
+    }
+    assert.deepEqual(seen, ['partial']);
+    assert.deepEqual(p.running(), []);
+    assert.ok(existsSync(pidFile), 'the stand-in writes its pid before its first line');
+    assert.equal(alive(Number(readFileSync(pidFile, 'utf8'))), false);
+  });
+
   test('a missing executable is named', async (t) => {
     const error = await failure(provider(t, 'ok', { command: 'claude-does-not-exist-here', args: [] }).complete(modelRequest({ tools: [] })));
     assert.equal(error.code, 'CLAUDE_CLI_NOT_FOUND');
