@@ -4,11 +4,9 @@
  */
 import type { Logger } from 'pino';
 import {
-  abortReason,
   classify,
   KernelError,
   toError,
-  withDeadline,
   type Disposer,
   type Fault,
   type FaultReport,
@@ -28,6 +26,7 @@ import { MetricsFacade } from './MetricsFacade.js';
 import { ServiceContainer } from './ServiceContainer.js';
 import { missingServiceError, type SetupOutcome } from './setupProblems.js';
 import { Timeline, type PhaseRecord } from './Timeline.js';
+import { abortReason, isThenable, withDeadline } from '../sdk/util/index.js';
 
 type PluginStatus = 'loaded' | 'set-up' | 'starting' | 'started' | 'stopped' | 'failed';
 
@@ -238,6 +237,7 @@ export class Kernel {
       }
       current = undefined;
       await this.hooks.started.promise();
+      this.metrics.stopBuffering(); // every backend that will attach has: drop what none received
       this.#state = 'running';
       this.#exportTimeline();
       if (this.logger.isLevelEnabled('info')) {
@@ -504,6 +504,3 @@ export class Kernel {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}

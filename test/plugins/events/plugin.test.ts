@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { definePlugin } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import events, { DEAD_LETTER_TYPE, eventsOptions, fromCloudEvent, toCloudEvent, type StoredEvent } from '../../../plugins/events/index.js';
 import type { HealthCheck, HealthService } from '../../../plugins/health/types.js';
 import { tempDir, until } from './helpers.js';
@@ -44,8 +44,14 @@ test('default options validate and the store shape follows DESIGN §4', () => {
     segmentBytes: 64 * 1024 * 1024,
     maxBatchBytes: 4 * 1024 * 1024,
     batchDelayMs: 0,
+    maxEventBytes: 4 * 1024 * 1024,
+    onCorruption: 'fail',
+    readOnly: false,
     retention: {},
   });
+  assert.deepEqual(eventsOptions.parse({ store: { type: 'jetstream' } }).store, { type: 'jetstream', stream: 'MISTER_SMITH_EVENTS', subjectPrefix: 'ms.events' });
+  assert.equal(eventsOptions.safeParse({ store: { type: 'file', onCorruption: 'ignore' } }).success, false);
+  assert.equal(eventsOptions.safeParse({ store: { type: 'file', maxEventBytes: 512 * 1024 * 1024 } }).success, false);
   assert.equal(o.durable.maxDeliver, 5);
   assert.equal(o.subscriber.overflow, 'drop-oldest');
   assert.equal(eventsOptions.safeParse({ store: { type: 'file', fsync: 'sometimes' } }).success, false);
