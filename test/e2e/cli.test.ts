@@ -1,5 +1,8 @@
 /** The `mister-smith` command as a user runs it: a real process, real signals, real exit codes. */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { cli, fixture } from './fixtures/cli.js';
 
@@ -143,6 +146,42 @@ describe('mister-smith CLI', { timeout: 120_000 }, () => {
     const missing = await cli(['plugins', 'nope']).exited;
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no plugin named 'nope'/);
+  });
+
+  test('a plugin calling process.exit() from a timer: logged, stop handlers run, exit 1 (0 is not a clean stop)', async () => {
+    const { code, stdout } = await cli(['start', fixture('exits-timer.json')]).exited;
+    assert.equal(code, 1);
+    assert.match(stdout, /"level":60.*"code":"KERNEL_PROCESS_EXIT".*process\.exit\(0\) was called inside a running Mister Smith system/);
+    // The caller is named by the stack, the code after the call did not run, and every stop handler ran.
+    assert.match(stdout, /exits\.plugin\.ts:\d+/);
+    assert.doesNotMatch(stdout, /must not run/);
+    assert.match(stdout, /exits stopped/);
+    assert.match(stdout, /forever stopped/);
+    assert.match(stdout, /"msg":"stopped"/);
+  });
+
+  test('a plugin calling process.exit(7) in its start handler: start fails, what started is stopped, exit 7', async () => {
+    const { code, stdout, stderr } = await cli(['start', fixture('exits-start.json')]).exited;
+    assert.equal(code, 7);
+    assert.match(stdout, /process\.exit\(7\) was called/);
+    assert.doesNotMatch(stdout, /must not run/);
+    assert.match(stdout, /forever stopped/);
+    assert.match(stderr, /KERNEL_START_FAILED: plugin 'exits' failed to start/);
+  });
+
+  test('a 100,000-deep JSON config is a config error (exit 2), not a stack overflow', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mister-smith-deep-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const depth = 100_000;
+    const file = path.join(dir, 'deep.json');
+    await writeFile(file, `{"plugins":[{"use":"routing","options":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}]}`);
+    for (const command of ['start', 'check']) {
+      const { code, stderr } = await cli([command, file]).exited;
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /CONFIG_INVALID/);
+      assert.match(stderr, /plugins\[0\]\.options\.a\.a\.a.*nested deeper than 100 levels/);
+      assert.doesNotMatch(stderr, /RangeError|Maximum call stack/);
+    }
   });
 
   test('bad usage exits 2', async () => {
