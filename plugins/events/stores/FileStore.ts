@@ -226,11 +226,59 @@ export class FileStore implements EventStore {
     return this.#writer.append(event);
   }
 
+  /**
+   * Read-only: takes in what the writer appended since open (the active segment's new whole
+   * records, new segments, segments retention deleted). A record still being written is left for
+   * the next refresh. Writable stores know everything already: a no-op.
+   */
+  async refresh(): Promise<void> {
+    if (!this.#readOnly || this.#state !== 'open') return;
+    const names = (await readdir(this.#dir)).filter((n) => SEGMENT_RE.test(n)).sort();
+    const present = new Set(names);
+    while (this.#segments.length > 1 && !present.has(path.basename(this.#segments[0]!.file))) this.#segments.shift();
+    const manifest = await readManifest(this.#dir).catch(() => undefined);
+    if (manifest !== undefined) this.#skipped = [...manifest.skipped];
+    let active = this.#segments[this.#segments.length - 1]!;
+    await this.#extend(active);
+    for (const name of names) {
+      const first = Number(SEGMENT_RE.exec(name)![1]);
+      if (first <= active.last || first <= active.first) continue;
+      // Only whole segments follow: the writer seals one before it starts the next.
+      if (first !== active.last + 1 && !isSkipped(this.#skipped, active.last + 1, first - 1)) break;
+      active = { file: path.join(this.#dir, name), first, last: first - 1, size: HEADER_BYTES, mtimeMs: Date.now(), index: { seqs: [], offsets: [] } };
+      this.#segments.push(active);
+      await this.#extend(active);
+    }
+    const last = this.#segments.reduce((max, s) => (s.last >= s.first ? Math.max(max, s.last) : max), this.#writer.last);
+    this.#writer.advance(last, this.#segments.reduce((sum, s) => sum + s.size, 0));
+  }
+
+  /** Read-only: scans the whole records appended to `seg` beyond what is known. */
+  async #extend(seg: Segment): Promise<void> {
+    let fd: number;
+    try {
+      fd = await openAsync(seg.file, 'r');
+    } catch {
+      return; // gone (retention): the next refresh drops it
+    }
+    try {
+      const { size } = await fstatAsync(fd);
+      if (size <= seg.size) return;
+      const scan = await scanRecords(fd, seg.size, size, seg.last + 1, true, this.#indexEvery, seg.index ?? { seqs: [], offsets: [] });
+      seg.index = scan.index;
+      seg.last += scan.count;
+      seg.size = scan.end;
+    } finally {
+      await closeAsync(fd);
+    }
+  }
+
   read(range: ReadRange): AsyncIterable<readonly StoredEvent[]> {
     return this.#reader.read(range, this.firstSequence, this.#writer.last);
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {
+    await this.refresh();
     const seq = sequenceOfId(id);
     if (Number.isNaN(seq) || seq < this.firstSequence || seq > this.#writer.last) return undefined;
     for await (const page of this.read({ from: seq, to: seq, pageSize: 1 })) {
