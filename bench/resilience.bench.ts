@@ -6,9 +6,9 @@
  * timeout alone costs ~14 µs here because it arms an AbortController and a timer per call; the
  * SDK's `withDeadline`, which does the same, is measured as a reference).
  */
-import { withDeadline } from '../sdk/index.js';
 import { createPolicy } from '../plugins/resilience/index.js';
 import { defineBench, type BenchRow } from './harness.js';
+import { withDeadline } from '../sdk/util/index.js';
 
 const N = 500_000;
 const ROUNDS = 5;

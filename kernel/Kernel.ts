@@ -4,11 +4,9 @@
  */
 import type { Logger } from 'pino';
 import {
-  abortReason,
   classify,
   KernelError,
   toError,
-  withDeadline,
   type Disposer,
   type Fault,
   type FaultReport,
@@ -23,10 +21,11 @@ import {
 } from '../sdk/index.js';
 import type { KernelConfig } from './config.js';
 import { createKernelHooks } from './createKernelHooks.js';
-import type { ResolvedPlugin } from './loader.js';
+import type { ResolvedPlugin, SkippedPlugin } from './loader.js';
 import { MetricsFacade } from './MetricsFacade.js';
 import { ServiceContainer } from './ServiceContainer.js';
 import { Timeline, type PhaseRecord } from './Timeline.js';
+import { abortReason, isThenable, withDeadline } from '../sdk/util/index.js';
 
 type PluginStatus = 'loaded' | 'set-up' | 'starting' | 'started' | 'stopped' | 'failed';
 
@@ -44,6 +43,8 @@ export interface KernelInit {
   readonly plugins: readonly ResolvedPlugin[];
   readonly configDir: string;
   readonly logger: Logger;
+  /** Optional plugins left out because they are not installed; logged at start. */
+  readonly skipped?: readonly SkippedPlugin[];
 }
 
 /** What `stop()` resolves to: why it stopped and what went wrong on the way (nothing is skipped). */
@@ -74,6 +75,7 @@ export class Kernel {
   readonly #stopping = new AbortController();
   readonly #tracked = new Set<Promise<unknown>>();
   #trackedFailures = 0;
+  readonly #skipped: readonly SkippedPlugin[];
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<StopReport> | undefined;
 
@@ -81,6 +83,7 @@ export class Kernel {
     this.config = init.config;
     this.logger = init.logger;
     this.configDir = init.configDir;
+    this.#skipped = init.skipped ?? [];
     this.#records = init.plugins.map((plugin) => ({
       plugin,
       info: Object.freeze({
@@ -205,6 +208,9 @@ export class Kernel {
 
   async #start(): Promise<void> {
     this.#state = 'starting';
+    for (const s of this.#skipped) {
+      this.logger.warn({ use: s.use, reason: s.reason }, `optional plugin '${s.use}' is not installed; running without it`);
+    }
     const startTimeoutMs = this.config.startTimeoutMs;
     let current: { record: PluginRecord; phase: 'setup' | 'start' } | undefined;
     try {
@@ -230,6 +236,7 @@ export class Kernel {
       }
       current = undefined;
       await this.hooks.started.promise();
+      this.metrics.stopBuffering(); // every backend that will attach has: drop what none received
       this.#state = 'running';
       this.#exportTimeline();
       if (this.logger.isLevelEnabled('info')) {
@@ -463,6 +470,3 @@ export class Kernel {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}

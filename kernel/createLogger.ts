@@ -4,20 +4,39 @@ import type { LogLevel } from './config.js';
 
 export interface LoggerOptions {
   readonly level: LogLevel;
-  /** Human-readable output; default: when stdout is a TTY. */
+  /** Human-readable output; default: when the destination is a TTY. */
   readonly pretty?: boolean | undefined;
   readonly name: string;
+  /** File descriptor to write to: 1 (stdout, the default) or 2 (stderr). */
+  readonly destination?: 1 | 2;
 }
 
 /**
- * The kernel's root logger: JSON lines for machines, pretty lines on a terminal. pino-pretty runs
- * in-process (not as a worker transport) so that a kernel leaves no thread behind when it stops.
+ * The kernel's root logger: JSON lines for machines, one compact line per event on a terminal.
+ * pino-pretty runs in-process (not as a worker transport) so that a kernel leaves no thread behind
+ * when it stops.
  */
 export function createLogger(options: LoggerOptions): Logger {
+  const fd = options.destination ?? 1;
   const base = { level: options.level, base: { system: options.name }, timestamp: pino.stdTimeFunctions.isoTime };
-  const usePretty = options.pretty ?? process.stdout.isTTY === true;
-  if (usePretty) {
-    return pino(base, pretty({ sync: true, colorize: process.stdout.isTTY === true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' }));
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  const tty = stream.isTTY === true;
+  if (options.pretty ?? tty) {
+    return pino(
+      base,
+      pretty({
+        sync: true,
+        destination: fd,
+        colorize: tty,
+        // One line per event: the fields a person reads go on that line, the rest stays in the
+        // JSON form (not a TTY) where tools read it.
+        singleLine: true,
+        ignore: 'pid,hostname,system,plugin,timeline',
+        messageFormat: '{if plugin}[{plugin}] {end}{msg}',
+        translateTime: 'HH:MM:ss.l',
+        hideObject: false,
+      }),
+    );
   }
-  return pino(base, pino.destination({ dest: 1, sync: true }));
+  return pino(base, pino.destination({ dest: fd, sync: true }));
 }

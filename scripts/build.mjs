@@ -17,7 +17,8 @@ function copyAssets(dir) {
   for (const name of readdirSync(dir)) {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) copyAssets(full);
-    else if (/\.(md|json)$/.test(name)) cpSync(full, path.join(dist, path.relative(root, full)));
+    // Files under a plugin's public/ folder are web assets served as they are (the dashboard's page).
+    else if (/\.(md|json)$/.test(name) || full.split(path.sep).includes('public')) cpSync(full, path.join(dist, path.relative(root, full)));
   }
 }
 copyAssets(path.join(root, 'plugins'));

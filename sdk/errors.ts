@@ -6,6 +6,7 @@
  * original system's runtime error model (seed notes §2), so recovery plugins and resilience policies
  * decide from data instead of from `instanceof` chains.
  */
+import { messageOf } from './util/messageOf.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -183,16 +184,6 @@ const TRANSIENT_NETWORK_CODES = new Set([
 const RESOURCE_CODES = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EBUSY', 'ENOSPC']);
 /** Storage problems a retry will not fix. */
 const PERSISTENCE_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST', 'EROFS', 'EIO']);
-
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
 
 function fromKind(code: string, kind: ErrorKind, message: string, retryable?: boolean): Classification {
   const d = ERROR_KIND_DEFAULTS[kind];

@@ -1,10 +1,15 @@
 /**
- * `mister-smith/sdk`: what plugin authors import. Contracts and small helpers only; the kernel
- * implements them.
+ * `mister-smith/sdk`: the plugin contract — what plugin authors import to write a plugin
+ * (`definePlugin`, `z`, the context and service types, errors, metric types). The kernel implements
+ * it. Shared helpers (deadlines, backoff, signals) live in `mister-smith/sdk/util`; the testing kit in
+ * `mister-smith/testing`.
  */
 export { z } from 'zod';
 export { definePlugin, isPlugin, PLUGIN_BRAND } from './plugin.js';
 export type {
+  CommandConfig,
+  CommandConfigPlugin,
+  CommandKernel,
   ContextOptions,
   Disposer,
   KernelState,
@@ -12,9 +17,12 @@ export type {
   PhaseDeadline,
   Logger,
   Plugin,
+  PluginCommand,
+  PluginCommandContext,
   PluginContext,
   PluginDefinition,
   ProvideOptions,
+  StartKernelOptions,
 } from './plugin.js';
 export type { Fault, FaultReport, KernelHooks, LoadedPlugin, RecoveryDecision, StopInfo } from './hooks.js';
 export {
@@ -42,7 +50,9 @@ export type { Classification, ErrorKind, KindDefaults, MisterSmithErrorOptions, 
 export { METRIC_PREFIX, prefixedMetricName } from './metrics.js';
 export type {
   Counter,
+  CounterDefinition,
   CounterSink,
+  CounterSinkDefinition,
   Gauge,
   GaugeDefinition,
   GaugeSink,
@@ -57,10 +67,8 @@ export type {
   MetricType,
 } from './metrics.js';
 export { KERNEL_VERSION } from './version.js';
-export { DeadlineWheel, resolutionFor } from './DeadlineWheel.js';
-export type { DeadlineEntry } from './DeadlineWheel.js';
-export { abortReason, anySignal, backoffDelay, DEFAULT_BACKOFF, drainBudget, sleep, withDeadline } from './async.js';
-export type { BackoffOptions, DeadlineOptions } from './async.js';
+/** The shape of retry backoff options in plugin configurations (the helpers live in `mister-smith/sdk/util`). */
+export type { BackoffOptions } from './util/async.js';
 
 /**
  * The container's service map, filled by declaration merging: a plugin that provides a service adds

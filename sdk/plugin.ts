@@ -91,7 +91,91 @@ export interface PluginDefinition<S extends z.ZodType = z.ZodType> {
   readonly optionalDependsOn?: readonly string[];
   /** Options schema; its defaults fill what the config leaves out. */
   readonly options?: S;
+  /**
+   * CLI commands this plugin adds to `mister-smith` (`mister-smith <command> [--config f] …`), by
+   * command name. The CLI finds them among the plugins of the config.
+   */
+  readonly commands?: Readonly<Record<string, PluginCommand<z.output<S>>>>;
   setup(ctx: PluginContext<z.output<S>>): void | Promise<void>;
+}
+
+/** A `mister-smith` subcommand contributed by a plugin. */
+export interface PluginCommand<O = unknown> {
+  /** One line for `mister-smith help`. */
+  readonly summary: string;
+  /** The arguments it takes, for `mister-smith <command> --help` (e.g. `runs show <runId>`). */
+  readonly usage: string;
+  /** Runs the command; resolves to the process exit code (0 ok, 1 failure, 2 bad usage). */
+  run(ctx: PluginCommandContext<O>): Promise<number>;
+}
+
+/** One plugin of the config, as a command sees it: validated options, in start order. */
+export interface CommandConfigPlugin {
+  readonly name: string;
+  readonly version: string;
+  /** A short name, a package name, a path, or `inline`. */
+  readonly source: string;
+  /** Its validated options, defaults applied. */
+  readonly options: unknown;
+  readonly optional: boolean;
+}
+
+/** The loaded, validated config a command runs under. */
+export interface CommandConfig {
+  readonly name: string;
+  /** Absolute path of the config file. */
+  readonly configPath: string;
+  readonly log: { readonly level: string; readonly pretty?: boolean | undefined };
+  readonly shutdownTimeoutMs: number;
+  readonly startTimeoutMs: number;
+  /** Every enabled plugin, in start order. */
+  readonly plugins: readonly CommandConfigPlugin[];
+}
+
+/** What `PluginCommandContext.startKernel` accepts. */
+export interface StartKernelOptions {
+  /** Start only these plugins (by name); the plugins they depend on come along. Default: all. */
+  readonly only?: readonly string[];
+  /** Per plugin name, options deep-merged over that plugin's options from the config. */
+  readonly options?: Readonly<Record<string, Record<string, unknown>>>;
+  /** Where the kernel's logs go; default `stderr`, so a command's own output owns stdout. */
+  readonly logTo?: 'stdout' | 'stderr' | 'silent';
+}
+
+/**
+ * A started kernel as a command holds it (the `Kernel` class of `mister-smith` is one). The CLI
+ * stops it after the command returns if the command did not.
+ */
+export interface CommandKernel {
+  readonly state: KernelState;
+  readonly logger: Logger;
+  /** Aborted when the kernel starts stopping. */
+  readonly signal: AbortSignal;
+  resolve<K extends keyof Services>(name: K): Services[K];
+  resolve<T>(name: string): T;
+  tryResolve<K extends keyof Services>(name: K): Services[K] | undefined;
+  tryResolve<T>(name: string): T | undefined;
+  /** Waits until the work plugins handed to `ctx.track` has settled; resolves to how many rejected. */
+  settled(options?: { readonly signal?: AbortSignal; readonly timeoutMs?: number }): Promise<number>;
+  stop(reason?: string): Promise<{ readonly reason: string; readonly errors: readonly Error[] }>;
+}
+
+/** What a plugin command's `run` receives. */
+export interface PluginCommandContext<O = unknown> {
+  /** The arguments after the command name (`--config <file>` removed). */
+  readonly argv: readonly string[];
+  /** This plugin's validated options. */
+  readonly options: O;
+  /** The folder of the config file. */
+  readonly configDir: string;
+  /** The loaded, validated config. */
+  readonly config: CommandConfig;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Aborted on SIGINT/SIGTERM (a second signal forces exit). */
+  readonly signal: AbortSignal;
+  /** Creates and starts a kernel from the config (or a part of it); see `StartKernelOptions`. */
+  startKernel(options?: StartKernelOptions): Promise<CommandKernel>;
 }
 
 /** Brand that lets the loader tell a plugin definition from any other default export. */

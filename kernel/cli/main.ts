@@ -1,246 +1,188 @@
 /**
- * The `mister-smith` command: start, check, plugins. Exit codes: 0 clean stop, 1 failure,
- * 2 bad usage or bad config. This file is the only place in the framework that prints with console.
+ * The `mister-smith` command. Exit codes: 0 clean stop, 1 failure, 2 bad usage or bad config.
+ * This folder is the only place in the framework that prints directly.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { z } from 'zod';
-import { ConfigError, KernelError, MisterSmithError } from '../../sdk/index.js';
-import { loadConfig, type LoadedConfig } from '../config.js';
-import { createKernel } from '../createKernel.js';
-import type { Kernel } from '../Kernel.js';
-import { builtinPluginNames, loadPlugins } from '../loader.js';
-import { KERNEL_VERSION } from '../../sdk/index.js';
+import { parseArgs } from 'node:util';
+import { KERNEL_VERSION, KernelError, MisterSmithError } from '../../sdk/index.js';
+import type { CliCommand } from './commands/CliCommand.js';
+import { checkCommand } from './commands/check.js';
+import { pluginsCommand } from './commands/plugins.js';
+import { startCommand } from './commands/start.js';
+import { EXIT, printError, println, type Io } from './io.js';
+import { extractConfigFlag, pluginCommands, runPluginCommand, type FoundCommand } from './pluginCommands.js';
+import { ProcessGuard } from './ProcessGuard.js';
+import { findConfig, loadSystem, type LoadedSystem } from './readConfig.js';
 
-const USAGE = `Usage: mister-smith <command> [config] [options]
+export { EXIT } from './io.js';
 
-Commands:
-  start [config] [--once]   start the system; --once: stop when all tracked work has settled
-  check [config]            validate the config and print the plugin load order
-  plugins [config]          list plugins (of the config, or all built-ins) with their options schema
+const BUILTINS: readonly CliCommand[] = [startCommand, checkCommand, pluginsCommand];
 
-[config] defaults to mister-smith.config.{json,ts,js,mjs} in the working directory.
-Options: --help, --version`;
+const ENVIRONMENT = `Environment:
+  MISTER_SMITH_LOG_LEVEL=<level>          log level: trace, debug, info, warn, error, fatal, silent
+  MISTER_SMITH__<KEY>__<KEY>…=<value>     override a config key (\`__\` between path segments), e.g.
+                                          MISTER_SMITH__SHUTDOWN_TIMEOUT_MS=5000
+  MISTER_SMITH__PLUGINS__<NAME>__<KEY>…   override an option of the plugin named NAME (its \`name\`,
+                                          else the plugin's own name; \`-\` written as \`_\`), e.g.
+                                          MISTER_SMITH__PLUGINS__ACTORS__MAILBOX__CAPACITY=10
+  Values are parsed as JSON when they parse (10, true, ["a"]), else kept as strings. An override
+  that matches no plugin is an error.`;
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+const EXIT_CODES = `Exit codes:
+  0  clean stop
+  1  failure (a plugin failed to start, failed work, a critical fault, a second signal)
+  2  bad usage or bad config`;
 
-interface Args {
-  readonly command: string | undefined;
-  readonly config: string | undefined;
-  readonly once: boolean;
-  readonly help: boolean;
-  readonly version: boolean;
-  readonly unknown: readonly string[];
+/** The global help, with the plugin commands of `system` when a config was found. */
+function globalHelp(plugin: ReadonlyMap<string, FoundCommand[]>): string {
+  const rows = BUILTINS.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`);
+  const pluginRows = [...plugin.values()].map(([c]) => `  ${c!.command.usage.padEnd(34)} ${c!.command.summary} [${c!.plugin.name}]`);
+  return [
+    `Usage: mister-smith <command> [arguments] [--config <file>]`,
+    '',
+    'Commands:',
+    ...rows,
+    `  ${'help [command]'.padEnd(34)} this help, or one command's`,
+    ...(pluginRows.length > 0 ? ['', 'Commands of the config\'s plugins:', ...pluginRows] : []),
+    '',
+    '[config] and --config default to mister-smith.config.{json,ts,js,mjs} in the working directory.',
+    `\`mister-smith <command> --help\` describes one command. Options: --help, --version.`,
+    '',
+    ENVIRONMENT,
+    '',
+    EXIT_CODES,
+  ].join('\n');
 }
 
-function parseArgs(argv: readonly string[]): Args {
-  const positional: string[] = [];
-  const unknown: string[] = [];
-  let once = false;
-  let help = false;
-  let version = false;
-  for (const arg of argv) {
-    if (arg === '--once') once = true;
-    else if (arg === '--help' || arg === '-h') help = true;
-    else if (arg === '--version' || arg === '-v') version = true;
-    else if (arg.startsWith('-')) unknown.push(arg);
-    else positional.push(arg);
-  }
-  if (positional.length > 2) unknown.push(...positional.slice(2));
-  return { command: positional[0], config: positional[1], once, help, version, unknown };
+function commandHelp(command: CliCommand): string {
+  return [`Usage: mister-smith ${command.usage}`, '', command.summary, ...(command.details?.length ? ['', ...command.details] : []), '', 'Options: --config <file>, --help'].join('\n');
 }
 
-const DEFAULT_CONFIG_NAMES = ['mister-smith.config.json', 'mister-smith.config.ts', 'mister-smith.config.js', 'mister-smith.config.mjs'];
-
-function findConfig(given: string | undefined): string | undefined {
-  if (given !== undefined) return given;
-  return DEFAULT_CONFIG_NAMES.map((n) => path.resolve(n)).find((p) => existsSync(p));
+function pluginCommandHelp(found: FoundCommand): string {
+  return [`Usage: mister-smith ${found.command.usage} [--config <file>]`, '', `${found.command.summary} (from plugin '${found.plugin.name}')`].join('\n');
 }
 
-function printError(error: unknown): void {
-  if (error instanceof MisterSmithError) {
-    console.error(`error ${error.code}: ${error.message}`);
-    let cause = error.cause;
-    while (cause instanceof Error) {
-      console.error(`  caused by: ${cause.message}`);
-      cause = cause.cause;
-    }
-  } else {
-    console.error(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  }
-}
-
-async function readConfig(file: string | undefined): Promise<LoadedConfig> {
-  const configPath = findConfig(file);
-  if (configPath === undefined) {
-    throw new ConfigError('CONFIG_FILE_NOT_FOUND', `no config file given and none of ${DEFAULT_CONFIG_NAMES.join(', ')} in ${process.cwd()}`);
-  }
-  return loadConfig(configPath);
-}
-
-async function check(file: string | undefined): Promise<number> {
-  let config: LoadedConfig;
+/** The config's plugin commands, or none when there is no config or it does not load. */
+async function quietPluginCommands(file: string | undefined): Promise<Map<string, FoundCommand[]>> {
+  if (findConfig(file) === undefined) return new Map();
   try {
-    config = await readConfig(file);
-  } catch (error) {
-    printError(error);
-    return EXIT.failure;
+    return pluginCommands((await loadSystem(file)).plugins);
+  } catch {
+    return new Map();
   }
-  const { plugins, problems } = await loadPlugins(stripPath(config), path.dirname(config.configPath!));
-  if (problems.length > 0) {
-    console.error(`${config.configPath}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
-    for (const p of problems) console.error(`  - ${p}`);
-    return EXIT.failure;
-  }
-  console.log(`${config.configPath}: ok`);
-  console.log('load order:');
-  plugins.forEach((p, i) => {
-    const deps = p.definition.dependsOn?.length ? ` (depends on ${p.definition.dependsOn.join(', ')})` : '';
-    console.log(`  ${i + 1}. ${p.name}@${p.definition.version}${deps}${p.optional ? ' [optional]' : ''}`);
-  });
-  return EXIT.ok;
 }
 
-function stripPath(config: LoadedConfig): Omit<LoadedConfig, 'configPath'> {
-  const { configPath: _omit, ...rest } = config;
-  return rest;
-}
-
-async function listPlugins(file: string | undefined): Promise<number> {
-  let raw: unknown;
-  let dir = process.cwd();
-  if (findConfig(file) !== undefined) {
-    try {
-      const config = await readConfig(file);
-      raw = stripPath(config);
-      dir = path.dirname(config.configPath!);
-    } catch (error) {
-      printError(error);
-      return EXIT.failure;
-    }
-  } else {
-    raw = { plugins: builtinPluginNames() };
+async function help(argv: readonly string[], io: Io): Promise<number> {
+  const { config, rest } = extractConfigFlag(argv);
+  const topic = rest[0];
+  if (topic === undefined) {
+    println(io.stdout, globalHelp(await quietPluginCommands(config)));
+    return EXIT.ok;
   }
-  const { plugins, problems } = await loadPlugins(raw, dir);
-  for (const p of problems) console.error(`  - ${p}`);
-  const out = plugins.map((p) => ({
-    name: p.name,
-    version: p.definition.version,
-    description: p.definition.description,
-    dependsOn: p.definition.dependsOn ?? [],
-    optionalDependsOn: p.definition.optionalDependsOn ?? [],
-    // DESIGN §2 lists "dependencies": the required ones (the same as `dependsOn`).
-    dependencies: p.definition.dependsOn ?? [],
-    options: p.definition.options ? z.toJSONSchema(p.definition.options, { io: 'input', unrepresentable: 'any' }) : {},
-  }));
-  console.log(JSON.stringify(out, null, 2));
-  return problems.length > 0 ? EXIT.failure : EXIT.ok;
+  const builtin = BUILTINS.find((c) => c.name === topic);
+  if (builtin !== undefined) {
+    println(io.stdout, commandHelp(builtin));
+    return EXIT.ok;
+  }
+  const found = (await quietPluginCommands(config)).get(topic)?.[0];
+  if (found !== undefined) {
+    println(io.stdout, pluginCommandHelp(found));
+    return EXIT.ok;
+  }
+  println(io.stderr, `error: unknown command '${topic}'`);
+  return EXIT.usage;
 }
 
-async function start(file: string | undefined, once: boolean): Promise<number> {
-  let kernel: Kernel;
+async function runBuiltin(command: CliCommand, argv: readonly string[], io: Io, guard: ProcessGuard): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    kernel = await createKernel({ config: await readConfig(file) });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...command.options, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
-    printError(error);
-    return error instanceof ConfigError ? EXIT.usage : EXIT.failure;
+    println(io.stderr, `error: ${(error as Error).message}`);
+    println(io.stderr, commandHelp(command));
+    return EXIT.usage;
   }
+  if (parsed.values.help === true) {
+    println(io.stdout, commandHelp(command));
+    return EXIT.ok;
+  }
+  if (parsed.positionals.length > command.maxPositionals) {
+    println(io.stderr, `error: unexpected argument(s): ${parsed.positionals.slice(command.maxPositionals).join(' ')}`);
+    println(io.stderr, commandHelp(command));
+    return EXIT.usage;
+  }
+  return command.run({ values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals }, io, guard);
+}
 
-  // Keep the process alive while the kernel runs, even if no plugin holds a handle.
-  const keepAlive = setInterval(() => {}, 1 << 30);
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      kernel.logger.fatal({ signal }, 'second signal: forcing exit');
-      kernel.logger.flush();
-      process.exit(EXIT.failure);
-    }
-    kernel.logger.info({ signal }, 'signal received: stopping gracefully (send it again to force exit)');
-    void kernel.stop(`signal ${signal}`);
+async function runUnknown(name: string, argv: readonly string[], io: Io, guard: ProcessGuard): Promise<number> {
+  const { config, rest } = extractConfigFlag(argv);
+  const unknown = (): number => {
+    println(io.stderr, `error: unknown command '${name}'`);
+    println(io.stderr, 'Run `mister-smith help` for the commands (plugin commands are found in the config: --config <file>).');
+    return EXIT.usage;
   };
-  const onRejection = (reason: unknown): void => {
-    void kernel.reportFault({ error: reason, source: 'process', context: { event: 'unhandledRejection' } });
-  };
-  const onException = (error: Error): void => {
-    void kernel.reportFault({ error, source: 'process', severity: 'critical', context: { event: 'uncaughtException' } });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('unhandledRejection', onRejection);
-  process.on('uncaughtException', onException);
-  const stopped = new Promise<void>((resolve) => kernel.hooks.stopped.tap('cli', () => resolve()));
-
+  if (findConfig(config) === undefined) return unknown();
+  let system: LoadedSystem;
   try {
-    await kernel.start();
+    system = await loadSystem(config);
   } catch (error) {
-    printError(error);
-    cleanup();
-    return EXIT.failure;
+    // A command may exist in a config that does not load; say why it could not be looked for.
+    printError(io, error);
+    println(io.stderr, `(looked for command '${name}' among the config's plugins)`);
+    return EXIT.usage;
   }
-
-  let code: number = EXIT.ok;
-  if (once) {
-    const failures = await Promise.race([kernel.settled(), stopped.then(() => 0)]);
-    const report = await kernel.stop('all tracked work settled (--once)');
-    if (failures > 0 || report.errors.length > 0) code = EXIT.failure;
-  } else {
-    await stopped;
-    const report = await kernel.stop();
-    if (report.errors.length > 0) code = EXIT.failure;
+  const found = pluginCommands(system.plugins).get(name);
+  if (found === undefined) return unknown();
+  if (found.length > 1) {
+    println(io.stderr, `error: command '${name}' is added by several plugins (${found.map((f) => f.plugin.name).join(', ')}); only one may add it`);
+    return EXIT.usage;
   }
-  cleanup();
-  return kernel.exitCode !== 0 ? kernel.exitCode : code;
-
-  function cleanup(): void {
-    clearInterval(keepAlive);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('unhandledRejection', onRejection);
-    process.off('uncaughtException', onException);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    println(io.stdout, pluginCommandHelp(found[0]!));
+    return EXIT.ok;
   }
+  return runPluginCommand(found[0]!, system, rest, io, guard);
 }
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (args.version) {
-    console.log(KERNEL_VERSION);
+export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }, guard = new ProcessGuard(io)): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-v') {
+    println(io.stdout, KERNEL_VERSION);
     return EXIT.ok;
   }
-  if (args.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  if (args.unknown.length > 0 || args.command === undefined) {
-    console.error(args.command === undefined ? 'error: no command given' : `error: unknown argument(s): ${args.unknown.join(' ')}`);
-    console.error(USAGE);
+  if (first === '--help' || first === '-h') return help([], io);
+  if (first === 'help') return help(rest, io);
+  if (first === undefined || first.startsWith('-')) {
+    println(io.stderr, first === undefined ? 'error: no command given' : `error: unknown option '${first}'`);
+    println(io.stderr, globalHelp(new Map()));
     return EXIT.usage;
   }
-  switch (args.command) {
-    case 'start':
-      return start(args.config, args.once);
-    case 'check':
-      return check(args.config);
-    case 'plugins':
-      return listPlugins(args.config);
-    default:
-      console.error(`error: unknown command '${args.command}'`);
-      console.error(USAGE);
-      return EXIT.usage;
+  guard.install();
+  try {
+    const builtin = BUILTINS.find((c) => c.name === first);
+    return builtin !== undefined ? await runBuiltin(builtin, rest, io, guard) : await runUnknown(first, rest, io, guard);
+  } finally {
+    guard.dispose();
   }
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /kernel[\\/]cli[\\/]main\.[jt]s$/.test(process.argv[1]);
 if (invokedDirectly || process.env.MISTER_SMITH_CLI === '1') {
-  main(process.argv.slice(2)).then(
+  const io: Io = { stdout: process.stdout, stderr: process.stderr };
+  const guard = new ProcessGuard(io);
+  main(process.argv.slice(2), io, guard).then(
     (code) => {
       process.exitCode = code;
       // A plugin that leaked a handle must not keep a stopped system's process alive.
-      setTimeout(() => process.exit(code), 2_000).unref();
+      setTimeout(() => guard.exitNow(code), 2_000).unref();
     },
     (error: unknown) => {
-      printError(error instanceof Error ? error : new KernelError('KERNEL_CLI_FAILED', String(error)));
+      printError(io, error instanceof MisterSmithError ? error : new KernelError('KERNEL_CLI_FAILED', String(error), { cause: error }));
       process.exitCode = EXIT.failure;
     },
   );

@@ -10,9 +10,9 @@ import { toError } from '../../sdk/index.js';
 import type { ChildContext, ChildHandle, RestartType } from '../supervision/types.js';
 import { AskRequest } from './AskRequest.js';
 import { actorStopped, askTimeout, mailboxFull } from './errors.js';
-import { Mailbox } from './Mailbox.js';
 import type { ActorContext, ActorRef, AskOptions, Behavior, DeadLetterReason, Delivery, Envelope, Overflow, TerminationReason } from './types.js';
 import type { CellHost } from './CellHost.js';
+import { isThenable, noop, RingBuffer } from '../../sdk/util/index.js';
 
 /** Per-actor settings; actors spawned without options share one instance. */
 export interface CellConfig {
@@ -30,14 +30,6 @@ const STOPPING = 3;
 const STOPPED = 4;
 
 type AnyBehavior = Behavior<unknown, unknown, unknown>;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  // Native promises (every async receive) answer the cheap check; other thenables the generic one.
-  if (value instanceof Promise) return true;
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function noop(): void {}
 
 function onAskTimeout(req: AskRequest, cell: ActorCell, timeoutMs: number): void {
   req.timer = undefined;
@@ -165,7 +157,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   readonly config: CellConfig;
   readonly #host: CellHost;
   readonly #behavior: AnyBehavior;
-  #mailbox: Mailbox<unknown> | undefined = undefined;
+  #mailbox: RingBuffer<unknown> | undefined = undefined;
   /** Lifecycle status and the hot flags in one small integer (one field instead of three). */
   #state = STARTING;
   #ctx: CellContext | undefined = undefined;
@@ -348,7 +340,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'stopped');
       return REFUSED;
     }
-    const mailbox = (this.#mailbox ??= new Mailbox<unknown>(this.config.capacity));
+    const mailbox = (this.#mailbox ??= new RingBuffer<unknown>(this.config.capacity));
     if (!mailbox.push(item)) {
       const overflow = this.config.overflow;
       if (overflow === 'fail') {

@@ -31,7 +31,6 @@ export default definePlugin({
 
 export { LocalActorSystem } from './LocalActorSystem.js';
 export type { LocalActorSystemInit } from './LocalActorSystem.js';
-export { Mailbox } from './Mailbox.js';
 export { ActorErrorCodes } from './errors.js';
 export type { ActorErrorCode } from './errors.js';
 export { actorsOptions } from './options.js';
@@ -52,6 +51,8 @@ export type {
   Envelope,
   MailboxOptions,
   Overflow,
+  RemoteActorTransport,
+  RemoteRefOptions,
   SpawnOptions,
   TerminationReason,
 } from './types.js';

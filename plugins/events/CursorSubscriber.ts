@@ -7,12 +7,12 @@
  * bus through a bounded buffer, and if that buffer overflows it throws the buffer away and goes
  * back to reading from the store: the store, not memory, is the backlog.
  */
-import { backoffDelay, CancelledError, EventError, sleep, toError, withDeadline, type BackoffOptions } from '../../sdk/index.js';
+import { CancelledError, EventError, toError, type BackoffOptions } from '../../sdk/index.js';
 import { EVENT_ERROR_CODES } from './errors.js';
 import type { CompiledMatcher } from './Matcher.js';
-import { Ring } from './Ring.js';
 import type { SubscriberHost } from './SubscriberHost.js';
 import { DEAD_LETTER_TYPE, type EventHandler, type StoredEvent, type Subscription } from './types.js';
+import { backoffDelay, RingBuffer, sleep, withDeadline } from '../../sdk/util/index.js';
 
 export interface CursorOptions {
   readonly durable: boolean;
@@ -32,7 +32,7 @@ export class CursorSubscriber implements Subscription {
   readonly #host: SubscriberHost;
   readonly #handler: EventHandler;
   readonly #options: CursorOptions;
-  readonly #buffer = new Ring<StoredEvent>();
+  readonly #buffer = new RingBuffer<StoredEvent>();
   readonly #abort = new AbortController();
   /** Next sequence to consider. */
   #cursor = 0;
@@ -88,7 +88,7 @@ export class CursorSubscriber implements Subscription {
         // A throwing filter is reported when the event is delivered from the store path.
       }
     }
-    if (this.#buffer.length >= this.#options.bufferCapacity) {
+    if (this.#buffer.size >= this.#options.bufferCapacity) {
       // Too far behind to buffer: forget the buffer and read the backlog from the store.
       this.#live = false;
       this.#buffer.clear();

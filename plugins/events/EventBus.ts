@@ -9,10 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  DEFAULT_BACKOFF,
   EventError,
   toError,
-  withDeadline,
   type BackoffOptions,
   type Counter,
   type Metrics,
@@ -40,6 +38,7 @@ import {
   type Subscription,
 } from './types.js';
 import { checkOptionalString, jsonProblem } from './validate.js';
+import { DEFAULT_BACKOFF, withDeadline } from '../../sdk/util/index.js';
 
 export interface EventBusOptions {
   readonly store: EventStore;

@@ -6,8 +6,8 @@
  * drop (the event is still in the store): the publisher and other subscribers never wait.
  */
 import { toError } from '../../sdk/index.js';
+import { RingBuffer } from '../../sdk/util/index.js';
 import type { CompiledMatcher } from './Matcher.js';
-import { Ring } from './Ring.js';
 import type { SubscriberHost } from './SubscriberHost.js';
 import type { EventHandler, OverflowPolicy, StoredEvent, Subscription } from './types.js';
 
@@ -21,7 +21,7 @@ export class LiveSubscriber implements Subscription {
   readonly #handler: EventHandler;
   readonly #capacity: number;
   readonly #overflow: OverflowPolicy;
-  readonly #queue = new Ring<StoredEvent>();
+  readonly #queue = new RingBuffer<StoredEvent>();
   #scheduled = false;
   #busy = false;
   #closed = false;
@@ -61,7 +61,7 @@ export class LiveSubscriber implements Subscription {
 
   /** Events waiting in the queue. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   /** Called by the bus for each committed event whose type this subscriber wants. */
@@ -69,7 +69,7 @@ export class LiveSubscriber implements Subscription {
     if (this.#closed) return;
     const accepts = this.matcher.accepts;
     if (accepts !== undefined && !this.#accepts(accepts, event)) return;
-    if (this.#queue.length >= this.#capacity) {
+    if (this.#queue.size >= this.#capacity) {
       if (this.#overflow === 'drop-newest') return this.#drop(event);
       this.#drop(this.#queue.shift()!);
     }
@@ -101,7 +101,7 @@ export class LiveSubscriber implements Subscription {
       }
       this.#host.counters.delivered.inc();
     }
-    if (this.#idle !== undefined && !this.#busy && (this.#queue.length === 0 || this.#closed)) {
+    if (this.#idle !== undefined && !this.#busy && (this.#queue.size === 0 || this.#closed)) {
       const idle = this.#idle;
       this.#idle = undefined;
       idle();
@@ -110,7 +110,7 @@ export class LiveSubscriber implements Subscription {
 
   /** Resolves when the queue is empty and no handler is running. */
   idle(): Promise<void> {
-    if (!this.#busy && this.#queue.length === 0) return Promise.resolve();
+    if (!this.#busy && this.#queue.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const previous = this.#idle;
       this.#idle = previous === undefined ? resolve : () => (previous(), resolve());

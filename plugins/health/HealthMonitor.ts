@@ -4,8 +4,8 @@
  * slow dependency must not turn `/livez` into a slow endpoint.
  */
 import {
+  type Disposer,
   TimeoutError,
-  withDeadline,
   type Gauge,
   type Histogram,
   type KernelState,
@@ -23,6 +23,7 @@ import type {
   HealthService,
   HealthStatus,
 } from './types.js';
+import { withDeadline } from '../../sdk/util/index.js';
 
 const STATUSES: ReadonlySet<string> = new Set<HealthStatus>(['healthy', 'degraded', 'unhealthy', 'unknown']);
 /** Gauge encoding of a status, documented in the README (higher is better; unknown below all). */
@@ -95,7 +96,7 @@ export class HealthMonitor implements HealthService {
     });
   }
 
-  register(name: string, check: HealthCheck, options: CheckOptions = {}): () => void {
+  register(name: string, check: HealthCheck, options: CheckOptions = {}): Disposer {
     if (typeof name !== 'string' || name === '') throw new HealthError(HEALTH_ERROR_CODES.INVALID_OPTIONS, 'a health check needs a non-empty name');
     if (typeof check !== 'function') throw new HealthError(HEALTH_ERROR_CODES.INVALID_OPTIONS, `health check '${name}' must be a function`);
     if (this.#entries.has(name)) {
@@ -123,7 +124,7 @@ export class HealthMonitor implements HealthService {
     this.#entries.set(name, entry);
     this.#statusGauge.set({ check: name }, STATUS_VALUE.unknown);
     if (this.#started) void this.#runScheduled(entry);
-    return () => {
+    return async () => {
       if (entry.removed) return;
       entry.removed = true;
       if (entry.timer !== undefined) clearTimeout(entry.timer);

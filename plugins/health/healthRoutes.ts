@@ -2,6 +2,7 @@
  * The probe endpoints. Kubernetes (and most orchestrators) read only the status code, so the code
  * carries the verdict and the JSON body is for humans.
  */
+import type { Disposer } from '../../sdk/index.js';
 import type { HttpService } from '../http/types.js';
 import type { HealthReport, HealthService } from './types.js';
 
@@ -12,7 +13,7 @@ function failing(report: HealthReport, kind: 'live' | 'ready'): string[] {
 }
 
 /** Adds `GET /livez`, `/readyz` and `/healthz`; returns a function that removes them. */
-export function registerHealthRoutes(http: HttpService, health: HealthService, publicProbes: boolean): () => void {
+export function registerHealthRoutes(http: HttpService, health: HealthService, publicProbes: boolean): Disposer {
   const probeAuth = { auth: !publicProbes };
   const removers = [
     http.route(
@@ -43,7 +44,7 @@ export function registerHealthRoutes(http: HttpService, health: HealthService, p
       return { status: report.status === 'unhealthy' ? 503 : 200, headers: { 'cache-control': 'no-store' }, body: report };
     }),
   ];
-  return () => {
-    for (const remove of removers) remove();
+  return async () => {
+    await Promise.all(removers.map((remove) => remove()));
   };
 }

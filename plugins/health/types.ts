@@ -2,7 +2,7 @@
  * Public contract of the health plugin (DESIGN §4). The health helper owns this file and may add to
  * it; other plugins register checks through `ctx.tryResolve('health')?.register(...)`.
  */
-import type { KernelState } from '../../sdk/index.js';
+import type { Disposer, KernelState } from '../../sdk/index.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
 
@@ -75,7 +75,7 @@ export interface HealthChangedData {
 /** The `health` service. */
 export interface HealthService {
   /** Returns a function that unregisters the check. Throws `HEALTH_CHECK_CONFLICT` for a taken name. */
-  register(name: string, check: HealthCheck, options?: CheckOptions): () => void;
+  register(name: string, check: HealthCheck, options?: CheckOptions): Disposer;
   /** Runs one check now (sharing a run already in progress); `HEALTH_CHECK_NOT_FOUND` for an unknown name. */
   run(name: string): Promise<CheckState>;
   /** Runs every check now and returns the report. */

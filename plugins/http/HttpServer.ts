@@ -5,12 +5,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CancelledError, drainBudget, NetworkError, TimeoutError, type Counter, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
+import { CancelledError, NetworkError, TimeoutError, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
 import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import type { HttpOptions } from './options.js';
 import { Router, type Route } from './Router.js';
 import { ServerRequest } from './ServerRequest.js';
 import type { HttpMethod, HttpReply, HttpService, RouteHandler, RouteOptions } from './types.js';
+import { drainBudget, isThenable } from '../../sdk/util/index.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -37,10 +38,6 @@ class Exchange {
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
-}
-
-function isThenable(value: unknown): value is PromiseLike<HttpReply | undefined> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function errorBody(code: string, message: string): string {
@@ -101,8 +98,9 @@ export class HttpServer implements HttpService {
   }
 
   /** Adds a route (see `HttpService.route`); routes may be added before or after the server listens. */
-  route(method: HttpMethod, path: string, handler: RouteHandler, options: RouteOptions = {}): () => void {
-    return this.#router.add(method, path, handler, options.auth ?? true);
+  route(method: HttpMethod, path: string, handler: RouteHandler, options: RouteOptions = {}): Disposer {
+    const remove = this.#router.add(method, path, handler, options.auth ?? true);
+    return async () => remove();
   }
 
   /** Binds host and port; resolves to the URL. Rejects with `HTTP_LISTEN_FAILED`. */

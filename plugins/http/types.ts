@@ -1,5 +1,6 @@
 /** Public contract of the http plugin (DESIGN §4). The http helper owns this file and may add to it. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Disposer } from '../../sdk/index.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
@@ -49,7 +50,7 @@ export interface HttpService {
    * method and path are taken, `HTTP_INVALID_ROUTE` when malformed. Returns a function that
    * removes the route.
    */
-  route(method: HttpMethod, path: string, handler: RouteHandler, options?: RouteOptions): () => void;
+  route(method: HttpMethod, path: string, handler: RouteHandler, options?: RouteOptions): Disposer;
   /** The bound URL once started (`http://127.0.0.1:PORT`); undefined before start and after stop. */
   readonly url: string | undefined;
 }

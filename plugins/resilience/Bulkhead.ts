@@ -4,8 +4,8 @@
  * its caller's signal aborts. A freed slot passes straight to the next waiter, so a burst of new
  * calls cannot overtake the queue.
  */
-import { abortReason } from '../../sdk/index.js';
 import { bulkheadFullError } from './errors.js';
+import { abortReason } from '../../sdk/util/index.js';
 
 export interface BulkheadSettings {
   readonly maxConcurrent: number;

@@ -14,13 +14,12 @@
  * `ctx.signal`, no timer (a shared {@link DeadlineWheel} checks deadlines), and no metric calls
  * (plain counters, read on scrape).
  */
-import { abortReason } from '../../sdk/index.js';
 import type { Bulkhead } from './Bulkhead.js';
 import type { CircuitBreaker } from './CircuitBreaker.js';
 import { policyDisposedError, retriesExhaustedError, timeoutError } from './errors.js';
 import { backoffSleep, type Retry } from './Retry.js';
-import type { DeadlineEntry, DeadlineWheel } from '../../sdk/index.js';
 import type { CircuitBreakerView, ExecuteContext, ExecuteOptions, Policy, PolicyObserver, PolicyStats } from './types.js';
+import { abortReason, type DeadlineEntry, DeadlineWheel, isThenable } from '../../sdk/util/index.js';
 
 /** The parts of a policy, each optional. */
 export interface PolicyParts {
@@ -30,10 +29,6 @@ export interface PolicyParts {
   readonly timeoutMs?: number | undefined;
   readonly wheel?: DeadlineWheel | undefined;
   readonly observer?: PolicyObserver | undefined;
-}
-
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<T>).then === 'function';
 }
 
 /** One attempt: the callee's context, a deadline-list node, and the caller-signal listener. */

@@ -2,7 +2,8 @@
  * Which failures to retry and how long to wait. Retrying is decided from data (`classify`), never
  * from `instanceof`, so an error from any plugin or library is judged the same way.
  */
-import { abortReason, backoffDelay, classify, type BackoffOptions } from '../../sdk/index.js';
+import { classify, type BackoffOptions } from '../../sdk/index.js';
+import { abortReason, backoffDelay } from '../../sdk/util/index.js';
 
 export interface RetrySettings {
   /** Attempts including the first. */

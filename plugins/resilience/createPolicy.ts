@@ -4,8 +4,8 @@ import { CircuitBreaker } from './CircuitBreaker.js';
 import { policySchema, type PolicyOptionsInput } from './options.js';
 import { ResiliencePolicy } from './Policy.js';
 import { Retry } from './Retry.js';
-import { DeadlineWheel, resolutionFor } from '../../sdk/index.js';
 import type { PolicyObserver } from './types.js';
+import { DeadlineWheel, resolutionFor } from '../../sdk/util/index.js';
 
 export interface CreatePolicyOptions extends PolicyOptionsInput {
   /** Names the policy in errors, logs and metrics (default `'anonymous'`). */

@@ -3,7 +3,7 @@
  * API and hooks only (`route` for routers, `beforeDeliver`/`afterDeliver` for middleware). Taps are
  * added on first use, so a system with the routing plugin loaded but unused keeps the actors' fast path.
  */
-import type { Logger } from '../../sdk/index.js';
+import type { Disposer, Logger } from '../../sdk/index.js';
 import type { ActorRef, ActorSystem, AnyActorRef, Behavior, Delivery, Envelope } from '../actors/types.js';
 import { invalidPoolOptions } from './errors.js';
 import { PoolRouter } from './PoolRouter.js';
@@ -51,12 +51,12 @@ export class Routing implements RoutingService {
     return router;
   }
 
-  use(middleware: Middleware): () => void {
+  use(middleware: Middleware): Disposer {
     if (middleware === null || typeof middleware !== 'object') throw new TypeError('middleware must be an object with beforeProcess and/or afterProcess');
     // Copy-on-write: a delivery in progress keeps iterating the list it started with.
     this.#middleware = [...this.#middleware, middleware];
     this.#tapDeliver();
-    return () => {
+    return async () => {
       this.#middleware = this.#middleware.filter((m) => m !== middleware);
     };
   }

@@ -2,6 +2,7 @@
  * Public contract of the routing plugin: pool routers over actors, and message middleware. Built
  * only on the actors service's API and hooks (DESIGN §4, seed §11).
  */
+import type { Disposer } from '../../sdk/index.js';
 import type { ActorRef, AnyActorRef, Behavior, MailboxOptions, SpawnOptions } from '../actors/types.js';
 
 export type RoutingStrategy = 'round-robin' | 'least-loaded' | 'consistent-hash' | 'broadcast' | 'random';
@@ -66,7 +67,7 @@ export interface RoutingService {
   /** A router over a behaviour (spawns `size` routees as children of the router) or over existing refs. */
   pool<M, R = unknown, S = undefined>(routees: Behavior<M, R, S> | ReadonlyArray<ActorRef<M, R>>, options?: PoolOptions<M>): Router<M, R>;
   /** Adds middleware for every actor's messages; returns a function that removes it. */
-  use(middleware: Middleware): () => void;
+  use(middleware: Middleware): Disposer;
 }
 
 declare module '../../sdk/index.js' {

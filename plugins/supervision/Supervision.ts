@@ -3,7 +3,7 @@
  * (metric handles, event publication, the health checks of root trees) and stops every root tree
  * when the plugin stops.
  */
-import type { FaultReport, Logger, Metrics } from '../../sdk/index.js';
+import type { Disposer, FaultReport, Logger, Metrics } from '../../sdk/index.js';
 import type { EventBus } from '../events/types.js';
 import type { CheckResult, HealthService } from '../health/types.js';
 import { notRunning, duplicateSupervisor } from './errors.js';
@@ -33,7 +33,7 @@ export class Supervision implements SupervisionService {
   readonly #roots = new Map<string, SupervisorNode>();
   /** Every live supervisor, nested ones included, for the children gauge. */
   readonly #live = new Set<SupervisorNode>();
-  readonly #healthChecks = new Map<SupervisorNode, () => void>();
+  readonly #healthChecks = new Map<SupervisorNode, Disposer>();
   readonly #childEnv: SupervisorEnv;
   readonly #rootEnv: SupervisorEnv;
   #stopping = false;
@@ -43,17 +43,17 @@ export class Supervision implements SupervisionService {
     this.#logger = deps.logger;
     const m = deps.metrics;
     this.#metrics = {
-      restarts: m.counter({ name: 'supervisor_restarts_total', help: 'Child restarts, by supervisor and child', labelNames: ['supervisor', 'child'] }),
+      restarts: m.counter({ name: 'supervisor_restarts_total', help: 'Child restarts, by supervisor', labelNames: ['supervisor'] }),
       exits: m.counter({
         name: 'supervisor_child_exits_total',
-        help: 'Child exits, by supervisor, child and reason (normal, crash, start-failure, heartbeat-timeout, shutdown, killed)',
-        labelNames: ['supervisor', 'child', 'reason'],
+        help: 'Child exits, by supervisor and reason (normal, crash, start-failure, heartbeat-timeout, shutdown, killed)',
+        labelNames: ['supervisor', 'reason'],
       }),
       escalations: m.counter({ name: 'supervisor_escalations_total', help: 'Supervisors that exceeded their restart intensity and escalated', labelNames: ['supervisor'] }),
       forcedKills: m.counter({
         name: 'supervisor_forced_kills_total',
-        help: "Children abandoned as killed (shutdown deadline passed or 'brutal')",
-        labelNames: ['supervisor', 'child'],
+        help: "Children abandoned as killed (shutdown deadline passed or 'brutal'), by supervisor",
+        labelNames: ['supervisor'],
       }),
     };
     const gauge = m.gauge({
@@ -156,11 +156,7 @@ export class Supervision implements SupervisionService {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       for (const unregister of this.#healthChecks.values()) {
-        try {
-          unregister();
-        } catch (error) {
-          this.#logger.warn({ err: error }, 'unregistering a supervision health check failed');
-        }
+        await unregister().catch((error: unknown) => this.#logger.warn({ err: error }, 'unregistering a supervision health check failed'));
       }
       this.#healthChecks.clear();
     }
@@ -171,11 +167,7 @@ export class Supervision implements SupervisionService {
     const unregister = this.#healthChecks.get(node);
     if (unregister !== undefined) {
       this.#healthChecks.delete(node);
-      try {
-        unregister();
-      } catch (error) {
-        this.#logger.warn({ err: error, supervisor: node.id }, 'unregistering a supervision health check failed');
-      }
+      unregister().catch((error: unknown) => this.#logger.warn({ err: error, supervisor: node.id }, 'unregistering a supervision health check failed'));
     }
   }
 

@@ -3,6 +3,7 @@
  * change once published; messages name the supervisor, the child and the offending value.
  */
 import { SupervisionError } from '../../sdk/index.js';
+import { messageOf } from '../../sdk/util/index.js';
 
 export const SupervisionErrorCodes = Object.freeze({
   /** A supervisor spec that cannot work (empty id, unknown strategy, negative intensity…). */
@@ -34,10 +35,6 @@ export const SupervisionErrorCodes = Object.freeze({
 } as const);
 
 export type SupervisionErrorCode = (typeof SupervisionErrorCodes)[keyof typeof SupervisionErrorCodes];
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function invalidSpec(what: string, context: Record<string, unknown> = {}): SupervisionError {
   return new SupervisionError(SupervisionErrorCodes.INVALID_SPEC, what, { context });

@@ -8,19 +8,16 @@
  * ever between the source and the sink, however slow the sink is.
  */
 import { once, type EventEmitter } from 'node:events';
-import { abortReason, StreamError } from '../../sdk/index.js';
+import { StreamError } from '../../sdk/index.js';
 import { overflowError, stageFailedError } from './errors.js';
 import type { OverflowPolicy, StreamContext, StreamOptions, StreamSink, StreamStage, StreamStageFn, StreamStats } from './types.js';
+import { abortReason, isThenable } from '../../sdk/util/index.js';
 
 const DONE: unique symbol = Symbol('stream done');
 
 interface Stage {
   readonly name: string;
   readonly process: (item: unknown, ctx: StreamContext) => unknown;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function positiveInt(value: number | undefined, fallback: number, min: number, what: string): number {

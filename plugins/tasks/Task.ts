@@ -3,8 +3,8 @@
  * receives and the executor's deadline-list node: one allocation (plus its result promise) per task.
  */
 import type { Policy } from '../resilience/types.js';
-import type { DeadlineEntry } from '../../sdk/index.js';
 import type { TaskContext, TaskFn, TaskHandle, TaskStatus } from './types.js';
+import type { DeadlineEntry } from '../../sdk/util/index.js';
 
 export const QUEUED = 0;
 export const RUNNING = 1;

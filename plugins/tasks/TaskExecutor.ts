@@ -8,9 +8,8 @@
  * fields that the plugin publishes on scrape.
  */
 import type { Logger } from 'pino';
-import { anySignal, classify, type Histogram } from '../../sdk/index.js';
+import { classify, type Histogram } from '../../sdk/index.js';
 import type { Policy } from '../resilience/types.js';
-import { DeadlineWheel, resolutionFor, type DeadlineEntry } from '../../sdk/index.js';
 import { policyUnavailableError, queueFullError, shutdownError, taskCancelledError, taskTimeoutError } from './errors.js';
 import type { TasksOptions } from './options.js';
 import { PRIORITY_LEVEL, PRIORITY_NAMES, PriorityQueue } from './PriorityQueue.js';
@@ -29,6 +28,7 @@ import type {
   TaskSpec,
   TaskStats,
 } from './types.js';
+import { anySignal, type DeadlineEntry, DeadlineWheel, resolutionFor } from '../../sdk/util/index.js';
 
 export interface TaskExecutorDeps {
   /** Looks up a resilience policy; undefined when the resilience plugin is not loaded. Throws for an unknown name. */

@@ -1,9 +1,12 @@
 /**
  * Results of completed calls by idempotency key, so that a retried or replayed call does not repeat
- * a side effect. Bounded LRU (Map insertion order) with a TTL; a call in flight is kept as its
- * promise so a concurrent duplicate waits for it instead of running the handler a second time.
- * Failures are not kept: retrying after a failure must run the tool again.
+ * a side effect. Completed results live in an `lru-cache` (bounded, TTL from completion); a call in
+ * flight is kept apart as its promise, never evicted, so a concurrent duplicate waits for it instead
+ * of running the handler a second time. Each entry keeps a fingerprint of the input it was made
+ * with: the same key with another input is a conflict, not a replay. Failures are not kept: retrying
+ * after a failure must run the tool again.
  */
+import { LRUCache } from 'lru-cache';
 
 export interface IdempotencyOptions {
   /** Completed results kept at most (least recently used dropped first); 0 turns caching off. */
@@ -12,74 +15,74 @@ export interface IdempotencyOptions {
   readonly ttlMs: number;
 }
 
-type Entry = { readonly pending: Promise<unknown>; done: false } | { readonly value: unknown; readonly expiresAt: number; done: true };
+interface Done {
+  readonly value: unknown;
+  readonly fingerprint: string;
+}
+interface InFlight {
+  readonly promise: Promise<unknown>;
+  readonly fingerprint: string;
+}
 
-export type Lookup = { readonly hit: false } | { readonly hit: true; readonly pending: true; readonly promise: Promise<unknown> } | { readonly hit: true; readonly pending: false; readonly value: unknown };
+export type Lookup =
+  | { readonly hit: false }
+  | { readonly hit: true; readonly conflict: true }
+  | { readonly hit: true; readonly conflict: false; readonly pending: true; readonly promise: Promise<unknown> }
+  | { readonly hit: true; readonly conflict: false; readonly pending: false; readonly value: unknown };
 
 const MISS: Lookup = Object.freeze({ hit: false });
+const CONFLICT: Lookup = Object.freeze({ hit: true, conflict: true });
 
 export class IdempotencyCache {
-  readonly #entries = new Map<string, Entry>();
-  readonly #capacity: number;
-  readonly #ttlMs: number;
-  readonly #now: () => number;
+  readonly #done: LRUCache<string, Done> | undefined;
+  readonly #inFlight = new Map<string, InFlight>();
 
-  constructor(options: IdempotencyOptions, now: () => number = Date.now) {
-    this.#capacity = options.capacity;
-    this.#ttlMs = options.ttlMs;
-    this.#now = now;
+  constructor(options: IdempotencyOptions) {
+    if (options.capacity > 0) {
+      // `Date.now` rather than lru-cache's default `performance.now`, and no cached clock
+      // (`ttlResolution: 0`), so fake Date timers drive the TTL.
+      this.#done = new LRUCache<string, Done>({ max: options.capacity, ttl: options.ttlMs, ttlResolution: 0, perf: { now: () => Date.now() } });
+    }
   }
 
   get enabled(): boolean {
-    return this.#capacity > 0;
+    return this.#done !== undefined;
   }
 
   /** Completed and in-flight entries. */
   get size(): number {
-    return this.#entries.size;
+    return this.#inFlight.size + (this.#done?.size ?? 0);
   }
 
-  lookup(key: string): Lookup {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return MISS;
-    if (!entry.done) return { hit: true, pending: true, promise: entry.pending };
-    if (entry.expiresAt <= this.#now()) {
-      this.#entries.delete(key);
-      return MISS;
+  /** What `key` holds, checked against the `fingerprint` of the input it is looked up with. */
+  lookup(key: string, fingerprint: string): Lookup {
+    const flying = this.#inFlight.get(key);
+    if (flying !== undefined) {
+      return flying.fingerprint === fingerprint ? { hit: true, conflict: false, pending: true, promise: flying.promise } : CONFLICT;
     }
-    // Re-insert: Map order is the LRU order.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return { hit: true, pending: false, value: entry.value };
+    const done = this.#done?.get(key);
+    if (done === undefined) return MISS;
+    return done.fingerprint === fingerprint ? { hit: true, conflict: false, pending: false, value: done.value } : CONFLICT;
   }
 
-  /** Records a call in flight; settles into a stored result or disappears with the promise. */
-  track(key: string, promise: Promise<unknown>): void {
-    const entry: Entry = { pending: promise, done: false };
-    this.#entries.set(key, entry);
+  /** Records a call in flight; it becomes a stored result, or disappears if it fails. */
+  track(key: string, fingerprint: string, promise: Promise<unknown>): void {
+    const entry: InFlight = { promise, fingerprint };
+    this.#inFlight.set(key, entry);
     promise.then(
       (value) => {
-        if (this.#entries.get(key) !== entry) return;
-        this.#entries.delete(key);
-        this.#entries.set(key, { value, expiresAt: this.#now() + this.#ttlMs, done: true });
-        this.#evict();
+        if (this.#inFlight.get(key) !== entry) return;
+        this.#inFlight.delete(key);
+        this.#done?.set(key, { value, fingerprint });
       },
       () => {
-        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+        if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
       },
     );
   }
 
   clear(): void {
-    this.#entries.clear();
-  }
-
-  #evict(): void {
-    // In-flight entries are never evicted (a waiter holds them); count only completed ones' room.
-    if (this.#entries.size <= this.#capacity) return;
-    for (const [key, entry] of this.#entries) {
-      if (this.#entries.size <= this.#capacity) break;
-      if (entry.done) this.#entries.delete(key);
-    }
+    this.#inFlight.clear();
+    this.#done?.clear();
   }
 }

@@ -25,9 +25,10 @@ import type { EventBus } from '../events/types.js';
 import type { Policy, ResilienceService } from '../resilience/types.js';
 import type { ActorRef } from '../actors/types.js';
 import { agentAsTool } from './agentAsTool.js';
+import { capTimeout, checkCallOptions, checkTimeoutSetting } from './callOptions.js';
 import { Deadlines } from './Deadlines.js';
-import { currentDelegation, mergeChains } from './delegation.js';
 import { ToolErrorCodes, toolError } from './errors.js';
+import { fingerprint } from './fingerprint.js';
 import { IdempotencyCache } from './IdempotencyCache.js';
 import { assertToolName } from './patterns.js';
 import { Permissions } from './Permissions.js';
@@ -44,11 +45,13 @@ import type {
   ToolCallMessage,
   ToolContext,
   ToolDefinition,
+  ToolDescription,
   ToolHooks,
   ToolInfo,
   ToolMiddleware,
   ToolStats,
 } from './types.js';
+import { isThenable } from '../../sdk/util/index.js';
 
 /** Per-tool overrides from the config file. */
 export interface ToolOverride {
@@ -100,6 +103,9 @@ interface Registered {
   readonly output: z.ZodType | undefined;
   readonly timeoutMs: number;
   readonly policyName: string | undefined;
+  readonly idempotent: boolean;
+  /** `false` (the common case, one comparison on the hot path), `true`, or the tool's predicate. */
+  readonly needsApproval: boolean | ((input: unknown) => boolean);
   /** Resolved on first call: a Policy, or null when resilience is absent (warned once). */
   policy: Policy | null | undefined;
   readonly stats: MutableStats;
@@ -107,15 +113,12 @@ interface Registered {
   readonly labels: Readonly<Record<Outcome, Labels>>;
   readonly durationLabels: Labels;
   info: ToolInfo | undefined;
+  description: ToolDescription | undefined;
 }
 
 const EMPTY_CHAIN: readonly string[] = Object.freeze([]);
 const RESOLVED: Promise<void> = Promise.resolve();
 const UNKNOWN_TOOL = '(unknown)';
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 function outcomeLabels(tool: string): Readonly<Record<Outcome, Labels>> {
   const make = (outcome: Outcome): Labels => Object.freeze({ tool, outcome });
@@ -127,6 +130,16 @@ function outcomeLabels(tool: string): Readonly<Record<Outcome, Labels>> {
     rejected: make('rejected'),
     replayed: make('replayed'),
   });
+}
+
+/** Whether a call with this (validated) input needs approval; a predicate that throws means yes. */
+function approvalNeeded(rule: boolean | ((input: unknown) => boolean), input: unknown): boolean {
+  if (typeof rule === 'boolean') return rule;
+  try {
+    return rule(input) !== false;
+  } catch {
+    return true;
+  }
 }
 
 function describeIssues(error: z.ZodError): { message: string; issues: Array<{ path: string; message: string; code: string }> } {
@@ -175,7 +188,9 @@ export class ToolBus implements ToolBusContract {
   readonly #host: CallHost;
 
   constructor(options: ToolBusOptions = {}) {
-    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.#defaultTimeoutMs = checkTimeoutSetting(options.defaultTimeoutMs ?? 30_000, (message) =>
+      toolError(ToolErrorCodes.INVALID_OPTIONS, `ToolBus defaultTimeoutMs: ${message}`, { option: 'defaultTimeoutMs' }),
+    );
     this.#idempotency = new IdempotencyCache(options.idempotency ?? { capacity: 10_000, ttlMs: 600_000 });
     this.#overrides = options.tools ?? {};
     this.#maxDepth = options.maxDelegationDepth ?? 8;
@@ -236,24 +251,38 @@ export class ToolBus implements ToolBusContract {
     if (def.output !== undefined && !(def.output instanceof z.ZodType)) {
       throw toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': output must be a zod schema`, { name: def.name });
     }
+    if (def.idempotent !== undefined && typeof def.idempotent !== 'boolean') {
+      throw toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': idempotent must be a boolean`, { name: def.name });
+    }
+    const needsApproval = def.needsApproval ?? false;
+    if (typeof needsApproval !== 'boolean' && typeof needsApproval !== 'function') {
+      throw toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': needsApproval must be a boolean or a function (input) => boolean`, {
+        name: def.name,
+      });
+    }
     if (this.#tools.has(def.name)) {
       throw toolError(ToolErrorCodes.NAME_TAKEN, `a tool named '${def.name}' is already registered; unregister it first or pick another name`, {
         name: def.name,
       });
     }
+    const badTimeout = (message: string): Error => toolError(ToolErrorCodes.INVALID_DEFINITION, `tool '${def.name}': ${message}`, { name: def.name });
+    const ownTimeout = def.timeoutMs === undefined ? undefined : checkTimeoutSetting(def.timeoutMs, badTimeout);
     const override = this.#overrides[def.name];
     const entry: Registered = {
       name: def.name,
       definition: def,
       input: def.input,
       output: def.output,
-      timeoutMs: override?.timeoutMs ?? def.timeoutMs ?? this.#defaultTimeoutMs,
+      timeoutMs: override?.timeoutMs === undefined ? (ownTimeout ?? this.#defaultTimeoutMs) : checkTimeoutSetting(override.timeoutMs, badTimeout),
       policyName: override?.policy ?? def.policy,
+      idempotent: def.idempotent === true,
+      needsApproval: needsApproval as boolean | ((input: unknown) => boolean),
       policy: undefined,
       stats: { calls: 0, successes: 0, errors: 0, timeouts: 0, replays: 0, timed: 0, totalLatencyMs: 0, maxLatencyMs: 0 },
       labels: outcomeLabels(def.name),
       durationLabels: Object.freeze({ tool: def.name }),
       info: undefined,
+      description: undefined,
     };
     this.#tools.set(def.name, entry);
     this.#publish('tool.registered', def.name, undefined, { tool: def.name });
@@ -322,6 +351,13 @@ export class ToolBus implements ToolBusContract {
     return out;
   }
 
+  /** A registered tool's metadata (idempotent, needsApproval, schemas); undefined when unknown. */
+  describe(name: string): ToolDescription | undefined {
+    const entry = this.#tools.get(name);
+    if (entry === undefined) return undefined;
+    return (entry.description ??= describeTool(entry));
+  }
+
   // ── middleware and agents ───────────────────────────────────────────────────────────────
 
   /** Appends a Koa-style middleware; the disposer removes it (calls already started keep their chain). */
@@ -351,9 +387,10 @@ export class ToolBus implements ToolBusContract {
   /** Permission, lookup and idempotency; never throws synchronously. */
   #start(agentId: string, name: string, input: unknown, options: CallOptions | NestedCallOptions | undefined, parent: ToolCall | undefined): Promise<unknown> {
     try {
-      let delegation = (options as CallOptions | undefined)?.delegation ?? parent?.delegation;
-      const ambient = currentDelegation(agentId);
-      if (ambient !== undefined) delegation = mergeChains(ambient, delegation);
+      if (options !== undefined) checkCallOptions(options);
+      // The chain is explicit only (the call's own, else the parent call's): an ambient one carried
+      // by async context can leak from one request into another served by the same actor.
+      const delegation = parent === undefined ? (options as CallOptions | undefined)?.delegation : parent.delegation;
       const denial = this.#checkAccess(agentId, name, delegation, options, parent);
       if (denial !== undefined) return Promise.reject(denial);
       const tool = this.#tools.get(name);
@@ -372,7 +409,18 @@ export class ToolBus implements ToolBusContract {
       }
       // Keyed by agent and tool too: another agent reusing a call id must not read this result.
       const key = `${agentId}\u0000${name}\u0000${callId}`;
-      const found = this.#idempotency.lookup(key);
+      const print = fingerprint(input);
+      const found = this.#idempotency.lookup(key, print);
+      if (found.hit && found.conflict) {
+        this.#callsTotal?.inc(tool.labels.error);
+        return Promise.reject(
+          toolError(
+            ToolErrorCodes.IDEMPOTENCY_CONFLICT,
+            `call id '${callId}' of agent '${agentId}' was already used for tool '${name}' with a different input; use a new call id for a new call`,
+            { agentId, tool: name, callId },
+          ),
+        );
+      }
       if (found.hit) {
         tool.stats.replays++;
         this.#callsTotal?.inc(tool.labels.replayed);
@@ -384,7 +432,7 @@ export class ToolBus implements ToolBusContract {
         return found.pending ? found.promise : Promise.resolve(found.value);
       }
       const promise = this.#run(tool, agentId, input, delegation, options, parent);
-      this.#idempotency.track(key, promise);
+      this.#idempotency.track(key, print, promise);
       return promise;
     } catch (error) {
       return Promise.reject(error);
@@ -452,7 +500,8 @@ export class ToolBus implements ToolBusContract {
     // Two clock reads cost ~100 ns, an eighth of a fast call: time one call in N (the first always),
     // and every call while events are published (their data carries the duration).
     const began = tool.stats.calls++ % this.#sampleEvery === 0 || this.#events !== undefined ? performance.now() : -1;
-    const call = new ToolCall(this.#host, agentId, tool.name, rawInput, delegation, options, parent, options?.timeoutMs ?? tool.timeoutMs, tool.output);
+    const timeoutMs = options?.timeoutMs === undefined ? tool.timeoutMs : capTimeout(options.timeoutMs);
+    const call = new ToolCall(this.#host, agentId, tool.name, rawInput, delegation, options, parent, timeoutMs, tool.output);
     try {
       if (this.#closed) throw this.#host.cancelledError(call, 'the tool bus is stopped');
       if (call.aborted) throw this.#host.cancelledError(call, call.callerSignal?.reason);
@@ -472,7 +521,11 @@ export class ToolBus implements ToolBusContract {
         }, parsed.error);
       }
       call.input = parsed.data;
-      if (this.hooks.approve.isUsed()) await this.#approve(call);
+      const needsApproval = tool.needsApproval !== false && approvalNeeded(tool.needsApproval, call.input);
+      // preApproved counts only on the outer call: a handler's nested call cannot claim approval.
+      if ((needsApproval || this.hooks.approve.isUsed()) && (parent !== undefined || options?.preApproved !== true)) {
+        await this.#approve(call, needsApproval);
+      }
       const middleware = this.#middleware;
       const done = middleware.length === 0 ? this.#invoke(tool, call) : this.#dispatch(tool, call, middleware, 0);
       if (done !== undefined) await done;
@@ -485,7 +538,8 @@ export class ToolBus implements ToolBusContract {
     }
   }
 
-  async #approve(call: ToolCall): Promise<void> {
+  async #approve(call: ToolCall, needed: boolean): Promise<void> {
+    if (!this.hooks.approve.isUsed()) throw this.#unapproved(call);
     let decision: unknown;
     const request: ApprovalRequest = {
       agentId: call.agentId,
@@ -508,7 +562,8 @@ export class ToolBus implements ToolBusContract {
         callId: call.callId,
       }, error);
     }
-    // Fail closed: only "no decision" and 'allow' let the call through.
+    // Fail closed: only 'allow', or "no decision" for a tool that does not need approval, lets the call through.
+    if (decision === undefined && needed) throw this.#unapproved(call);
     if (decision !== undefined && decision !== 'allow') {
       throw toolError(ToolErrorCodes.REJECTED, `call of tool '${call.tool}' by agent '${call.agentId}' was not approved`, {
         tool: call.tool,
@@ -517,6 +572,14 @@ export class ToolBus implements ToolBusContract {
         decision,
       });
     }
+  }
+
+  #unapproved(call: ToolCall): ToolError {
+    return toolError(
+      ToolErrorCodes.REJECTED,
+      `tool '${call.tool}' needs approval and no approver allowed the call by agent '${call.agentId}': tap tools.hooks.approve, or call it with { preApproved: true } once approved`,
+      { tool: call.tool, agentId: call.agentId, callId: call.callId, reason: 'approval-required' },
+    );
   }
 
   /** Runs middleware `i` (or the handler past the last); undefined when it finished synchronously. */
@@ -670,6 +733,27 @@ export class ToolBus implements ToolBusContract {
     this.#deadlines.close();
     this.#idempotency.clear();
   }
+}
+
+function describeTool(entry: Registered): ToolDescription {
+  const rule = entry.needsApproval;
+  return Object.freeze({
+    name: entry.name,
+    description: entry.definition.description,
+    idempotent: entry.idempotent,
+    needsApproval(input: unknown): boolean {
+      if (typeof rule === 'boolean') return rule;
+      let parsed: z.ZodSafeParseResult<unknown>;
+      try {
+        parsed = entry.input.safeParse(input);
+      } catch {
+        return true; // only an async schema can tell: ask
+      }
+      return parsed.success && approvalNeeded(rule, parsed.data);
+    },
+    inputSchema: jsonSchemaOf(entry.input),
+    outputSchema: entry.output === undefined ? undefined : jsonSchemaOf(entry.output),
+  });
 }
 
 function snapshot(tool: Registered): ToolStats {

@@ -114,7 +114,8 @@ export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolCont
       this.#resolve = resolve;
       this.#reject = reject;
       this.#pending = true;
-      if (this.timeoutMs > 0 && Number.isFinite(this.timeoutMs)) deadlines.add(this, this.timeoutMs);
+      // Always: the bus validated and capped the deadline, and `close` cancels what is on the list.
+      deadlines.add(this, this.timeoutMs);
       this.#listen();
       result.then(
         (value) => this.#settle(value),

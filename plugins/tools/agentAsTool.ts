@@ -4,15 +4,13 @@
  *
  * Delegation: the message carries the chain `[...caller's chain, caller]`; tool calls the actor
  * makes with `{ delegation: message.delegation }` are checked against every agent of that chain as
- * well as the actor's own id, so a callee never gets more rights than its caller. As a safety net
- * the `ask` also runs in an async scope for the callee's agent id (`spec.agentId`, else the actor's
- * name, else its id): calls made as that agent inside the scope get the chain even if the actor
- * forgot to pass it — when the actor system runs `receive` in the sender's async context.
+ * well as the actor's own id, so a callee never gets more rights than its caller. The chain travels
+ * only in the message: there is no ambient (async-context) chain, because an actor serving several
+ * callers would run one caller's request in another's context.
  */
 import type { z } from 'zod';
 import type { Disposer } from '../../sdk/index.js';
 import type { ActorRef } from '../actors/types.js';
-import { runDelegated } from './delegation.js';
 import { ToolErrorCodes, toolError } from './errors.js';
 import type { AgentToolSpec, ToolBus, ToolCallMessage, ToolContext } from './types.js';
 
@@ -25,7 +23,6 @@ export function agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType
   ref: ActorRef<ToolCallMessage<z.output<I>>, z.input<O>>,
   spec: AgentToolSpec<I, O>,
 ): Disposer {
-  const callee = spec.agentId ?? ref.name ?? ref.id;
   return bus.register<I, O>({
     name: spec.name,
     description: spec.description,
@@ -36,9 +33,7 @@ export function agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType
     handler(input: z.output<I>, ctx: ToolContext) {
       const delegation = Object.freeze([...ctx.delegation, ctx.agentId]);
       const message: ToolCallMessage<z.output<I>> = Object.freeze({ input, caller: ctx.agentId, callId: ctx.callId, delegation });
-      const asked = runDelegated(callee, delegation, () =>
-        ref.ask(message, { signal: ctx.signal, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) }),
-      );
+      const asked = ref.ask(message, { signal: ctx.signal, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) });
       // The ask's own timeout and the call's deadline are the same number and race; either way the
       // caller sees TOOL_TIMEOUT.
       return asked.catch((error: unknown) => {

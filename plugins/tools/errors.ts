@@ -21,6 +21,10 @@ export const ToolErrorCodes = Object.freeze({
   FAILED: 'TOOL_FAILED',
   /** The handler's result failed the tool's output schema. */
   INVALID_OUTPUT: 'TOOL_INVALID_OUTPUT',
+  /** Malformed `tools.call` options (`context.option` names which): e.g. a `timeoutMs` that is not above 0. */
+  INVALID_OPTIONS: 'TOOL_INVALID_OPTIONS',
+  /** A `callId` reused (same agent and tool) with a different input than the call it first named. */
+  IDEMPOTENCY_CONFLICT: 'TOOL_IDEMPOTENCY_CONFLICT',
   /** `register` with a name that is already registered. */
   NAME_TAKEN: 'TOOL_NAME_TAKEN',
   /** `register` with a name that is not dotted segments of `[A-Za-z][A-Za-z0-9_-]*`. */

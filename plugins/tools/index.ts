@@ -39,6 +39,7 @@ export default definePlugin({
 export { ToolBus } from './ToolBus.js';
 export type { ToolBusOptions, ToolOverride } from './ToolBus.js';
 export { agentAsTool } from './agentAsTool.js';
+export { MAX_TIMEOUT_MS } from './callOptions.js';
 export { ToolErrorCodes } from './errors.js';
 export type { ToolErrorCode } from './errors.js';
 export { isPattern, isToolName, matches, MAX_TOOL_NAME_LENGTH } from './patterns.js';
@@ -56,6 +57,7 @@ export type {
   ToolCallMessage,
   ToolContext,
   ToolDefinition,
+  ToolDescription,
   ToolHooks,
   ToolInfo,
   ToolMiddleware,

@@ -16,7 +16,9 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
   /**
    * Deadline of the handler (and of the approval wait); default: the config's per-tool timeout, the
-   * tool's `timeoutMs`, else the bus's `defaultTimeoutMs` (30 000). 0 or Infinity: none.
+   * tool's `timeoutMs`, else the bus's `defaultTimeoutMs` (30 000). Must be above 0
+   * (`TOOL_INVALID_OPTIONS` otherwise): a deadline cannot be removed. Infinity and values above
+   * 2^31 − 1 ms (`MAX_TIMEOUT_MS`) are capped to it.
    */
   readonly timeoutMs?: number;
   /**
@@ -32,10 +34,19 @@ export interface CallOptions {
    * `agentId`, may call the tool.
    */
   readonly delegation?: readonly string[];
+  /**
+   * The caller already obtained approval for this call (the agents plugin, which suspends a run
+   * durably until `agents.approve`): `tools.hooks.approve` is not asked. Never set it from input an
+   * agent or a remote client controls.
+   */
+  readonly preApproved?: true;
 }
 
-/** Options of a nested call made from a handler with `ctx.call`; signal and delegation are inherited. */
-export type NestedCallOptions = Omit<CallOptions, 'delegation'>;
+/**
+ * Options of a nested call made from a handler with `ctx.call`; signal and delegation are inherited,
+ * and a nested call cannot claim approval (`preApproved`) on its own.
+ */
+export type NestedCallOptions = Omit<CallOptions, 'delegation' | 'preApproved'>;
 
 /** What a tool handler receives besides its input. */
 export interface ToolContext {
@@ -69,7 +80,36 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   readonly timeoutMs?: number;
   /** A resilience policy name applied around the handler; the config's `tools.<name>.policy` overrides it. */
   readonly policy?: string;
+  /**
+   * Running the tool twice with the same input and `ctx.callId` has the effect of running it once
+   * (default false). A durable agent run re-runs an in-doubt call after a crash only for such tools.
+   */
+  readonly idempotent?: boolean;
+  /**
+   * Whether a call needs approval: `true`, or a predicate over the validated input (default false).
+   * Such a call asks `tools.hooks.approve` unless the caller passes `preApproved`, and with no
+   * decision it is rejected (`TOOL_REJECTED`, fail closed). A predicate that throws means "needs
+   * approval".
+   */
+  readonly needsApproval?: boolean | ((input: z.output<I>) => boolean);
   handler(input: z.output<I>, ctx: ToolContext): z.input<O> | Promise<z.input<O>>;
+}
+
+/** What `tools.describe(name)` returns: a tool's metadata, for a caller deciding how to call it. */
+export interface ToolDescription {
+  readonly name: string;
+  readonly description: string;
+  /** The tool's `idempotent` flag (false when not set). */
+  readonly idempotent: boolean;
+  /**
+   * Whether a call with this input needs approval. The input is validated first: an invalid input
+   * needs none (the call fails validation before approval); an input that only an async schema can
+   * validate, or a predicate that throws, needs it (fail closed).
+   */
+  needsApproval(input: unknown): boolean;
+  readonly inputSchema: JsonSchema;
+  /** Undefined when the tool declares no output schema. */
+  readonly outputSchema: JsonSchema | undefined;
 }
 
 /** What `tools.list(agentId)` returns per tool: the shape an LLM function-calling API takes. */
@@ -118,8 +158,9 @@ export type ApprovalDecision = 'allow' | 'deny';
 export interface ToolHooks {
   /**
    * Human- or policy-in-the-loop approval, after input validation. The first tap returning a
-   * decision wins; no decision means allowed (the grant already said yes). A tap that throws
-   * rejects the call (`TOOL_REJECTED`, fail closed).
+   * decision wins; no decision means allowed (the grant already said yes) — except for a tool that
+   * `needsApproval`, which is rejected without an `'allow'`. A tap that throws rejects the call
+   * (`TOOL_REJECTED`, fail closed). Not asked for a call with `preApproved`.
    */
   readonly approve: AsyncSeriesBailHook<[ApprovalRequest], ApprovalDecision | undefined>;
 }
@@ -170,8 +211,6 @@ export interface AgentToolSpec<I extends z.ZodType = z.ZodType, O extends z.ZodT
   /** Deadline of the tool call and of the `ask`. */
   readonly timeoutMs?: number;
   readonly policy?: string;
-  /** The agent id the actor makes its own tool calls as (default: the actor's name, else its id). */
-  readonly agentId?: string;
 }
 
 /** The `tools` service. */
@@ -199,6 +238,8 @@ export interface ToolBus {
   call<T = unknown>(agentId: string, name: string, input: unknown, options?: CallOptions): Promise<T>;
   /** The tools the agent may call, with JSON Schemas. */
   list(agentId: string): ToolInfo[];
+  /** A registered tool's metadata (idempotent, needsApproval, schemas); undefined when unknown. */
+  describe(name: string): ToolDescription | undefined;
   /** Adds a middleware (after those already added); the disposer removes it. */
   use(middleware: ToolMiddleware): Disposer;
   /** Registers an actor as a tool called through `ref.ask`. */

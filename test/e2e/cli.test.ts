@@ -1,55 +1,7 @@
 /** The `mister-smith` command as a user runs it: a real process, real signals, real exit codes. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'bin', 'mister-smith.js');
-const fixture = (name: string): string => path.join(root, 'test', 'e2e', 'fixtures', name);
-
-interface Running {
-  readonly exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  /** Resolves when stdout has matched `pattern` (rejects after 30 s). */
-  waitFor(pattern: RegExp): Promise<void>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    for (const w of [...waiters]) {
-      if (w.pattern.test(stdout)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return {
-    exited,
-    kill: (signal) => child.kill(signal),
-    waitFor(pattern) {
-      if (pattern.test(stdout)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${stdout}\n${stderr}`)), 30_000);
-        waiters.push({ pattern, resolve: () => (clearTimeout(t), resolve()) });
-      });
-    },
-  };
-}
+import { cli, fixture } from './fixtures/cli.js';
 
 describe('mister-smith CLI', { timeout: 120_000 }, () => {
   test('start on a config with no plugins starts and stops cleanly (exit 0)', async () => {
@@ -120,17 +72,17 @@ describe('mister-smith CLI', { timeout: 120_000 }, () => {
     assert.match(stderr, /two plugins named 'forever'/);
   });
 
-  test('check exits 1 on problems and 0 with the load order', async () => {
+  test('check exits 2 on problems (as start does) and 0 with the load order', async () => {
     const bad = await cli(['check', fixture('broken.json')]).exited;
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /3 problems/);
     const good = await cli(['check', fixture('forever.json')]).exited;
     assert.equal(good.code, 0);
     assert.match(good.stdout, /1\. forever@1\.0\.0/);
   });
 
-  test('plugins prints each plugin with its options as JSON Schema', async () => {
-    const { code, stdout } = await cli(['plugins', fixture('forever.json')]).exited;
+  test('plugins --json prints each plugin with its options as JSON Schema', async () => {
+    const { code, stdout } = await cli(['plugins', fixture('forever.json'), '--json']).exited;
     assert.equal(code, 0);
     const list = JSON.parse(stdout) as Array<{ name: string; version: string; options: object }>;
     assert.deepEqual(list.map((p) => p.name), ['forever']);

@@ -39,7 +39,7 @@ import {
   z,
 } from '../../sdk/index.js';
 import type { Logger, PluginContext } from '../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../testing/index.js';
 import type { ActorRef, ActorSystem } from '../../plugins/actors/types.js';
 import type { ChildHandle, ChildSpec } from '../../plugins/supervision/types.js';
 import { toCloudEvent } from '../../plugins/events/index.js';

@@ -85,7 +85,7 @@ describe('a packed and installed mister-smith', { timeout: 300_000 }, () => {
 
   test('installs without tsx and ships compiled code with type declarations', () => {
     assert.equal(existsSync(path.join(work, 'node_modules', 'tsx')), false, 'tsx must not be needed by consumers');
-    for (const file of ['dist/index.js', 'dist/sdk/index.d.ts', 'dist/sdk/testing/index.d.ts', 'dist/kernel/cli/main.js']) {
+    for (const file of ['dist/index.js', 'dist/sdk/index.d.ts', 'dist/testing/index.d.ts', 'dist/kernel/cli/main.js']) {
       assert.ok(existsSync(path.join(work, 'node_modules', 'mister-smith', file)), `${file} is in the package`);
     }
   });

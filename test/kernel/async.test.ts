@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { anySignal, backoffDelay, CancelledError, DEFAULT_BACKOFF, drainBudget, sleep, TimeoutError, withDeadline } from '../../index.js';
+import { CancelledError, TimeoutError } from '../../index.js';
+import { anySignal, backoffDelay, DEFAULT_BACKOFF, drainBudget, sleep, withDeadline } from '../../sdk/util/index.js';
 
 test('sleep resolves after its delay and rejects at once when its signal aborts', async () => {
   mock.timers.enable({ apis: ['setTimeout'] });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { definePlugin, z } from '../../index.js';
-import { checkPluginConformance, ConformanceError, createTestKernel, MemoryMetricsBackend } from '../../sdk/testing/index.js';
+import { checkPluginConformance, ConformanceError, createTestKernel, MemoryMetricsBackend } from '../../testing/index.js';
 
 test('a clean plugin passes and gets a report', async () => {
   const clean = definePlugin({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { definePlugin, z } from '../../sdk/index.js';
-import { createTestKernel, checkPluginConformance } from '../../sdk/testing/index.js';
+import { createTestKernel, checkPluginConformance } from '../../testing/index.js';
 
 test('a plugin provides a service, starts and stops in order', async (t) => {
   const events: string[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { definePlugin } from '../../index.js';
-import { createTestKernel } from '../../sdk/testing/index.js';
+import { createTestKernel } from '../../testing/index.js';
 import { capturingLogger, kernelOf, recorder } from './fixtures/util.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 import type { PluginEntry } from '../../../kernel/config.js';
 import type { ActorSystem } from '../../../plugins/actors/types.js';
-import { createTestKernel, type TestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel, type TestKernel } from '../../../testing/index.js';
 
 export interface Harness {
   readonly kernel: TestKernel;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import actorsPlugin from '../../../plugins/actors/index.js';
 import type { ActorSystem } from '../../../plugins/actors/types.js';
-import { checkPluginConformance } from '../../../sdk/testing/index.js';
+import { checkPluginConformance } from '../../../testing/index.js';
 
 const N = 100_000;
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createTestKernel, type TestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel, type TestKernel } from '../../../testing/index.js';
 import builtinTools from '../../../plugins/builtin-tools/index.js';
 import tools from '../../../plugins/tools/index.js';
 import type { ToolBus } from '../../../plugins/tools/types.js';
@@ -111,7 +111,7 @@ test('fs.list lists a folder, sorted, with entry types', async () => {
   assert.equal(types['docs'], 'directory');
   assert.equal(types['hello.txt'], 'file');
   assert.equal(types['link-out.txt'], 'symlink');
-  await assert.rejects(bus.call('agent', 'fs.list', { path: 'hello.txt' }), refused('TOOL_FAILED'));
+  await assert.rejects(bus.call('agent', 'fs.list', { path: 'hello.txt' }), refused('TOOL_WRONG_FILE_TYPE'));
 });
 
 test('maxBytes limits reads and writes (TOOL_TOO_LARGE); missing files are TOOL_FAILED', async () => {
@@ -119,7 +119,7 @@ test('maxBytes limits reads and writes (TOOL_TOO_LARGE); missing files are TOOL_
   await assert.rejects(bus.call('agent', 'fs.read', { path: 'big.txt' }), refused('TOOL_TOO_LARGE'));
   await assert.rejects(bus.call('agent', 'fs.write', { path: 'big2.txt', content: 'y'.repeat(65) }), refused('TOOL_TOO_LARGE'));
   await assert.rejects(bus.call('agent', 'fs.read', { path: 'nope.txt' }), (e: Coded & { cause?: { code?: string } }) => e.code === 'TOOL_FAILED' && e.cause?.code === 'ENOENT');
-  await assert.rejects(bus.call('agent', 'fs.read', { path: 'docs' }), refused('TOOL_FAILED'));
+  await assert.rejects(bus.call('agent', 'fs.read', { path: 'docs' }), refused('TOOL_WRONG_FILE_TYPE'));
 });
 
 test('fs tools still need grants: an agent without them is denied', async () => {

@@ -360,7 +360,7 @@ test('request with replyType ignores other events of the same correlation', asyn
 });
 
 test('a filter whose where() throws counts a failure for that subscriber only', async (t) => {
-  const { MemoryMetricsBackend } = await import('../../../sdk/testing/index.js');
+  const { MemoryMetricsBackend } = await import('../../../testing/index.js');
   const { MetricsFacade } = await import('../../../kernel/MetricsFacade.js');
   const metrics = new MetricsFacade();
   const backend = new MemoryMetricsBackend();

@@ -58,7 +58,7 @@ test('delivery is at-least-once: an event whose handler was cut off by a stop is
 });
 
 test('a kernel restarted on the same directory resumes the durable subscription', async (t) => {
-  const { createTestKernel } = await import('../../../sdk/testing/index.js');
+  const { createTestKernel } = await import('../../../testing/index.js');
   const events = (await import('../../../plugins/events/index.js')).default;
   const dir = await tempDir(t);
   const options = { store: { type: 'file', dir: 'log' } };

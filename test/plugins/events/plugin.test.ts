@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { definePlugin } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import events, { DEAD_LETTER_TYPE, eventsOptions, fromCloudEvent, toCloudEvent, type StoredEvent } from '../../../plugins/events/index.js';
 import type { HealthCheck, HealthService } from '../../../plugins/health/types.js';
 import { tempDir, until } from './helpers.js';

@@ -7,7 +7,7 @@ import type { EventBus, EventInput, StoredEvent } from '../../../plugins/events/
 import health, { EventLoopDelayCheck, HealthMonitor, HealthOptionsSchema, heapUsageCheck } from '../../../plugins/health/index.js';
 import type { CheckResult, CheckState, HealthReport, HealthService, HealthStatus } from '../../../plugins/health/index.js';
 import { definePlugin, type KernelState, type MisterSmithError } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import { deferred, request } from '../http/helpers.js';
 
 const QUIET = { eventLoop: { enabled: false }, heap: { enabled: false } };
@@ -115,8 +115,8 @@ test('a check registered after start runs at once; unregistering stops it; names
   assert.throws(() => m.register('z', () => ({ status: 'healthy' }), { kind: 'sometimes' as 'live' }), (e: MisterSmithError) => e.code === 'HEALTH_INVALID_OPTIONS');
   assert.throws(() => m.register('', () => ({ status: 'healthy' })), (e: MisterSmithError) => e.code === 'HEALTH_INVALID_OPTIONS');
   await assert.rejects(m.run('nope'), (e: MisterSmithError) => e.code === 'HEALTH_CHECK_NOT_FOUND' && /late/.test(e.message));
-  remove();
-  remove();
+  await remove(); // a Disposer: resolves once the check is gone
+  await remove();
   t.mock.timers.tick(1_000);
   await Promise.resolve();
   assert.equal(runs, 1);

@@ -7,7 +7,7 @@ import pino from 'pino';
 import http, { HttpError, HttpServer } from '../../../plugins/http/index.js';
 import type { HttpService, RouteHandler } from '../../../plugins/http/index.js';
 import { definePlugin, type MisterSmithError } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import { deferred, errorOf, request } from './helpers.js';
 
 type Routes = (http: HttpService) => void;
@@ -258,8 +258,8 @@ test('route conflicts and malformed routes throw typed errors; the disposer remo
   assert.throws(() => service.route('GET', '/a/:x/:x', handler), (e: MisterSmithError) => e.code === 'HTTP_INVALID_ROUTE');
   assert.throws(() => service.route('BREW' as 'GET', '/pot', handler), (e: MisterSmithError) => e.code === 'HTTP_INVALID_ROUTE');
   assert.equal((await request(`${url}/r/1`)).status, 200);
-  remove();
-  remove();
+  await remove(); // a Disposer: resolves once the route is gone
+  await remove();
   assert.equal((await request(`${url}/r/1`)).status, 404);
   service.route('GET', '/r/:id', handler);
   assert.equal((await request(`${url}/r/1`)).status, 200);

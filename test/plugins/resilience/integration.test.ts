@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NetworkError } from '../../../sdk/index.js';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import type {} from '../../../plugins/events/types.js';
 import type {} from '../../../plugins/health/types.js';
 import type {} from '../../../plugins/tasks/types.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { definePlugin, NetworkError, type Services } from '../../../sdk/index.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import resilience from '../../../plugins/resilience/index.js';
 import type { EventBus, EventInput, StoredEvent } from '../../../plugins/events/types.js';
 import type { CheckResult, HealthCheck, HealthService } from '../../../plugins/health/types.js';

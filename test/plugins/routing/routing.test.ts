@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { ActorSystem, DeadLetter } from '../../../plugins/actors/types.js';
 import routingPlugin from '../../../plugins/routing/index.js';
 import type { RoutingService } from '../../../plugins/routing/types.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 
 async function start(t: { after(fn: () => unknown): void }, options: Record<string, unknown> = {}) {
   const kernel = await createTestKernel({
@@ -187,7 +187,7 @@ test('middleware: beforeProcess in order, then receive, then afterProcess in the
   const ref = actors.spawn<string, string>({ receive: (m) => (trace.push(`receive:${m}`), m.toUpperCase()) });
   assert.equal(await ref.ask('x'), 'X+');
   assert.deepEqual(trace, ['before1:x', 'before2:x', 'receive:x+', 'after1:X+', 'after2:X+']);
-  off();
+  await off();
   trace.length = 0;
   assert.equal(await ref.ask('y'), 'Y');
   assert.deepEqual(trace, ['before1:y', 'receive:y', 'after1:Y']);

@@ -3,7 +3,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import supervision from '../../../plugins/supervision/index.js';
 import type { ChildContext, ChildHandle, ChildSpec, SupervisionService } from '../../../plugins/supervision/index.js';
 import type { PluginEntry } from '../../../kernel/config.js';
-import { createTestKernel, type TestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel, type TestKernel } from '../../../testing/index.js';
 
 export interface TestIncarnation {
   readonly n: number;

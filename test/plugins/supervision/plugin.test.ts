@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import supervisionPlugin, { SupervisionOptionsSchema, type SupervisionService } from '../../../plugins/supervision/index.js';
 import { CancelledError, NetworkError, ResourceError, SupervisionError, TaskError, KernelError } from '../../../sdk/index.js';
-import { checkPluginConformance } from '../../../sdk/testing/index.js';
+import { checkPluginConformance } from '../../../testing/index.js';
 import { kernelWithSupervision, worker } from './helpers.js';
 
 test('the supervision plugin passes checkPluginConformance', async () => {

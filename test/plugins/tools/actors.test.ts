@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from '../../../sdk/index.js';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import type { ToolCallMessage } from '../../../plugins/tools/index.js';
 
 type Coded = Error & { code: string; context: Record<string, unknown> };
@@ -39,20 +39,42 @@ test('an actor called as a tool acts with the intersection of its and the caller
   assert.equal(await tools.call('bob', 'fs.write', {}), 'written');
 });
 
-test('an actor that forgets to pass the chain is still limited when its receive runs in the ask’s async context', async (t) => {
-  const { tools, actors } = await kernelWithActors(t);
-  const bob = actors.spawn<ToolCallMessage<Record<string, never>>, unknown>(
-    { receive: () => tools.call('bob', 'fs.write', {}).catch((e: Coded) => e.code) },
-    { name: 'bob' },
-  );
-  tools.agentAsTool(bob, { name: 'agent.bob', description: 'bob', input: z.object({}) });
-  // Best effort (see README): holds here because the ask starts the actor system's drain.
-  assert.equal(await tools.call('alice', 'agent.bob', {}), 'TOOL_ACCESS_DENIED');
-});
-
 test('the tool call deadline ends an ask the actor never answers', async (t) => {
   const { tools, actors } = await kernelWithActors(t);
   const slow = actors.spawn<ToolCallMessage<Record<string, never>>, unknown>({ receive: () => new Promise(() => {}) }, { name: 'slow' });
   tools.agentAsTool(slow, { name: 'agent.bob', description: 'never answers', input: z.object({}), timeoutMs: 30 });
   await assert.rejects(tools.call('alice', 'agent.bob', {}), { code: 'TOOL_TIMEOUT' });
+});
+
+test('overlapping callers through a busy mailbox: each request runs with its own chain only, never another caller’s', async (t) => {
+  const { tools, actors } = await kernelWithActors(t);
+  tools.grant('carol', ['agent.bob', 'fs.*']);
+  tools.grant('alice', 'fs.read');
+  let unblock: () => void = () => {};
+  const blocked = new Promise<void>((r) => (unblock = r));
+  const bob = actors.spawn<ToolCallMessage<{ n: number; block?: boolean }>, unknown>(
+    {
+      async receive(msg) {
+        if (msg.input.block === true) await blocked;
+        // The chain of *this* message, passed explicitly; and a call that passes none.
+        const explicit = (await tools.call('bob', 'fs.read', {}, { delegation: msg.delegation })) as { delegation: readonly string[] };
+        const bare = (await tools.call('bob', 'fs.read', {})) as { delegation: readonly string[] };
+        return { caller: msg.caller, explicit: explicit.delegation, bare: bare.delegation };
+      },
+    },
+    { name: 'bob', mailbox: { capacity: 100 } },
+  );
+  tools.agentAsTool(bob, { name: 'agent.bob', description: 'bob', input: z.object({ n: z.number(), block: z.boolean().optional() }), timeoutMs: 10_000 });
+  // Carol's first request keeps bob busy while both callers' requests queue up behind it.
+  const first = tools.call('carol', 'agent.bob', { n: 0, block: true });
+  const pending: Array<Promise<unknown>> = [];
+  for (let n = 1; n <= 20; n++) pending.push(tools.call(n % 2 === 0 ? 'carol' : 'alice', 'agent.bob', { n }));
+  unblock();
+  const replies = (await Promise.all([first, ...pending])) as Array<{ caller: string; explicit: readonly string[]; bare: readonly string[] }>;
+  for (const r of replies) {
+    assert.deepEqual(r.explicit, [r.caller], `a request of ${r.caller} ran with chain ${JSON.stringify(r.explicit)}`);
+    // No ambient chain: a call that passes none is made with bob's own chain (empty), never a caller's.
+    assert.deepEqual(r.bare, []);
+  }
+  assert.equal(replies.filter((r) => r.caller === 'alice').length, 10);
 });

@@ -83,10 +83,10 @@ test('stored results expire after ttlMs', async (t) => {
   const h = counting(bus);
   bus.grant('a', '*');
   await bus.call('a', 'pay', { amount: 1 }, { callId: 't' });
-  t.mock.timers.tick(999);
+  t.mock.timers.tick(1_000); // replayed up to ttlMs after completion…
   await bus.call('a', 'pay', { amount: 1 }, { callId: 't' });
   assert.equal(h.runs(), 1);
-  t.mock.timers.tick(1);
+  t.mock.timers.tick(1); // …and not after
   await bus.call('a', 'pay', { amount: 1 }, { callId: 't' });
   assert.equal(h.runs(), 2);
 });
@@ -113,4 +113,51 @@ test('capacity 0 turns replay off', async () => {
   await bus.call('a', 'pay', { amount: 1 }, { callId: '1' });
   await bus.call('a', 'pay', { amount: 1 }, { callId: '1' });
   assert.equal(h.runs(), 2);
+});
+
+test('a reused callId with different input is TOOL_IDEMPOTENCY_CONFLICT, not the stale result', async () => {
+  const bus = new ToolBus();
+  const h = counting(bus);
+  bus.grant('a', '*');
+  await bus.call('a', 'pay', { amount: 5 }, { callId: 'order-1' });
+  await assert.rejects(bus.call('a', 'pay', { amount: 500 }, { callId: 'order-1' }), (e: Error & { code: string; context: Record<string, unknown> }) => {
+    assert.equal(e.code, 'TOOL_IDEMPOTENCY_CONFLICT');
+    assert.deepEqual({ agentId: e.context.agentId, tool: e.context.tool, callId: e.context.callId }, { agentId: 'a', tool: 'pay', callId: 'order-1' });
+    assert.match(e.message, /order-1/);
+    return true;
+  });
+  // Invalid input under a reused id is a conflict too, never the stored result.
+  await assert.rejects(bus.call('a', 'pay', { amount: 'lots' }, { callId: 'order-1' }), { code: 'TOOL_IDEMPOTENCY_CONFLICT' });
+  assert.equal(h.runs(), 1);
+  // The same input (key order does not matter) still replays.
+  bus.register({ name: 'multi', description: 'd', input: z.object({ a: z.number(), b: z.object({ x: z.number(), y: z.number() }) }), handler: (i) => i.a });
+  await bus.call('a', 'multi', { a: 1, b: { x: 1, y: 2 } }, { callId: 'm' });
+  assert.equal(await bus.call('a', 'multi', { b: { y: 2, x: 1 }, a: 1 }, { callId: 'm' }), 1);
+  assert.equal(bus.stats('multi')!.replays, 1);
+  await assert.rejects(bus.call('a', 'multi', { a: 1, b: { x: 1, y: 3 } }, { callId: 'm' }), { code: 'TOOL_IDEMPOTENCY_CONFLICT' });
+  await assert.rejects(bus.call('a', 'multi', [1], { callId: 'm' }), { code: 'TOOL_IDEMPOTENCY_CONFLICT' });
+});
+
+test('a duplicate of a call in flight with different input is a conflict too; the first call is unaffected', async () => {
+  const bus = new ToolBus();
+  const h = counting(bus);
+  bus.grant('a', '*');
+  const first = bus.call('a', 'pay', { amount: 1, slow: true }, { callId: 'c' });
+  await new Promise((r) => setImmediate(r));
+  await assert.rejects(bus.call('a', 'pay', { amount: 2, slow: true }, { callId: 'c' }), { code: 'TOOL_IDEMPOTENCY_CONFLICT' });
+  h.release();
+  assert.deepEqual(await first, { receipt: 'r-1', amount: 1 });
+  assert.equal(h.runs(), 1);
+});
+
+test('large inputs are fingerprinted, not kept: a one-byte change in a large input is still a conflict', async () => {
+  const bus = new ToolBus();
+  let runs = 0;
+  bus.register({ name: 'store', description: 'd', input: z.object({ blob: z.string() }), handler: () => ++runs });
+  bus.grant('a', '*');
+  const blob = 'x'.repeat(100_000);
+  await bus.call('a', 'store', { blob }, { callId: 'big' });
+  assert.equal(await bus.call('a', 'store', { blob: 'x'.repeat(100_000) }, { callId: 'big' }), 1);
+  await assert.rejects(bus.call('a', 'store', { blob: `${'x'.repeat(99_999)}y` }, { callId: 'big' }), { code: 'TOOL_IDEMPOTENCY_CONFLICT' });
+  assert.equal(runs, 1);
 });

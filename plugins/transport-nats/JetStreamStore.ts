@@ -1,0 +1,365 @@
+/**
+ * An `EventStore` over a JetStream stream: the event log shared by every node that names the same
+ * stream.
+ *
+ * - **append** publishes the event on `<subjectPrefix>.<type>` with `Nats-Msg-Id` = the event id,
+ *   so a re-sent event inside the stream's duplicate window is stored once. It resolves only when
+ *   the server has acknowledged the write *and* the event came back through this node's tail (so
+ *   the commit listener has run: store first, then deliver). `sequence` is the stream sequence,
+ *   known only then; `id` is assigned before the publish (it is the dedup key).
+ * - **the tail**: one ordered consumer per store follows the stream from where it was at open and
+ *   hands every event — this node's and other nodes' — to the commit listener in stream order.
+ * - **read** pages through the stream with a short-lived ordered consumer.
+ * - **positions** of durable subscriptions live in a KV bucket (`KV_<stream>_POSITIONS`), loaded at
+ *   open and written back lazily (and at close).
+ */
+import type { NatsConnection as Client } from "@nats-io/transport-node";
+import {
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { Logger } from '../../sdk/index.js';
+import { EventError } from '../../sdk/index.js';
+import type { CommitListener, EventStore, OpenReport, PendingEvent, ReadRange } from '../events/stores/EventStore.js';
+import type { StoredEvent } from '../events/types.js';
+import { jetStreamFailed, publishFailed } from './errors.js';
+import { KvBucket } from './KvBucket.js';
+import type { NatsConnection } from './NatsConnection.js';
+import type { JetStreamStoreOptions } from './options.js';
+
+/** Ids → sequences remembered for `get(id)` without scanning; the oldest are forgotten first. */
+const ID_CACHE = 100_000;
+/** Coalesces position writes: one KV write per subscription per this many ms at most. */
+const POSITION_FLUSH_MS = 100;
+
+interface Inflight {
+  readonly event: PendingEvent;
+  resolve(): void;
+  reject(error: Error): void;
+  acked: boolean;
+  committed: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class JetStreamStore implements EventStore {
+  readonly kind = 'jetstream';
+  readonly #connection: NatsConnection;
+  readonly #options: JetStreamStoreOptions;
+  readonly #logger: Logger | undefined;
+  readonly #subjectPrefix: string;
+  readonly #idPrefix = randomPrefix();
+  #counter = 0;
+  #js: JetStreamClient | undefined;
+  #jsm: JetStreamManager | undefined;
+  #onCommit: CommitListener | undefined;
+  #first = 1;
+  #last = 0;
+  #bytes = 0;
+  readonly #inflight = new Map<string, Inflight>();
+  readonly #ids = new Map<string, number>();
+  #tail: ConsumerMessages | undefined;
+  #tailDone: Promise<void> | undefined;
+  #positions: KvBucket | undefined;
+  readonly #positionValues = new Map<string, number>();
+  readonly #dirty = new Set<string>();
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(connection: NatsConnection, options: JetStreamStoreOptions, logger?: Logger) {
+    this.#connection = connection;
+    this.#options = options;
+    this.#logger = logger;
+    this.#subjectPrefix = `${options.subjectPrefix}.`;
+  }
+
+  get firstSequence(): number {
+    return this.#first;
+  }
+
+  get lastSequence(): number {
+    return this.#last;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The stream's name. */
+  get stream(): string {
+    return this.#options.stream;
+  }
+
+  async open(onCommit: CommitListener): Promise<OpenReport> {
+    const client = await this.#connection.ready();
+    this.#onCommit = onCommit;
+    this.#js = jetstream(client);
+    this.#jsm = await jetstreamManager(client);
+    const state = await this.#ensureStream(this.#jsm);
+    this.#last = state.last_seq;
+    this.#first = state.messages === 0 ? state.last_seq + 1 : state.first_seq;
+    this.#bytes = state.bytes;
+    this.#positions = await KvBucket.open(client, this.#options.positionsBucket ?? `${this.#options.stream}_POSITIONS`);
+    for (const key of await this.#positions.keys()) {
+      const entry = await this.#positions.get(key);
+      const n = entry === undefined ? Number.NaN : Number(decoder.decode(entry.value));
+      if (Number.isSafeInteger(n)) this.#positionValues.set(decodeKey(key), n);
+    }
+    await this.#startTail(client);
+    return { firstSequence: this.#first, lastSequence: this.#last, repairs: [] };
+  }
+
+  async #ensureStream(jsm: JetStreamManager) {
+    const o = this.#options;
+    try {
+      return (await jsm.streams.info(o.stream)).state;
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== 10059) throw jetStreamFailed(`read stream ${o.stream}`, error);
+    }
+    try {
+      const info = await jsm.streams.add({
+        name: o.stream,
+        subjects: [`${o.subjectPrefix}.>`],
+        storage: o.storage === 'memory' ? StorageType.Memory : StorageType.File,
+        max_msgs: o.maxMessages > 0 ? o.maxMessages : -1,
+        max_bytes: o.maxBytes > 0 ? o.maxBytes : -1,
+        max_age: o.maxAgeMs * 1_000_000,
+        duplicate_window: o.duplicateWindowMs * 1_000_000,
+      });
+      return info.state;
+    } catch (error) {
+      // Another node created it first.
+      if (error instanceof JetStreamApiError && error.code === 10058) return (await jsm.streams.info(o.stream)).state;
+      throw jetStreamFailed(`create stream ${o.stream} on ${o.subjectPrefix}.>`, error);
+    }
+  }
+
+  async #startTail(client: Client): Promise<void> {
+    void client;
+    const consumer = await this.#js!.consumers.get(this.#options.stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.#last + 1,
+    });
+    const messages = await consumer.consume({ max_messages: 1024 });
+    this.#tail = messages;
+    this.#tailDone = (async () => {
+      for await (const msg of messages) this.#onTail(msg);
+    })().catch((error: unknown) => {
+      if (!this.#closed) this.#logger?.error({ err: error }, `JetStream tail of ${this.#options.stream} ended: ${(error as Error).message}`);
+    });
+  }
+
+  /** One event of the stream, in order: fill in the local append it answers, or decode a remote one. */
+  #onTail(msg: JsMsg): void {
+    const seq = msg.seq;
+    if (seq <= this.#last) return; // a redelivery after an ordered-consumer reset
+    this.#last = seq;
+    this.#bytes += msg.data.length;
+    const id = msg.headers?.get('Nats-Msg-Id') ?? '';
+    const mine = id === '' ? undefined : this.#inflight.get(id);
+    let event: StoredEvent;
+    if (mine !== undefined) {
+      mine.event.sequence = seq;
+      mine.committed = true;
+      event = mine.event as StoredEvent;
+    } else {
+      try {
+        event = decodeEvent(msg.data, seq);
+      } catch (error) {
+        this.#logger?.error({ err: error, seq }, `JetStream event ${seq} of ${this.#options.stream} cannot be decoded; skipped`);
+        return;
+      }
+    }
+    this.#remember(event.id, seq);
+    this.#onCommit!(event);
+    if (mine !== undefined && mine.acked) this.#settle(mine);
+  }
+
+  #remember(id: string, seq: number): void {
+    if (this.#ids.size >= ID_CACHE) this.#ids.delete(this.#ids.keys().next().value!);
+    this.#ids.set(id, seq);
+  }
+
+  #settle(entry: Inflight): void {
+    this.#inflight.delete(entry.event.id);
+    entry.resolve();
+  }
+
+  append(event: PendingEvent): Promise<void> {
+    const js = this.#js;
+    if (js === undefined || this.#closed) return Promise.reject(new EventError('EVENT_STORE_CLOSED', 'the JetStream event store is not open'));
+    if (event.id === '') event.id = `${this.#idPrefix}-${++this.#counter}`;
+    const subject = this.#subjectPrefix + event.type;
+    const payload = encodeEvent(event);
+    this.#connection.checkPayload(subject, payload.length);
+    let entry!: Inflight;
+    const done = new Promise<void>((resolve, reject) => {
+      entry = { event, resolve, reject, acked: false, committed: false };
+    });
+    this.#inflight.set(event.id, entry);
+    js.publish(subject, payload, { msgID: event.id, timeout: this.#options.ackTimeoutMs }).then(
+      (ack) => {
+        entry.acked = true;
+        if (entry.committed) this.#settle(entry);
+        else if (ack.duplicate && ack.seq <= this.#last) {
+          // A re-sent event whose first copy was already delivered (before this append began).
+          event.sequence = ack.seq;
+          this.#settle(entry);
+        }
+      },
+      (error: unknown) => {
+        this.#inflight.delete(event.id);
+        entry.reject(publishFailed(subject, error));
+      },
+    );
+    return done;
+  }
+
+  async *read(range: ReadRange): AsyncIterable<readonly StoredEvent[]> {
+    const js = this.#js;
+    if (js === undefined) throw new EventError('EVENT_STORE_CLOSED', 'the JetStream event store is not open');
+    const to = Math.min(range.to ?? this.#last, this.#last);
+    const from = Math.max(range.from, this.#first);
+    if (from > to) return;
+    const pageSize = range.pageSize ?? 1024;
+    const consumer = await js.consumers.get(this.#options.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    const messages = await consumer.consume({ max_messages: Math.min(pageSize, 4096) });
+    let page: StoredEvent[] = [];
+    try {
+      for await (const msg of messages) {
+        if (msg.seq > to) break;
+        page.push(decodeEvent(msg.data, msg.seq));
+        // `to` reached, or nothing more in the stream (retention removed part of the range).
+        if (msg.seq === to || msg.info.pending === 0) break;
+        if (page.length >= pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
+    } finally {
+      messages.stop();
+      await consumer.delete().catch(() => undefined);
+    }
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    const seq = this.#ids.get(id);
+    if (seq !== undefined) {
+      const msg = await this.#jsm!.streams.getMessage(this.#options.stream, { seq }).catch(() => null);
+      return msg === null ? undefined : decodeEvent(msg.data, msg.seq);
+    }
+    // Not seen by this node since it opened: scan the log.
+    for await (const page of this.read({ from: this.#first })) {
+      for (const e of page) if (e.id === id) return e;
+    }
+    return undefined;
+  }
+
+  loadPosition(name: string): number {
+    return this.#positionValues.get(name) ?? 0;
+  }
+
+  savePosition(name: string, sequence: number): void {
+    if (this.#positionValues.get(name) === sequence) return;
+    this.#positionValues.set(name, sequence);
+    this.#dirty.add(name);
+    if (this.#flushTimer === undefined && !this.#closed) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        void this.#flushPositions();
+      }, POSITION_FLUSH_MS);
+      this.#flushTimer.unref();
+    }
+  }
+
+  #flushPositions(): Promise<void> {
+    const run = async (): Promise<void> => {
+      const bucket = this.#positions;
+      if (bucket === undefined) return;
+      for (const name of [...this.#dirty]) {
+        this.#dirty.delete(name);
+        try {
+          await bucket.put(encodeKey(name), String(this.#positionValues.get(name) ?? 0));
+        } catch (error) {
+          this.#dirty.add(name);
+          this.#logger?.warn({ err: error, subscription: name }, `could not save the position of '${name}'; will retry`);
+          return;
+        }
+      }
+    };
+    this.#flushing = this.#flushing.then(run);
+    return this.#flushing;
+  }
+
+  async checkWritable(): Promise<void> {
+    if (this.#closed) throw new EventError('EVENT_STORE_CLOSED', 'the JetStream event store is closed');
+    const state = this.#connection.state;
+    if (state !== 'connected') throw jetStreamFailed(`write to ${this.#options.stream}`, new Error(`NATS is ${state}`));
+    try {
+      await this.#jsm!.streams.info(this.#options.stream);
+    } catch (error) {
+      throw jetStreamFailed(`read stream ${this.#options.stream}`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    await this.#flushPositions().catch(() => undefined);
+    this.#tail?.stop();
+    await this.#tailDone;
+    for (const entry of this.#inflight.values()) entry.reject(new EventError('EVENT_STORE_CLOSED', 'the JetStream event store closed before the event came back'));
+    this.#inflight.clear();
+  }
+}
+
+function randomPrefix(): string {
+  const bytes = new Uint8Array(6);
+  globalThis.crypto.getRandomValues(bytes);
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Positions are keyed by subscription name; KV keys allow fewer characters, so escape the rest. */
+function encodeKey(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, (c) => `=${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function decodeKey(key: string): string {
+  return key.replace(/=([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+/** The stored form: the event without its sequence (the stream assigns that). */
+function encodeEvent(event: PendingEvent): Uint8Array {
+  const o: Record<string, unknown> = { id: event.id, type: event.type, source: event.source, time: event.time, data: event.data };
+  if (event.subject !== undefined) o.subject = event.subject;
+  if (event.correlationId !== undefined) o.correlationId = event.correlationId;
+  if (event.causationId !== undefined) o.causationId = event.causationId;
+  return encoder.encode(JSON.stringify(o));
+}
+
+function decodeEvent(data: Uint8Array, sequence: number): StoredEvent {
+  const o = JSON.parse(decoder.decode(data)) as Record<string, unknown>;
+  if (typeof o.id !== 'string' || typeof o.type !== 'string' || typeof o.source !== 'string' || typeof o.time !== 'string') {
+    throw new Error(`not an event (sequence ${sequence})`);
+  }
+  const e: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = { id: o.id, type: o.type, source: o.source, time: o.time, sequence, data: o.data ?? null };
+  if (typeof o.subject === 'string') e.subject = o.subject;
+  if (typeof o.correlationId === 'string') e.correlationId = o.correlationId;
+  if (typeof o.causationId === 'string') e.causationId = o.causationId;
+  return e;
+}
+

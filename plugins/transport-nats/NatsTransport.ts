@@ -1,0 +1,117 @@
+/**
+ * The `nats` service: owns the connection and hands out the parts built on it (event stores,
+ * bridges, remote actors and tools). Each part lives in its own module; this one wires them to
+ * the kernel's lifecycle.
+ */
+import { nuid, type NatsConnection as Client } from '@nats-io/transport-node';
+import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.js';
+import type {} from '../actors/types.js';
+import type {} from '../tools/types.js';
+import type { EventStore } from '../events/stores/EventStore.js';
+import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
+import { jetStreamStoreOptions, type JetStreamStoreOptionsInput, type NatsOptions } from './options.js';
+import { JetStreamStore } from './JetStreamStore.js';
+import { badSubject } from './errors.js';
+import { NatsEventBridge } from './NatsEventBridge.js';
+import { NatsRemoteActors } from './NatsRemoteActors.js';
+import { NatsRemoteTools } from './NatsRemoteTools.js';
+import { checkPattern, Subjects } from './subjects.js';
+import type { EventBridge, NatsService } from './types.js';
+
+export class NatsTransport implements NatsService {
+  readonly connection: NatsConnection;
+  readonly subjects: Subjects;
+  readonly #ctx: PluginContext<NatsOptions>;
+  readonly #disposers: Disposer[] = [];
+  /** This node's id: the origin of what it sends (bridged events), unique per kernel. */
+  readonly nodeId = nuid.next();
+  #tools: NatsRemoteTools | undefined;
+
+  constructor(ctx: PluginContext<NatsOptions>) {
+    this.#ctx = ctx;
+    this.subjects = new Subjects(ctx.options.system);
+    this.connection = new NatsConnection(ctx.options, ctx.configDir, ctx.logger, ctx.metrics);
+  }
+
+  get system(): string {
+    return this.subjects.system;
+  }
+
+  get client(): Client {
+    return this.connection.client;
+  }
+
+  stats(): ConnectionStats {
+    return this.connection.stats();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const ctx = this.#ctx;
+    await this.connection.ready();
+    if (signal.aborted) return;
+    if (ctx.options.healthCheck) {
+      const unregister = ctx.tryResolve('health')?.register('nats', this.connection.healthCheck, { kind: 'ready', critical: true, timeoutMs: 2000 });
+      if (unregister !== undefined) this.#disposers.push(async () => unregister());
+    }
+    const actors = ctx.tryResolve('actors');
+    if (actors !== undefined) {
+      const remote = new NatsRemoteActors(this.connection, this.subjects, ctx.options.requestTimeoutMs, ctx.logger.child({ component: 'remote-actors' }));
+      const detach = actors.attachTransport(remote);
+      this.#disposers.push(async () => {
+        await detach();
+        await remote.close();
+      });
+    }
+    if (ctx.options.bridge.length > 0) await this.bridge(ctx.options.bridge);
+    if (ctx.options.exposeTools.length > 0) await this.exposeTools(ctx.options.exposeTools);
+    if (ctx.options.importTools.length > 0) await this.importTools(ctx.options.importTools);
+  }
+
+  async stop(signal: AbortSignal, deadline: number): Promise<void> {
+    for (const dispose of this.#disposers.splice(0).reverse()) await dispose().catch(() => undefined);
+    await this.connection.close(signal, deadline);
+  }
+
+  createEventStore(options: JetStreamStoreOptionsInput = {}): EventStore {
+    const parsed = jetStreamStoreOptions.safeParse(options);
+    if (!parsed.success) {
+      throw new ConfigError(
+        'NATS_INVALID_STORE_OPTIONS',
+        'invalid jetstream event store options',
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      );
+    }
+    return new JetStreamStore(this.connection, parsed.data, this.#ctx.logger.child({ component: 'jetstream-store', stream: parsed.data.stream }));
+  }
+
+  async bridge(patterns: string | readonly string[]): Promise<EventBridge> {
+    const list = typeof patterns === 'string' ? [patterns] : [...patterns];
+    if (list.length === 0) throw badSubject('bridge patterns', '[]', 'give at least one event type pattern');
+    for (const p of list) checkPattern('bridge pattern', p);
+    const bus = this.#ctx.tryResolve('events');
+    if (bus === undefined) throw new ConfigError('NATS_NEEDS_EVENTS', "nats.bridge needs the events plugin: add 'events' to the config's plugins");
+    const bridge = new NatsEventBridge(bus, this.connection, this.subjects, this.nodeId, list, this.#ctx.logger.child({ component: 'bridge' }));
+    await bridge.open();
+    this.#disposers.push(() => bridge.close());
+    return bridge;
+  }
+
+  async exposeTools(patterns: string | readonly string[]): Promise<Disposer> {
+    return await this.#remoteTools().expose(patterns);
+  }
+
+  async importTools(patterns?: string | readonly string[]): Promise<readonly string[]> {
+    return await this.#remoteTools().import(patterns);
+  }
+
+  #remoteTools(): NatsRemoteTools {
+    if (this.#tools !== undefined) return this.#tools;
+    const ctx = this.#ctx;
+    const tools = ctx.tryResolve('tools');
+    if (tools === undefined) throw new ConfigError('NATS_NEEDS_TOOLS', "remote tools need the tools plugin: add 'tools' to the config's plugins");
+    const remote = new NatsRemoteTools(this.connection, this.subjects, tools, { timeoutMs: ctx.options.toolTimeoutMs, stallMs: ctx.options.discoveryStallMs }, ctx.logger.child({ component: 'remote-tools' }));
+    this.#tools = remote;
+    this.#disposers.push(() => remote.close());
+    return remote;
+  }
+}
