@@ -178,9 +178,9 @@ export class AgentService implements AgentServiceContract {
 
   // ── starting and waiting ───────────────────────────────────────────────────────────────────
 
-  async run(agent: string, input: string, options: RunOptions = {}): Promise<RunResult> {
+  async run<O = string>(agent: string, input: string, options: RunOptions = {}): Promise<RunResult<O>> {
     const { runId } = await this.start(agent, input, options);
-    return this.wait(runId);
+    return this.wait<O>(runId);
   }
 
   start(agent: string, input: string, options: RunOptions = {}): Promise<{ readonly runId: string }> {
@@ -292,7 +292,11 @@ export class AgentService implements AgentServiceContract {
     return true;
   }
 
-  async wait(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult> {
+  async wait<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#wait(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #wait(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     const handle = this.#handles.get(runId);
     if (handle !== undefined) return raceSignal(handle.done, options.signal);
     const records = await this.#journal.read(runId);
@@ -304,10 +308,10 @@ export class AgentService implements AgentServiceContract {
   }
 
   /** Resolves when the journal gets the run's terminal record (a run another node drives). */
-  #awaitTerminal(runId: string): Promise<RunResult> {
+  #awaitTerminal(runId: string): Promise<RunResult<unknown>> {
     const events = this.#deps.events;
     if (events === undefined) return Promise.reject(agentError(AgentErrorCodes.RUN_NOT_FOUND, `run '${runId}' is not running here`, { runId }));
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunResult<unknown>>((resolve, reject) => {
       const sub = events.subscribe(
         { types: [...TERMINAL], correlationId: runId },
         async () => {
@@ -326,7 +330,11 @@ export class AgentService implements AgentServiceContract {
     });
   }
 
-  async resume(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult> {
+  async resume<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#resume(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #resume(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     let handle = this.#handles.get(runId);
     if (handle === undefined) {
       const records = await this.#journal.read(runId);
@@ -853,7 +861,7 @@ function statusOf(handle: RunHandle): RunStatus {
   return handle.state.status;
 }
 
-function resultOf(state: RunState): RunResult {
+function resultOf(state: RunState): RunResult<unknown> {
   const data = state.terminal!.data as { output?: unknown };
   return { runId: state.runId, agent: state.agent, status: 'completed', output: data.output, steps: state.steps, usage: state.usage };
 }
@@ -876,11 +884,11 @@ function errorOf(state: RunState): AgentError {
 }
 
 /** A finished run's result, or the error it failed with. */
-function settledResult(state: RunState): Promise<RunResult> {
+function settledResult(state: RunState): Promise<RunResult<unknown>> {
   return new Promise((resolve, reject) => resultOrError(state, resolve, reject));
 }
 
-function resultOrError(state: RunState, resolve: (r: RunResult) => void, reject: (e: Error) => void): void {
+function resultOrError(state: RunState, resolve: (r: RunResult<unknown>) => void, reject: (e: Error) => void): void {
   if (state.terminal?.type === 'agent.run.completed') resolve(resultOf(state));
   else reject(errorOf(state));
 }
