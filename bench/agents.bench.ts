@@ -60,6 +60,11 @@ async function system(events: unknown, agentsOptions: Record<string, unknown> = 
   return kernel;
 }
 
+interface Measured {
+  readonly stepsPerSecond: number;
+  readonly cpuMicrosPerStep: number;
+}
+
 /** Runs BATCHES rounds of CONCURRENT runs; returns steps/s and CPU µs per step. */
 async function drive(kernel: Kernel): Promise<{ stepsPerSecond: number; cpuMicrosPerStep: number }> {
   const agents = kernel.resolve('agents');
@@ -118,13 +123,13 @@ export default defineBench({
     const rows: BenchRow[] = [];
     // Best of ROUNDS for each (noise on a shared machine only ever makes a run slower), interleaved
     // so that JIT warm-up and machine load weigh on all three alike.
-    const best = { off: [] as Array<{ stepsPerSecond: number; cpuMicrosPerStep: number }>, batch: [] as typeof best.off, never: [] as typeof best.off };
+    const best: Record<'off' | 'batch' | 'never', Measured[]> = { off: [], batch: [], never: [] };
     for (let round = 0; round < ROUNDS; round++) {
       best.off.push(await measure(() => undefined));
       best.batch.push(await measure((dir) => ({ use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } })));
       best.never.push(await measure((dir) => ({ use: 'events', options: { store: { type: 'file', dir, fsync: 'never' } } })));
     }
-    const pick = (xs: typeof best.off) => ({ stepsPerSecond: Math.max(...xs.map((x) => x.stepsPerSecond)), cpuMicrosPerStep: Math.min(...xs.map((x) => x.cpuMicrosPerStep)) });
+    const pick = (xs: Measured[]): Measured => ({ stepsPerSecond: Math.max(...xs.map((x) => x.stepsPerSecond)), cpuMicrosPerStep: Math.min(...xs.map((x) => x.cpuMicrosPerStep)) });
     const off = pick(best.off);
     const batch = pick(best.batch);
     const never = pick(best.never);
