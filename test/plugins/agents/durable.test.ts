@@ -243,6 +243,33 @@ describe('durable runs', () => {
     assert.equal((await health.run('agents')).status, 'healthy');
   });
 
+  test('a stop mid-run interrupts it (AGENT_INTERRUPTED, nothing journaled as its end); the next start resumes it', async (t) => {
+    const dir = await tmp(t);
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } };
+    const scripts = { s: [{ toolCalls: [{ name: 'gate.idem', input: { step: 'g' } }], usage: u(2, 1) }, { reply: 'made it', usage: u(2, 1) }] };
+    const agentsDef = [{ name: 'w', provider: 'scripted', model: 's', tools: ['gate.*'] }];
+    const first = await system(undefined, { events, scripts, agents: agentsDef, agentsOptions: { recovery: 'resume' } });
+    const firstAgents = first.resolve('agents');
+    const { runId } = await firstAgents.start('w', 'go');
+    await recordOf(first.resolve('events'), runId, 'agent.tool.called');
+    const waiting = errorOf(firstAgents.wait(runId));
+    await first.stop();
+    const interrupted = await waiting;
+    assert.equal(interrupted.code, 'AGENT_INTERRUPTED');
+    await assert.rejects(firstAgents.start('w', 'late'), { code: 'AGENT_INTERRUPTED' });
+
+    const gates = new Gates();
+    gates.open('g');
+    const counters = new Map<string, number>();
+    const second = await system(t, { events, scripts, agents: agentsDef, gates, counters, agentsOptions: { recovery: 'resume' } });
+    const agents = second.resolve('agents');
+    assert.deepEqual(agents.interruptedRuns().map((r) => r.runId), [runId]);
+    const result = await agents.wait(runId);
+    assert.equal(result.output, 'made it');
+    assert.equal(counters.get('gate.idem:g'), 1, 'the idempotent in-doubt call ran again here');
+    assert.equal(result.usage.totalTokens, 6);
+  });
+
   test('distributed: start hands the run to the scheduler; resume runs it here from its journal', async (t) => {
     const kernel = await system(t, {
       scripts: { s: [{ toolCalls: [{ name: 'math.add', input: { a: 1, b: 1 } }] }, { reply: 'two' }] },
