@@ -120,6 +120,11 @@ export default definePlugin({
           out.write(`${batch.resumed ? 'Continuing' : 'Asking'} batch ${batch.id}: ${batch.questions.length} questions to '${o.coordinator}'\n`);
           const settled = await Promise.allSettled(batch.questions.map((q, i) => agents.run(o.coordinator, q, { runId: `${batch.id}-q${i + 1}` })));
           await progress?.unsubscribe();
+          if (ctx.signal.aborted) {
+            // Stopped (Ctrl-C) mid-batch: not a failure — the runs are on the log, and the next start continues them.
+            out.write(`\nStopped before batch ${batch.id} finished; the next start continues it.\n`);
+            return;
+          }
           out.write('\nAnswers\n');
           settled.forEach((s, i) => {
             out.write(`  ${i + 1}. ${batch.questions[i]}\n     ${s.status === 'fulfilled' ? String(s.value.output) : `failed: ${(s.reason as Error).message}`}\n`);

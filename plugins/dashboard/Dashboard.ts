@@ -48,7 +48,6 @@ export interface Update {
 /** Prometheus series worth a card when the metrics plugin is loaded (summed over labels). */
 const GAUGES: ReadonlyArray<readonly [string, string]> = [
   ['actors_active', 'Actors'],
-  ['message_queue_depth', 'Queued messages'],
 ];
 
 export class Dashboard {

@@ -319,7 +319,7 @@ function renderEvents() {
       h('td', { class: 'time' }, clockTime(e.time)),
       h('td', { class: 'type' }, e.type),
       h('td', { class: 'src' }, e.source),
-      h('td', { class: 'data' }, e.summary)));
+      h('td', { class: 'data', title: e.summary }, e.summary)));
   }
   $('events').tBodies[0].replaceChildren(...rows);
 }
@@ -370,8 +370,10 @@ function applyUpdate(u) {
     parts.push('health');
   }
   state.metrics = u.metrics;
-  if (u.events.length > 0) {
-    state.events.push(...u.events);
+  // A page that (re)connects may be sent events it already has: keep each sequence once.
+  const fresh = u.events.filter((e) => e.sequence > lastSequence());
+  if (fresh.length > 0) {
+    state.events.push(...fresh);
     if (state.events.length > 2000) state.events.splice(0, state.events.length - 2000);
     parts.push('events');
   }
@@ -379,8 +381,10 @@ function applyUpdate(u) {
   if (selectedChanged) void loadDetail();
 }
 
+const lastSequence = () => state.events.at(-1)?.sequence ?? 0;
+
 function connect() {
-  const source = new EventSource(`${API}/stream`);
+  const source = new EventSource(`${API}/stream?after=${lastSequence()}`);
   source.addEventListener('open', () => {
     $('conn').textContent = 'live';
     $('conn').className = 'conn live';
