@@ -123,7 +123,7 @@ async function builtinDependencies(plugin: Plugin): Promise<string[]> {
     const name = queue.shift()!;
     if (name === plugin.name || needed.includes(name) || !builtins.includes(name)) continue;
     needed.push(name);
-    const mod = (await import(new URL(`../../plugins/${name}/index${MODULE_EXT}`, import.meta.url).href)) as { default?: Plugin };
+    const mod = (await import(new URL(`../plugins/${name}/index${MODULE_EXT}`, import.meta.url).href)) as { default?: Plugin };
     queue.push(...(mod.default?.dependsOn ?? []));
   }
   return needed;
