@@ -194,7 +194,7 @@ function renderApprovals() {
       const deny = h('button', { class: 'btn deny', type: 'button', 'data-decision': 'deny' }, 'Deny');
       allow.addEventListener('click', () => decide(a, 'allow', [allow, deny]));
       deny.addEventListener('click', () => decide(a, 'deny', [allow, deny]));
-      return h('div', { class: 'approval', 'data-approval': `${a.runId}/${a.callId}` },
+      return h('div', { class: 'approval', 'data-approval': `${a.runId}/${a.callId}`, 'data-run-id': a.runId, 'data-call-id': a.callId },
         h('div', { class: 'what' },
           h('strong', null, a.agent), ' wants to call ', h('code', null, a.tool ?? '(tool)'),
           ' in run ', h('a', { href: `#run=${encodeURIComponent(a.runId)}` }, shortId(a.runId)),
