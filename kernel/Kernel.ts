@@ -21,7 +21,7 @@ import {
 } from '../sdk/index.js';
 import type { KernelConfig } from './config.js';
 import { createKernelHooks } from './createKernelHooks.js';
-import type { ResolvedPlugin } from './loader.js';
+import type { ResolvedPlugin, SkippedPlugin } from './loader.js';
 import { MetricsFacade } from './MetricsFacade.js';
 import { ServiceContainer } from './ServiceContainer.js';
 import { Timeline, type PhaseRecord } from './Timeline.js';
@@ -43,6 +43,8 @@ export interface KernelInit {
   readonly plugins: readonly ResolvedPlugin[];
   readonly configDir: string;
   readonly logger: Logger;
+  /** Optional plugins left out because they are not installed; logged at start. */
+  readonly skipped?: readonly SkippedPlugin[];
 }
 
 /** What `stop()` resolves to: why it stopped and what went wrong on the way (nothing is skipped). */
@@ -73,6 +75,7 @@ export class Kernel {
   readonly #stopping = new AbortController();
   readonly #tracked = new Set<Promise<unknown>>();
   #trackedFailures = 0;
+  readonly #skipped: readonly SkippedPlugin[];
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<StopReport> | undefined;
 
@@ -80,6 +83,7 @@ export class Kernel {
     this.config = init.config;
     this.logger = init.logger;
     this.configDir = init.configDir;
+    this.#skipped = init.skipped ?? [];
     this.#records = init.plugins.map((plugin) => ({
       plugin,
       info: Object.freeze({
@@ -204,6 +208,9 @@ export class Kernel {
 
   async #start(): Promise<void> {
     this.#state = 'starting';
+    for (const s of this.#skipped) {
+      this.logger.warn({ use: s.use, reason: s.reason }, `optional plugin '${s.use}' is not installed; running without it`);
+    }
     const startTimeoutMs = this.config.startTimeoutMs;
     let current: { record: PluginRecord; phase: 'setup' | 'start' } | undefined;
     try {
@@ -229,6 +236,7 @@ export class Kernel {
       }
       current = undefined;
       await this.hooks.started.promise();
+      this.metrics.stopBuffering(); // every backend that will attach has: drop what none received
       this.#state = 'running';
       this.#exportTimeline();
       if (this.logger.isLevelEnabled('info')) {

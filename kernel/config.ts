@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, isPlugin, type Plugin } from '../sdk/index.js';
+import { applyEnvOverrides, ENV_OVERRIDES, envOverridesOf, withEnvOverrides, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
 import { findUnknownKeys, formatUnknownKey } from './unknownKeys.js';
 
@@ -66,6 +67,8 @@ export type KernelConfig = z.output<typeof KernelConfigSchema>;
 export interface LoadedConfig extends KernelConfigInput {
   /** Absolute path of the file it was read from, if any. */
   readonly configPath?: string;
+  /** The environment overrides read with it; the loader applies those for plugins, by plugin name. */
+  readonly [ENV_OVERRIDES]?: readonly EnvOverride[];
 }
 
 /**
@@ -143,116 +146,5 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     throw new ConfigError('CONFIG_INVALID', `config file ${configPath} must hold an object`, ['(root): expected object']);
   }
   const withEnv = applyEnvOverrides(raw as Record<string, unknown>, env);
-  return { ...(withEnv as KernelConfigInput), configPath };
-}
-
-const ENV_PREFIX = 'MISTER_SMITH__';
-
-/**
- * Applies environment overrides to a raw config (returns a copy):
- * - `MISTER_SMITH_LOG_LEVEL=debug` sets `log.level`;
- * - `MISTER_SMITH__<A>__<B>…=value` sets the key path `a.b…`, with `__` between segments. Under
- *   `PLUGINS`, the next segment is a plugin name and the rest is a path in its options:
- *   `MISTER_SMITH__PLUGINS__ACTORS__MAILBOX__CAPACITY=10`.
- * A segment matches an existing key case-insensitively, else it is camel-cased
- * (`SHUTDOWN_TIMEOUT_MS` → `shutdownTimeoutMs`). Values are parsed as JSON when they parse
- * (`10`, `true`, `["a"]`), else kept as strings.
- */
-export function applyEnvOverrides(config: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out = copyConfigData(config);
-  const level = env.MISTER_SMITH_LOG_LEVEL;
-  if (level !== undefined && level !== '') {
-    const log = isRecord(out.log) ? out.log : (out.log = {});
-    (log as Record<string, unknown>).level = level;
-  }
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const segments = key.slice(ENV_PREFIX.length).split('__').filter((s) => s !== '');
-    if (segments.length === 0) continue;
-    const parsed = parseEnvValue(value);
-    if (segments[0]!.toLowerCase() === 'plugins' && segments.length >= 2) {
-      // `PLUGINS__<NAME>` alone names no option; writing it as a key path would replace the
-      // plugin list with an object.
-      if (segments.length >= 3) setPluginOption(out, segments[1]!, segments.slice(2), parsed);
-    } else {
-      setPath(out, segments, parsed);
-    }
-  }
-  return out;
-}
-
-function copyConfigData(config: Record<string, unknown>): Record<string, unknown> {
-  // Plugin definitions inside a TS config are objects with functions: copy plain data only.
-  const copy = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(copy);
-    if (isRecord(value) && !isPlugin(value)) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
-    }
-    return value;
-  };
-  return copy(config) as Record<string, unknown>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function parseEnvValue(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
-}
-
-function camelCase(segment: string): string {
-  const parts = segment.toLowerCase().split('_').filter((p) => p !== '');
-  return parts.map((p, i) => (i === 0 ? p : p[0]!.toUpperCase() + p.slice(1))).join('');
-}
-
-function keyFor(target: Record<string, unknown>, segment: string): string {
-  const lower = segment.toLowerCase();
-  const existing = Object.keys(target).find((k) => k.toLowerCase() === lower || k.toLowerCase() === lower.replace(/_/g, ''));
-  return existing ?? camelCase(segment);
-}
-
-function setPath(target: Record<string, unknown>, segments: readonly string[], value: unknown): void {
-  let node = target;
-  for (let i = 0; i < segments.length - 1; i++) {
-    const key = keyFor(node, segments[i]!);
-    if (!isRecord(node[key])) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keyFor(node, segments[segments.length - 1]!)] = value;
-}
-
-function setPluginOption(config: Record<string, unknown>, pluginSegment: string, rest: readonly string[], value: unknown): void {
-  if (!Array.isArray(config.plugins)) config.plugins = [];
-  const plugins = config.plugins as unknown[];
-  const wanted = pluginSegment.toLowerCase().replace(/_/g, '-');
-  const index = plugins.findIndex((entry) => entryName(entry)?.toLowerCase() === wanted);
-  if (index === -1) return; // an override for a plugin the config does not load has nothing to change
-  let entry = plugins[index];
-  // A string or an inline plugin definition is shorthand for `{ use }`: expand it, or the options
-  // would be written onto the definition itself (whose `options` is its zod schema).
-  if (typeof entry === 'string' || isPlugin(entry)) entry = plugins[index] = { use: entry };
-  const record = entry as Record<string, unknown>;
-  if (!isRecord(record.options)) record.options = {};
-  setPath(record.options as Record<string, unknown>, rest, value);
-}
-
-/** The name an entry is known by before its module is imported: explicit name, or the short name. */
-function entryName(entry: unknown): string | undefined {
-  if (typeof entry === 'string') return shortName(entry);
-  if (!isRecord(entry)) return undefined;
-  if (typeof entry.name === 'string') return entry.name;
-  if (typeof entry.use === 'string') return shortName(entry.use);
-  if (isPlugin(entry.use)) return entry.use.name;
-  return undefined;
-}
-
-/** `./plugins/greeter.ts` → `greeter`; `./greeter/index.ts` → `greeter` (the folder names it). */
-function shortName(use: string): string {
-  const base = path.basename(use).replace(/\.(ts|js|mjs)$/, '');
-  return base === 'index' ? path.basename(path.dirname(use)) : base;
+  return withEnvOverrides({ ...(withEnv as KernelConfigInput), configPath }, envOverridesOf(withEnv));
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../sdk/index.js';
 import type { KernelConfigInput, LoadedConfig } from './config.js';
 import { createLogger } from './createLogger.js';
 import { Kernel } from './Kernel.js';
+import { envOverridesOf, withEnvOverrides } from './envOverrides.js';
 import { loadPlugins } from './loader.js';
 
 export interface CreateKernelOptions {
@@ -22,8 +23,9 @@ export interface CreateKernelOptions {
 export async function createKernel(options: CreateKernelOptions): Promise<Kernel> {
   const configPath = (options.config as LoadedConfig).configPath;
   const configDir = options.configDir ?? (configPath !== undefined ? path.dirname(configPath) : process.cwd());
-  const { configPath: _ignored, ...raw } = options.config as LoadedConfig;
-  const { config, plugins, problems } = await loadPlugins(raw, configDir);
+  const { configPath: _ignored, ...rest } = options.config as LoadedConfig;
+  const raw = withEnvOverrides(rest, envOverridesOf(options.config));
+  const { config, plugins, problems, skipped } = await loadPlugins(raw, configDir);
   if (problems.length > 0) {
     throw new ConfigError(
       'CONFIG_INVALID',
@@ -33,5 +35,5 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     );
   }
   const logger = options.logger ?? createLogger({ level: config.log.level, pretty: config.log.pretty, name: config.name });
-  return new Kernel({ config, plugins, configDir, logger });
+  return new Kernel({ config, plugins, configDir, logger, skipped });
 }

@@ -50,7 +50,9 @@ export type { Classification, ErrorKind, KindDefaults, MisterSmithErrorOptions, 
 export { METRIC_PREFIX, prefixedMetricName } from './metrics.js';
 export type {
   Counter,
+  CounterDefinition,
   CounterSink,
+  CounterSinkDefinition,
   Gauge,
   GaugeDefinition,
   GaugeSink,

@@ -16,6 +16,7 @@ import { createKernel } from '../createKernel.js';
 import { createLogger } from '../createLogger.js';
 import type { Kernel } from '../Kernel.js';
 import type { ResolvedPlugin } from '../loader.js';
+import { envOverridesOf, pluginKey, withEnvOverrides } from '../envOverrides.js';
 import { deepMerge, isPlainObject } from '../merge.js';
 import { EXIT, printError, type Io } from './io.js';
 import type { ProcessGuard } from './ProcessGuard.js';
@@ -130,7 +131,10 @@ export function partialConfig(system: LoadedSystem, opts: StartKernelOptions): R
       if (override !== undefined) entry.options = deepMerge(isPlainObject(entry.options) ? entry.options : {}, override);
       return entry;
     });
-  return { ...withoutPath(system.raw), plugins };
+  // Overrides for plugins left out have nothing to change here (and would be "matches nothing").
+  const keys = new Set([...selected].map(pluginKey));
+  const overrides = envOverridesOf(system.raw).filter((o) => o.plugin === undefined || keys.has(pluginKey(o.plugin)));
+  return withEnvOverrides({ ...withoutPath(system.raw), plugins }, overrides);
 }
 
 /** Runs a plugin command; resolves to its exit code. Kernels it started and left running are stopped. */

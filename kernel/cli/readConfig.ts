@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../sdk/index.js';
 import { loadConfig, type KernelConfig, type LoadedConfig } from '../config.js';
+import { envOverridesOf, withEnvOverrides } from '../envOverrides.js';
 import { loadPlugins, type ResolvedPlugin } from '../loader.js';
 
 export const DEFAULT_CONFIG_NAMES = ['mister-smith.config.json', 'mister-smith.config.ts', 'mister-smith.config.js', 'mister-smith.config.mjs'];
@@ -47,5 +48,5 @@ export async function loadSystem(file: string | undefined): Promise<LoadedSystem
 
 export function withoutPath(config: LoadedConfig): Omit<LoadedConfig, 'configPath'> {
   const { configPath: _omit, ...rest } = config;
-  return rest;
+  return withEnvOverrides(rest, envOverridesOf(config));
 }

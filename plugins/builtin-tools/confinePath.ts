@@ -4,9 +4,8 @@
  * does not exist yet (a write), the deepest existing ancestor is checked the same way, so a
  * symlinked parent directory pointing out of the root is refused too.
  *
- * What remains is the window between this check and the open; callers open the returned real path
- * with `O_NOFOLLOW`, so a final component swapped for a symlink in that window fails instead of
- * escaping.
+ * What remains is the window between this check and the open, in which the path can change: the
+ * fs tools therefore open through `openConfined.ts`, which verifies the opened descriptor itself.
  */
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +18,10 @@ export interface ConfinedPath {
   readonly real: string;
   /** Whether the target exists. */
   readonly exists: boolean;
+  /** The real path of the deepest part of the target that exists (the target itself when it does). */
+  readonly existing: string;
+  /** The components below `existing` that do not exist yet, outermost first (empty when the target exists). */
+  readonly missing: readonly string[];
   /** The path relative to the root, with `/` separators (what results report back). */
   readonly relative: string;
 }
@@ -51,8 +54,9 @@ export async function confinePath(root: string, requested: string): Promise<Conf
     try {
       const real = await realpath(existing);
       if (!inside(realRoot, real)) throw outside(requested, 'it leads out of the root through a symbolic link');
-      const full = rest.length === 0 ? real : path.join(real, ...rest.reverse());
-      return { root: realRoot, real: full, exists: rest.length === 0, relative: toRelative(realRoot, target) };
+      const missing = rest.reverse();
+      const full = missing.length === 0 ? real : path.join(real, ...missing);
+      return { root: realRoot, real: full, exists: missing.length === 0, existing: real, missing, relative: toRelative(realRoot, target) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || existing === realRoot) throw error;
       // ENOENT from realpath may mean a dangling symlink, whose target could be anywhere.

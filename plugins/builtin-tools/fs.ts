@@ -1,14 +1,16 @@
 /**
  * `fs.read`, `fs.write`, `fs.list`: file access confined to one root folder (see confinePath.ts).
- * Every path argument is relative to the root; results report paths relative to it too.
+ * Every path argument is relative to the root; results report paths relative to it too. Opening goes
+ * through openConfined.ts: only regular files and folders, and what was opened is verified inside.
  */
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from '../../sdk/index.js';
 import type { ToolDefinition } from '../tools/types.js';
 import { confinePath } from './confinePath.js';
 import { BuiltinToolErrorCodes, builtinError } from './errors.js';
+import { handlePath, makeDirectories, openDirectory, openFileForRead, openFileForWrite } from './openConfined.js';
 
 export interface FsToolsOptions {
   /** Absolute path of the root folder. */
@@ -56,11 +58,8 @@ export function fsTools(options: FsToolsOptions): [
       output: readOutput,
       async handler(input, ctx) {
         const target = await confinePath(root, input.path);
-        // O_NOFOLLOW: the checked real path must not have become a symlink since.
-        const handle = await open(target.real, constants.O_RDONLY | constants.O_NOFOLLOW);
+        const { handle, info } = await openFileForRead(target.root, target.real, input.path);
         try {
-          const info = await handle.stat();
-          if (!info.isFile()) throw new Error(`${input.path} is not a regular file`);
           if (info.size > maxBytes) throw tooLarge(input.path, info.size, maxBytes);
           const data = await handle.readFile({ signal: ctx.signal });
           if (data.length > maxBytes) throw tooLarge(input.path, data.length, maxBytes);
@@ -80,14 +79,26 @@ export function fsTools(options: FsToolsOptions): [
         if (data.length > maxBytes) throw tooLarge(input.path, data.length, maxBytes);
         const target = await confinePath(root, input.path);
         if (target.relative === '.') throw new Error('cannot write to the root folder itself');
-        if (!target.exists && input.createDirs) await mkdir(path.dirname(target.real), { recursive: true });
-        ctx.signal.throwIfAborted();
-        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (input.append ? constants.O_APPEND : constants.O_TRUNC);
-        const handle = await open(target.real, flags, 0o644);
+        // The folder the file goes in is opened and verified first; the file is created inside that
+        // descriptor's folder, so a path swapped meanwhile cannot put it anywhere else.
+        const folders = target.exists ? [] : target.missing.slice(0, -1);
+        if (folders.length > 0 && !input.createDirs) {
+          throw Object.assign(new Error(`ENOENT: no such folder for ${input.path} (pass createDirs: true to create it)`), { code: 'ENOENT' });
+        }
+        const parentReal = target.exists ? path.dirname(target.real) : target.existing;
+        let dir = await openDirectory(target.root, parentReal, input.path);
+        let dirReal = parentReal;
         try {
-          await handle.writeFile(data, { signal: ctx.signal });
+          if (folders.length > 0) ({ handle: dir, real: dirReal } = await makeDirectories(dir, dirReal, folders, target.root, input.path));
+          ctx.signal.throwIfAborted();
+          const handle = await openFileForWrite(dir, dirReal, path.basename(target.real), target.root, input.path, input.append);
+          try {
+            await handle.writeFile(data, { signal: ctx.signal });
+          } finally {
+            await handle.close();
+          }
         } finally {
-          await handle.close();
+          await dir.close();
         }
         return { path: target.relative, bytes: data.length };
       },
@@ -99,9 +110,14 @@ export function fsTools(options: FsToolsOptions): [
       output: listOutput,
       async handler(input) {
         const target = await confinePath(root, input.path);
-        const info = await stat(target.real);
-        if (!info.isDirectory()) throw new Error(`${input.path} is not a folder`);
-        const dirents = await readdir(target.real, { withFileTypes: true });
+        const dir = await openDirectory(target.root, target.real, input.path);
+        let dirents: Dirent[];
+        try {
+          // Through the verified descriptor: the folder listed is the one that was checked.
+          dirents = await readdir(handlePath(dir, target.real), { withFileTypes: true });
+        } finally {
+          await dir.close();
+        }
         dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         const entries = dirents.slice(0, MAX_LIST_ENTRIES).map((d) => ({
           name: d.name,

@@ -2,6 +2,7 @@
  * `http.fetch`: HTTP(S) requests to an allow-list of hosts. The host check happens before any
  * connection (no DNS lookup for a refused host); redirects are followed only to the same host
  * (at most 5); the body is capped at `maxBytes` while it streams in; the deadline is the tool's.
+ * The agent's `Host`, hop-by-hop and framing headers are dropped (see {@link forwardableHeaders}).
  *
  * Built on node:http with `agent: false`: one connection per request, closed after it, so a
  * stopped kernel keeps no idle keep-alive sockets (the global fetch's pool would).
@@ -54,6 +55,30 @@ export function checkUrl(raw: string, allowHosts: ReadonlySet<string>): URL {
     throw refuse(raw, `host '${url.host}' is not in http.allowHosts (${[...allowHosts].join(', ') || 'empty'})`);
   }
   return url;
+}
+
+/**
+ * Request headers an agent may not set: `host` (the URL names the host; a forged one reaches
+ * virtual hosts the allow-list never named), the hop-by-hop and connection-level headers of RFC 9110
+ * §7.6.1 (and those the agent's `Connection` names), framing (`content-length` and
+ * `transfer-encoding` are computed from the body; a false length desynchronises the connection),
+ * `expect` (a `100-continue` would hold the body back), and proxy credentials.
+ */
+const DROPPED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'expect']);
+
+/** The agent's headers without those {@link DROPPED}, `proxy-*`, or named by its `Connection` header. */
+export function forwardableHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const named = new Set<string>();
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === 'connection') for (const token of v.split(',')) named.add(token.trim().toLowerCase());
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const name = k.toLowerCase();
+    if (DROPPED.has(name) || name.startsWith('proxy-') || named.has(name)) continue;
+    out[k] = v;
+  }
+  return out;
 }
 
 function headersOf(res: http.IncomingMessage): Record<string, string> {
@@ -112,8 +137,9 @@ export function httpFetchTool(options: HttpToolOptions): ToolDefinition<typeof i
       let url = checkUrl(req.url, allowHosts);
       let method: string = req.method;
       let body = req.body;
+      const headers = forwardableHeaders(req.headers);
       for (let hop = 0; ; hop++) {
-        const res = await once(url, method, req.headers, body, options.maxBytes, ctx.signal);
+        const res = await once(url, method, headers, body, options.maxBytes, ctx.signal);
         if (res.location === undefined) return { url: res.url, status: res.status, headers: res.headers, body: res.body };
         if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects from ${req.url}`);
         const next = new URL(res.location, url);

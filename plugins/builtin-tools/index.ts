@@ -40,7 +40,7 @@ export { echoTool } from './echo.js';
 export { clockTool } from './clock.js';
 export { fsTools, MAX_LIST_ENTRIES } from './fs.js';
 export type { FsToolsOptions } from './fs.js';
-export { httpFetchTool, checkUrl, MAX_REDIRECTS } from './httpFetch.js';
+export { httpFetchTool, checkUrl, forwardableHeaders, MAX_REDIRECTS } from './httpFetch.js';
 export type { HttpToolOptions } from './httpFetch.js';
 export { confinePath } from './confinePath.js';
 export type { ConfinedPath } from './confinePath.js';

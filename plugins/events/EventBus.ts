@@ -114,7 +114,9 @@ export class EventBus implements EventBusContract {
   readonly #dirtyRoutes: Route[] = [];
   #dispatchedThrough = 0;
   readonly #waiters = new Map<string, Waiter[]>();
-  #lastAppend: Promise<unknown> | undefined;
+  /** Appends whose promise has not settled yet, and who waits for them to reach 0 (stop). */
+  #inFlight = 0;
+  #settled: (() => void) | undefined;
   #nowMs = -1;
   #nowIso = '';
   #clockBudget = 0;
@@ -215,7 +217,8 @@ export class EventBus implements EventBusContract {
       report = await this.#store.open(this.#onCommit);
     } catch (error) {
       this.#state = 'stopped';
-      const failure = storeFailed('open', error);
+      // A typed refusal (locked, corrupt) keeps its code; anything else is a store failure.
+      const failure = error instanceof EventError && error.code !== EVENT_ERROR_CODES.INVALID_STATE ? error : storeFailed('open', error);
       this.#opened.reject(failure);
       throw failure;
     }
@@ -391,7 +394,10 @@ export class EventBus implements EventBusContract {
     } catch (error) {
       return { status: 'unhealthy', message: `event store is not writable: ${toError(error).message}`, details };
     }
-    if (this.#lastStoreError !== undefined) details.lastStoreError = this.#lastStoreError.message;
+    if (this.#lastStoreError !== undefined) {
+      details.lastStoreError = this.#lastStoreError.message;
+      return { status: 'unhealthy', message: `the last publish failed to write: ${this.#lastStoreError.message}`, details };
+    }
     if (worst > maxLag) return { status: 'degraded', message: `a durable subscription is ${worst} events behind (limit ${maxLag})`, details };
     return { status: 'healthy', message: 'event store writable', details };
   }
@@ -410,7 +416,9 @@ export class EventBus implements EventBusContract {
     const wasOpen = this.#state === 'open';
     this.#state = 'stopping';
     this.#opened.reject(busStopped('open'));
-    if (this.#lastAppend !== undefined) await this.#lastAppend.catch(() => undefined);
+    // Bounded by the stop deadline: a store whose append never settles must not hang the stop.
+    if (this.#inFlight > 0) await untilAborted(new Promise<void>((resolve) => (this.#settled = resolve)), signal);
+    this.#settled = undefined;
     if (wasOpen) {
       const live = this.#subscribers.filter((s): s is LiveSubscriber => s instanceof LiveSubscriber);
       await untilAborted(Promise.all(live.map((s) => s.idle())), signal);
@@ -474,17 +482,26 @@ export class EventBus implements EventBusContract {
   }
 
   async #awaitCommit(pending: Promise<void>, event: PendingEvent): Promise<StoredEvent> {
-    this.#lastAppend = pending;
+    // Counted, not "the last append": a store may settle appends in any order (one refused on the
+    // spot while earlier ones still wait for a remote acknowledgement), and stop waits for all.
+    this.#inFlight++;
     try {
       await pending;
     } catch (error) {
       throw this.#storeError(error, event);
+    } finally {
+      if (--this.#inFlight === 0 && this.#settled !== undefined) this.#settled();
     }
+    // A write went through: the store is healthy again.
+    if (this.#lastStoreError !== undefined) this.#lastStoreError = undefined;
     return event as StoredEvent;
   }
 
   #storeError(error: unknown, event: PendingEvent): Error {
-    const failure = error instanceof EventError && error.code === EVENT_ERROR_CODES.STORE_FAILED ? error : storeFailed('append', error, { type: event.type });
+    // The store's typed refusals (too large, read-only, locked) reach the publisher as they are;
+    // only a failed write counts against health.
+    if (error instanceof EventError && error.code !== EVENT_ERROR_CODES.STORE_FAILED) return error;
+    const failure = error instanceof EventError ? error : storeFailed('append', error, { type: event.type });
     this.#lastStoreError = failure;
     return failure;
   }

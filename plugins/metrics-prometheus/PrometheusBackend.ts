@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   prefixedMetricName,
   type CounterSink,
+  type CounterSinkDefinition,
   type GaugeDefinition,
   type GaugeSink,
   type HistogramDefinition,
@@ -132,31 +133,20 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
     this.#warnings = new Warnings(options.logger);
   }
 
-  counter(definition: MetricDefinition): CounterSink {
-    return this.#create(definition, (config) => new PromCounterSink(new Counter(config), config.name, this.#limiter(config.name, definition), this.#warnings));
+  counter(definition: CounterSinkDefinition): CounterSink {
+    return this.#create(
+      definition,
+      (config) =>
+        new PromCounterSink(new Counter({ ...config, ...this.#collectOption(config.name, definition.collect) }), config.name, this.#limiter(config.name, definition), this.#warnings),
+    );
   }
 
   gauge(definition: GaugeDefinition): GaugeSink {
-    const collect = definition.collect;
-    return this.#create(definition, (config) => {
-      const name = config.name;
-      const warnings = this.#warnings;
-      const gauge = new Gauge({
-        ...config,
-        ...(collect === undefined
-          ? {}
-          : {
-              collect() {
-                try {
-                  collect();
-                } catch (error) {
-                  warnings.once(name, PROMETHEUS_ERROR_CODES.COLLECT_FAILED, `collect of ${name} failed; it keeps its last value`, { err: error });
-                }
-              },
-            }),
-      });
-      return new PromGaugeSink(gauge, name, this.#limiter(name, definition), warnings);
-    });
+    return this.#create(
+      definition,
+      (config) =>
+        new PromGaugeSink(new Gauge({ ...config, ...this.#collectOption(config.name, definition.collect) }), config.name, this.#limiter(config.name, definition), this.#warnings),
+    );
   }
 
   histogram(definition: HistogramDefinition): HistogramSink {
@@ -180,6 +170,21 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
 
   contentType(format: ExpositionFormat = 'prometheus'): string {
     return format === 'openmetrics' ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
+  }
+
+  /** prom-client's `collect` option for a collect-on-scrape metric: a failing collect keeps the last value, with one warning. */
+  #collectOption(name: string, collect: (() => void) | undefined): { collect?: () => void } {
+    if (collect === undefined) return {};
+    const warnings = this.#warnings;
+    return {
+      collect() {
+        try {
+          collect();
+        } catch (error) {
+          warnings.once(name, PROMETHEUS_ERROR_CODES.COLLECT_FAILED, `collect of ${name} failed; it keeps its last value`, { err: error });
+        }
+      },
+    };
   }
 
   #limiter(name: string, definition: MetricDefinition): LabelSetLimiter {

@@ -68,6 +68,15 @@ export const natsOptions = z.strictObject({
   bridge: z.array(z.string().min(1)).default([]),
   /** Tool name patterns this node serves to the other nodes from start (same as `nats.exposeTools`). */
   exposeTools: z.array(z.string().min(1)).default([]),
+  /**
+   * Tool name patterns of other nodes' tools registered here as proxies at start (same as
+   * `nats.importTools`); `[]`: none.
+   */
+  importTools: z.array(z.string().min(1)).default([]),
+  /** Deadline of a remote tool call (the proxy tool's `timeoutMs`). */
+  toolTimeoutMs: z.number().int().positive().default(30_000),
+  /** How long tool discovery waits for more nodes once answers stop coming. */
+  discoveryStallMs: z.number().int().positive().default(250),
   /** Register the connection check with the health plugin when it is loaded. */
   healthCheck: z.boolean().default(true),
   /** Distributed agent runs (used when the agents plugin runs with `distributed: true`). */

@@ -111,7 +111,7 @@ test('fs.list lists a folder, sorted, with entry types', async () => {
   assert.equal(types['docs'], 'directory');
   assert.equal(types['hello.txt'], 'file');
   assert.equal(types['link-out.txt'], 'symlink');
-  await assert.rejects(bus.call('agent', 'fs.list', { path: 'hello.txt' }), refused('TOOL_FAILED'));
+  await assert.rejects(bus.call('agent', 'fs.list', { path: 'hello.txt' }), refused('TOOL_WRONG_FILE_TYPE'));
 });
 
 test('maxBytes limits reads and writes (TOOL_TOO_LARGE); missing files are TOOL_FAILED', async () => {
@@ -119,7 +119,7 @@ test('maxBytes limits reads and writes (TOOL_TOO_LARGE); missing files are TOOL_
   await assert.rejects(bus.call('agent', 'fs.read', { path: 'big.txt' }), refused('TOOL_TOO_LARGE'));
   await assert.rejects(bus.call('agent', 'fs.write', { path: 'big2.txt', content: 'y'.repeat(65) }), refused('TOOL_TOO_LARGE'));
   await assert.rejects(bus.call('agent', 'fs.read', { path: 'nope.txt' }), (e: Coded & { cause?: { code?: string } }) => e.code === 'TOOL_FAILED' && e.cause?.code === 'ENOENT');
-  await assert.rejects(bus.call('agent', 'fs.read', { path: 'docs' }), refused('TOOL_FAILED'));
+  await assert.rejects(bus.call('agent', 'fs.read', { path: 'docs' }), refused('TOOL_WRONG_FILE_TYPE'));
 });
 
 test('fs tools still need grants: an agent without them is denied', async () => {

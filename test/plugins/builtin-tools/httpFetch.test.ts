@@ -20,6 +20,8 @@ function startServer(handler: http.RequestListener): Promise<{ server: http.Serv
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, host: `127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits })));
 }
 
+/** What /headers received last (kept here: the response body is capped at maxBytes). */
+let lastRequest: { headers: Record<string, string>; body: string } | undefined;
 let allowed: Awaited<ReturnType<typeof startServer>>;
 let other: Awaited<ReturnType<typeof startServer>>;
 let kernel: TestKernel;
@@ -36,6 +38,13 @@ before(async () => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => res.end(`${req.method} ${body}`));
+    } else if (url.pathname === '/headers') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        lastRequest = { headers: req.headers as Record<string, string>, body };
+        res.end('seen');
+      });
     } else if (url.pathname === '/redirect-same') {
       res.writeHead(302, { location: '/hello' }).end();
     } else if (url.pathname === '/redirect-other') {
@@ -112,4 +121,36 @@ test('a server that never answers fails at the timeout (TOOL_TIMEOUT)', async ()
   const began = performance.now();
   await assert.rejects(bus.call('agent', 'http.fetch', { url: `http://${allowed.host}/hang` }), { code: 'TOOL_TIMEOUT' });
   assert.ok(performance.now() - began < 2_000);
+});
+
+test('an agent-supplied Host and hop-by-hop / connection-level headers are dropped; content-length is computed', async () => {
+  const sent = {
+    Host: 'internal.example',
+    Connection: 'keep-alive, X-Named-By-Connection',
+    'X-Named-By-Connection': 'dropped',
+    'Keep-Alive': 'timeout=600',
+    'Proxy-Authorization': 'Basic c2VjcmV0',
+    'Proxy-Connection': 'keep-alive',
+    TE: 'trailers',
+    Trailer: 'X-Checksum',
+    'Transfer-Encoding': 'chunked',
+    Upgrade: 'websocket',
+    'Content-Length': '999',
+    Expect: '100-continue',
+    'X-Kept': 'yes',
+    Authorization: 'Bearer kept',
+  };
+  const r = (await bus.call('agent', 'http.fetch', { url: `http://${allowed.host}/headers`, method: 'POST', headers: sent, body: 'hello' }, { timeoutMs: 10_000 })) as Fetched;
+  assert.equal(r.body, 'seen');
+  const seen = lastRequest!;
+  assert.equal(seen.body, 'hello');
+  assert.equal(seen.headers.host, allowed.host);
+  assert.equal(seen.headers['content-length'], '5');
+  assert.equal(seen.headers['x-kept'], 'yes');
+  assert.equal(seen.headers.authorization, 'Bearer kept');
+  for (const name of ['x-named-by-connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']) {
+    assert.equal(seen.headers[name], undefined, `${name} was forwarded`);
+  }
+  // Node's own connection handling decides the Connection header, not the agent's.
+  assert.notEqual(seen.headers.connection, 'keep-alive, X-Named-By-Connection');
 });
