@@ -40,7 +40,7 @@ export function recoveryTable(overrides: RecoveryTable = {}): Readonly<Record<Er
 
 /** Whether a fault is a root supervision tree giving up (it has no parent but the kernel). */
 export function isRootEscalation(fault: Fault): boolean {
-  return fault.code === SupervisionErrorCodes.INTENSITY_EXCEEDED && fault.source.startsWith('supervisor:') && fault.context['root'] === true;
+  return fault.code === SupervisionErrorCodes.SUPERVISION_INTENSITY_EXCEEDED && fault.source.startsWith('supervisor:') && fault.context['root'] === true;
 }
 
 /**
