@@ -190,7 +190,7 @@ export class HealthMonitor implements HealthService {
   /** Clears every timer and aborts the checks in progress. Results stay readable. */
   stop(): void {
     this.#started = false;
-    this.#stopping.abort(new HealthError('HEALTH_STOPPED', 'the health monitor is stopping'));
+    this.#stopping.abort(new HealthError(HEALTH_ERROR_CODES.HEALTH_STOPPED, 'the health monitor is stopping'));
     for (const entry of this.#entries.values()) {
       if (entry.timer !== undefined) clearTimeout(entry.timer);
       entry.timer = undefined;

@@ -12,7 +12,9 @@ export const HEALTH_ERROR_CODES = Object.freeze({
   HEALTH_CHECK_NOT_FOUND: 'HEALTH_CHECK_NOT_FOUND',
   /** `register` got invalid options (non-positive timeout or interval, unknown kind, empty name). */
   HEALTH_INVALID_OPTIONS: 'HEALTH_INVALID_OPTIONS',
-});
+  /** The reason a running check's signal carries when the monitor stops. */
+  HEALTH_STOPPED: 'HEALTH_STOPPED',
+} as const);
 
 /** A misuse of the health service (conflicting names, bad options, unknown checks). */
 export class HealthError extends ConfigError {}
