@@ -28,6 +28,11 @@ export const KernelErrorCodes = Object.freeze({
   KERNEL_SERVICE_CONFLICT: 'KERNEL_SERVICE_CONFLICT',
   /** A plugin resolved a service that no loaded plugin provides (or that is not in its `dependsOn`). */
   KERNEL_SERVICE_NOT_FOUND: 'KERNEL_SERVICE_NOT_FOUND',
+  /**
+   * A plugin resolved a service that a loaded plugin provides but that starts after it: the
+   * provider must be in the requester's `dependsOn` (or `optionalDependsOn`, with `ctx.tryResolve`).
+   */
+  KERNEL_UNDECLARED_DEPENDENCY: 'KERNEL_UNDECLARED_DEPENDENCY',
   /** A tap on a kernel hook threw; the message names the hook and the tap. */
   KERNEL_HOOK_TAP_FAILED: 'KERNEL_HOOK_TAP_FAILED',
   /** A plugin called `process.exit()`; the kernel logged it and stopped what could be stopped. */
