@@ -1,6 +1,6 @@
 /**
  * The microkernel: lifecycle, container, hooks, faults. It knows nothing about actors or tools;
- * everything it runs is a plugin. See DESIGN §2 for the contract this implements.
+ * everything it runs is a plugin.
  */
 import type { Logger } from 'pino';
 import {

@@ -75,7 +75,7 @@ export interface LoadedConfig extends KernelConfigInput {
 
 /**
  * Formats zod issues as `path: message`, paths written like `plugins[2].options.mailbox.capacity`,
- * and zod's type mismatches as DESIGN §2 writes them: `…capacity: expected number, received string`
+ * and zod's type mismatches in one readable form: `…capacity: expected number, received string`
  * (zod says `Invalid input: expected number, …`).
  */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {

@@ -61,7 +61,7 @@ export interface KindDefaults {
 const FALLBACK_RETRY: RecoveryAction = { action: 'retry', maxAttempts: 1, delayMs: 100 };
 
 /**
- * Defaults per kind, from the seed's runtime error table (RE): runtime critical/restart, supervision
+ * Defaults per kind, from the runtime error table: runtime critical/restart, supervision
  * high/escalate, configuration medium/reload, resource medium/retry(3, 1 s), network low/circuit
  * breaker, persistence high/failover, and the rest with the fallback retry(1, 100 ms).
  */
