@@ -777,6 +777,9 @@ export class AgentService implements AgentServiceContract {
   }
 
   #checkBudgets(handle: RunHandle, extraToolCalls: number): void {
+    // The common case costs nothing: no usage budget on the run and no parent to count toward.
+    const own = handle.entry.definition.budget;
+    if (own.maxTokens === undefined && own.maxCostUsd === undefined && own.maxToolCalls === undefined && handle.state.started?.parentRunId === undefined) return;
     for (let runId: string | undefined = handle.runId; runId !== undefined; runId = this.#index.parentOf(runId)) {
       const agent = this.#index.agentOf(runId);
       const budget = agent !== undefined ? this.#agents.get(agent)?.definition.budget : undefined;
