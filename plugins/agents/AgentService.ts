@@ -349,12 +349,20 @@ export class AgentService implements AgentServiceContract {
   }
 
   stream(agent: string, input: string, options: RunOptions = {}): AsyncIterable<RunStreamChunk> {
-    return this.#iterate((listener) => this.#start(agent, input, options, listener).then(() => undefined));
+    return this.#iterate(async (listener, end) => {
+      const { runId } = await this.#start(agent, input, options, listener);
+      // A run that had already ended (a known runId): replay its records instead.
+      if (!this.#handles.has(runId)) {
+        for (const record of await this.#journal.read(runId)) listener(record);
+        end();
+      }
+      return undefined;
+    });
   }
 
   /** A run's records from the first, then live until it ends (SSE). */
   follow(runId: string): AsyncIterable<RunStreamChunk> {
-    return this.#iterate(async (listener) => {
+    return this.#iterate(async (listener, end) => {
       const seen = new Set<string>();
       const buffered: RunStreamChunk[] = [];
       let replaying = true;
@@ -372,12 +380,13 @@ export class AgentService implements AgentServiceContract {
       }
       replaying = false;
       for (const chunk of buffered) if (!('id' in chunk) || !seen.has(chunk.id)) listener(chunk);
-      if (handle === undefined && !records.some((r) => TERMINAL.has(r.type))) listener({ type: 'agent.run.suspended', runId, id: '', time: new Date().toISOString(), data: { detached: true } });
+      // Not running here (reported, not resumed; or another node's): what the journal has is all there is.
+      if (handle === undefined) end();
       return () => handle?.listeners.delete(live);
     });
   }
 
-  #iterate(begin: (listener: (chunk: RunStreamChunk) => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
+  #iterate(begin: (listener: (chunk: RunStreamChunk) => void, end: () => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
     return {
       [Symbol.asyncIterator]: () => {
         const queue: RunStreamChunk[] = [];
@@ -393,10 +402,14 @@ export class AgentService implements AgentServiceContract {
         const listener = (chunk: RunStreamChunk): void => {
           if (ended) return;
           queue.push(chunk);
-          if (TERMINAL.has(chunk.type) || (chunk.type === 'agent.run.suspended' && chunk.id === '')) ended = true;
+          if (TERMINAL.has(chunk.type)) ended = true;
           poke();
         };
-        const started = begin(listener).then(
+        const end = (): void => {
+          ended = true;
+          poke();
+        };
+        const started = begin(listener, end).then(
           (s) => (stop = s),
           (error: unknown) => {
             failure = toError(error);
