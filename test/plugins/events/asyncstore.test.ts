@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { definePlugin } from '../../../sdk/index.js';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import events, {
   EventBus,
   type CommitListener,

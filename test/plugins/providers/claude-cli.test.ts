@@ -62,7 +62,7 @@ describe('provider-claude-cli (stand-in executable)', () => {
       ],
     });
     const result = await kernel.resolve('agents').run('coder', 'write a haiku');
-    assert.deepEqual(JSON.parse(result.output), { model: 'claude-sonnet', system: 'Be brief.', tools: '', allowed: null, retries: '0', prompt: 'write a haiku' });
+    assert.deepEqual(JSON.parse(String(result.output)), { model: 'claude-sonnet', system: 'Be brief.', tools: '', allowed: null, retries: '0', prompt: 'write a haiku' });
     const response = await provider(t, 'ok').complete(modelRequest({ tools: [] }));
     assert.equal(response.costUsd, 0.25);
     assert.equal(response.providerSessionId, 'session-1');
