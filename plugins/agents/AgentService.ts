@@ -278,17 +278,20 @@ export class AgentService implements AgentServiceContract {
       }
       return true;
     }
-    if (this.#index.has(runId)) return true;
+    const known = this.#index.summary(runId);
+    if (known !== undefined && (known.status === 'completed' || known.status === 'failed' || known.status === 'cancelled')) return true;
     const records = await this.#journal.read(runId);
-    if (records.length === 0) return false;
+    if (records.length === 0) return known !== undefined;
     const state = await this.#rebuild(runId, records);
     if (state.terminal !== undefined) {
       this.#index.freeze(state.summary());
       return true;
     }
+    if (this.#deps.options.distributed || this.#handles.has(runId)) return true;
+    // Unfinished and not running here (reported at start, not resumed): starting it again resumes it.
     const revived = this.#revive(state, 'attach');
     if (listener !== undefined) revived?.listeners.add(listener);
-    if (revived !== undefined) this.#enqueue(revived);
+    if (revived?.phase === 'idle') this.#enqueue(revived);
     return true;
   }
 
