@@ -242,7 +242,18 @@ export class AgentService implements AgentServiceContract {
       };
       this.#handles.set(runId, handle);
       if (options.sessionId !== undefined) this.#sessions.set(options.sessionId, runId);
-      const record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      let record: JournalRecord;
+      try {
+        record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      } catch (error) {
+        // Not journaled, so not started: nothing of it may linger.
+        if (this.#handles.get(runId) === handle) this.#handles.delete(runId);
+        if (options.sessionId !== undefined && this.#sessions.get(options.sessionId) === runId) {
+          if (previousRunId !== undefined) this.#sessions.set(options.sessionId, previousRunId);
+          else this.#sessions.delete(options.sessionId);
+        }
+        throw error;
+      }
       state.apply(record);
       this.#index.track({ state, status: () => statusOf(handle) });
       this.#recorded(handle, record);
