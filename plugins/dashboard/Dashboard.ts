@@ -120,8 +120,9 @@ export class Dashboard {
     this.#ring.push(event);
     if (this.hub.size > 0) {
       this.#pending.push(event);
-      // A page that cannot keep up loses old lines of the stream panel, never memory.
-      if (this.#pending.length > this.#deps.options.eventBuffer) this.#pending = this.#pending.slice(-this.#deps.options.eventBuffer);
+      // A page that cannot keep up loses old lines of the stream panel, never memory. Trimmed at
+      // twice the buffer, so the copy is paid once per `eventBuffer` events, not on every event.
+      if (this.#pending.length >= 2 * this.#deps.options.eventBuffer) this.#pending = this.#pending.slice(-this.#deps.options.eventBuffer);
     }
   }
 
@@ -154,7 +155,7 @@ export class Dashboard {
     }
     const runs = [...this.#dirtyRuns].flatMap((id) => this.runs.get(id) ?? []);
     this.#dirtyRuns.clear();
-    const events = this.#pending.map(toEventView);
+    const events = this.#pending.slice(-this.#deps.options.eventBuffer).map(toEventView);
     this.#pending = [];
     const approvals = this.#approvalsDirty ? this.runs.approvals() : undefined;
     this.#approvalsDirty = false;
