@@ -279,6 +279,8 @@ function renderDetail({ summary: s, steps, children }) {
   }
   const items = [];
   for (const st of steps) {
+    // A request is followed by its answer (or the run's end): the answer says all the row would.
+    if (st.kind === 'model.requested') continue;
     const isTool = st.kind.startsWith('tool.');
     const cls = [isTool ? 'tool' : '', st.error || st.kind === 'run.failed' ? 'err' : ''].join(' ');
     items.push(h('li', { class: cls, 'data-step': st.kind },
