@@ -24,6 +24,7 @@ import { createKernelHooks } from './createKernelHooks.js';
 import type { ResolvedPlugin, SkippedPlugin } from './loader.js';
 import { MetricsFacade } from './MetricsFacade.js';
 import { ServiceContainer } from './ServiceContainer.js';
+import { missingServiceError, type SetupOutcome } from './setupProblems.js';
 import { Timeline, type PhaseRecord } from './Timeline.js';
 import { abortReason, isThenable, withDeadline } from '../sdk/util/index.js';
 
@@ -429,6 +430,10 @@ export class Kernel {
         return container.provide(name, serviceName, value, options?.dispose);
       },
       resolve(serviceName: string): never {
+        if (!container.has(serviceName)) {
+          const later = kernel.#records.filter((r) => r.status === 'loaded' && r !== record).map((r) => r.plugin.name);
+          throw missingServiceError(name, serviceName, later, container.list().map((s) => s.name));
+        }
         return container.resolve(serviceName, name);
       },
       tryResolve(serviceName: string): never {
@@ -449,6 +454,35 @@ export class Kernel {
       },
     };
     return ctx;
+  }
+
+  /**
+   * Runs every plugin's `setup` (no start handlers) against a real container, as `start` would,
+   * carrying on past failures, then disposes everything: `mister-smith check` learns from it who
+   * provides what and which setups would fail. The kernel cannot start afterwards.
+   */
+  async dryRunSetups(): Promise<{ outcomes: SetupOutcome[]; providers: Map<string, string> }> {
+    if (this.#state !== 'created') throw new KernelError('KERNEL_INVALID_STATE', `cannot dry-run a kernel in state '${this.#state}'`);
+    this.#state = 'stopping';
+    const outcomes: SetupOutcome[] = [];
+    for (const [index, record] of this.#records.entries()) {
+      try {
+        await withDeadline(async () => record.plugin.definition.setup(this.#contextFor(record) as PluginContext<never>), {
+          timeoutMs: this.config.startTimeoutMs,
+          timeoutError: () => new KernelError('KERNEL_PHASE_TIMEOUT', `setup did not finish within ${this.config.startTimeoutMs} ms`),
+        });
+        record.status = 'set-up';
+        outcomes.push({ plugin: record.plugin.name, index });
+      } catch (error) {
+        record.status = 'failed';
+        outcomes.push({ plugin: record.plugin.name, index, error: toError(error) });
+      }
+    }
+    const providers = new Map(this.container.list().map((s) => [s.name, s.owner]));
+    this.#stopping.abort(new KernelError('KERNEL_STOPPING', 'dry run done'));
+    await this.container.disposeAll(this.logger);
+    this.#state = 'stopped';
+    return { outcomes, providers };
   }
 
   #track<T>(record: PluginRecord, promise: Promise<T>, label?: string): Promise<T> {

@@ -10,6 +10,7 @@ import { ConfigError, isPlugin, type Plugin } from '../sdk/index.js';
 import { applyEnvOverrides, ENV_OVERRIDES, envOverridesOf, withEnvOverrides, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
 import { findUnknownKeys, formatUnknownKey } from './unknownKeys.js';
+import { MAX_CONFIG_DEPTH, tooDeep } from './configDepth.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -144,6 +145,10 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('CONFIG_INVALID', `config file ${configPath} must hold an object`, ['(root): expected object']);
+  }
+  const deep = tooDeep(raw);
+  if (deep !== undefined) {
+    throw new ConfigError('CONFIG_INVALID', `invalid configuration in ${configPath} (1 problem):`, [`${deep}: nested deeper than ${MAX_CONFIG_DEPTH} levels`]);
   }
   const withEnv = applyEnvOverrides(raw as Record<string, unknown>, env);
   return withEnvOverrides({ ...(withEnv as KernelConfigInput), configPath }, envOverridesOf(withEnv));

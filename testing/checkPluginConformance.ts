@@ -47,7 +47,8 @@ function countResources(): Map<string, number> {
 
 /**
  * The check every plugin should pass, built-in or third-party: its default options validate; it
- * starts and stops in a real kernel; stop meets its deadline; and after stop it leaves no timers,
+ * starts and stops in a real kernel; stop meets its deadline; no work it tracked (`ctx.track`)
+ * rejects or outlives the stop; and after stop it leaves no timers,
  * sockets, servers or other handles behind (`process.getActiveResourcesInfo()` before vs after).
  * Throws `ConformanceError` listing every problem; resolves to a report when all is well.
  */
@@ -94,6 +95,13 @@ export async function checkPluginConformance(plugin: Plugin, options: Conformanc
   for (const error of report.errors) {
     if ((error as MisterSmithError).code === 'KERNEL_STOP_TIMEOUT') problems.push(`missed its stop deadline: ${error.message}`);
     else problems.push(`stop failed: ${error.message}`);
+  }
+  // Work handed to ctx.track must not fail: a rejection there is a plugin bug the kernel only logs.
+  try {
+    const failed = await kernel.settled({ timeoutMs: shutdownTimeoutMs });
+    if (failed > 0) problems.push(`${failed} piece(s) of tracked work (ctx.track) rejected; the kernel logged each as 'tracked work failed'`);
+  } catch {
+    problems.push(`tracked work (ctx.track) was still pending ${shutdownTimeoutMs} ms after stop`);
   }
   // Closing sockets and servers takes a turn or two of the loop; give handles a moment to go.
   const settleUntil = performance.now() + (options.settleMs ?? 100);

@@ -48,6 +48,12 @@ export interface AgentServiceDeps {
   readonly options: AgentsOptions;
 }
 
+/** A finished run's whole conversation, for the next run of its session. */
+interface Conversation {
+  readonly messages: readonly ChatMessage[];
+  readonly providerSessionId: string | undefined;
+}
+
 const TERMINAL = new Set<string>(['agent.run.completed', 'agent.run.failed', 'agent.run.cancelled']);
 
 export class AgentService implements AgentServiceContract {
@@ -58,7 +64,7 @@ export class AgentService implements AgentServiceContract {
   readonly #handles = new Map<string, RunHandle>();
   readonly #index: RunIndex;
   readonly #sessions = new Map<string, string>();
-  readonly #conversations = new Map<string, readonly ChatMessage[]>();
+  readonly #conversations = new Map<string, Conversation>();
   readonly #interrupted: InterruptedRun[] = [];
   readonly #providerFailures = new Map<string, number>();
   readonly #host: LoopHost;
@@ -172,9 +178,9 @@ export class AgentService implements AgentServiceContract {
 
   // ── starting and waiting ───────────────────────────────────────────────────────────────────
 
-  async run(agent: string, input: string, options: RunOptions = {}): Promise<RunResult> {
+  async run<O = string>(agent: string, input: string, options: RunOptions = {}): Promise<RunResult<O>> {
     const { runId } = await this.start(agent, input, options);
-    return this.wait(runId);
+    return this.wait<O>(runId);
   }
 
   start(agent: string, input: string, options: RunOptions = {}): Promise<{ readonly runId: string }> {
@@ -217,7 +223,11 @@ export class AgentService implements AgentServiceContract {
     try {
       const state = new RunState(runId);
       const previousRunId = options.sessionId !== undefined ? this.#sessions.get(options.sessionId) : undefined;
-      if (previousRunId !== undefined) state.history = await this.#conversation(previousRunId);
+      if (previousRunId !== undefined) {
+        const previous = await this.#conversation(previousRunId);
+        state.history = previous.messages;
+        state.providerSessionId = previous.providerSessionId;
+      }
       handle = new RunHandle(runId, entry, state);
       if (listener !== undefined) handle.listeners.add(listener);
       const started: StartedData = {
@@ -282,22 +292,26 @@ export class AgentService implements AgentServiceContract {
     return true;
   }
 
-  async wait(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult> {
+  async wait<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#wait(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #wait(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     const handle = this.#handles.get(runId);
     if (handle !== undefined) return raceSignal(handle.done, options.signal);
     const records = await this.#journal.read(runId);
     if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
     const state = await this.#rebuild(runId, records);
-    if (state.terminal !== undefined) return resultOf(state);
+    if (state.terminal !== undefined) return settledResult(state);
     // Unfinished and not here: another node runs it (distributed), or it waits for `resume`.
     return raceSignal(this.#awaitTerminal(runId), options.signal);
   }
 
   /** Resolves when the journal gets the run's terminal record (a run another node drives). */
-  #awaitTerminal(runId: string): Promise<RunResult> {
+  #awaitTerminal(runId: string): Promise<RunResult<unknown>> {
     const events = this.#deps.events;
     if (events === undefined) return Promise.reject(agentError(AgentErrorCodes.RUN_NOT_FOUND, `run '${runId}' is not running here`, { runId }));
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunResult<unknown>>((resolve, reject) => {
       const sub = events.subscribe(
         { types: [...TERMINAL], correlationId: runId },
         async () => {
@@ -316,13 +330,17 @@ export class AgentService implements AgentServiceContract {
     });
   }
 
-  async resume(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult> {
+  async resume<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#resume(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #resume(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     let handle = this.#handles.get(runId);
     if (handle === undefined) {
       const records = await this.#journal.read(runId);
       if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
       const state = await this.#rebuild(runId, records);
-      if (state.terminal !== undefined) return resultOf(state);
+      if (state.terminal !== undefined) return settledResult(state);
       handle = this.#revive(state, 'resume');
       if (handle === undefined) throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `run '${runId}' is of agent '${state.agent}', which is not defined here`, { runId, agent: state.agent });
     } else if (handle.phase === 'idle') handle.resumeReason ??= 'resume';
@@ -510,11 +528,11 @@ export class AgentService implements AgentServiceContract {
       if (state === undefined) states.set(record.runId, (state = new RunState(record.runId)));
       state.apply(record);
     }
-    const conversation = (runId: string, depth = 0): readonly ChatMessage[] => {
+    const conversation = (runId: string, depth = 0): Conversation => {
       const s = states.get(runId);
-      if (s === undefined || depth > 1000) return [];
-      const history = s.started?.previousRunId !== undefined ? conversation(s.started.previousRunId, depth + 1) : [];
-      return [...history, ...s.messages, ...(s.finalReply !== undefined ? [{ role: 'assistant' as const, content: s.finalReply.reply }] : [])];
+      if (s === undefined || depth > 1000) return { messages: [], providerSessionId: undefined };
+      const history = s.started?.previousRunId !== undefined ? conversation(s.started.previousRunId, depth + 1).messages : [];
+      return { messages: [...history, ...s.messages, ...(s.finalReply !== undefined ? [{ role: 'assistant' as const, content: s.finalReply.reply }] : [])], providerSessionId: s.providerSessionId };
     };
     const resumable: RunHandle[] = [];
     for (const state of states.values()) {
@@ -525,7 +543,11 @@ export class AgentService implements AgentServiceContract {
         continue;
       }
       this.#interrupted.push({ runId: state.runId, agent: state.agent, input: state.input, startedAt: state.startedAt });
-      if (state.started.previousRunId !== undefined) state.history = conversation(state.started.previousRunId);
+      if (state.started.previousRunId !== undefined) {
+        const previous = conversation(state.started.previousRunId);
+        state.history = previous.messages;
+        state.providerSessionId ??= previous.providerSessionId;
+      }
       if (mode !== 'resume' || !this.#agents.has(state.agent) || this.#deps.options.distributed) {
         this.#index.freeze(state.summary());
         this.#deps.logger.warn({ runId: state.runId, agent: state.agent }, `run ${state.runId} of agent '${state.agent}' was interrupted`);
@@ -565,18 +587,25 @@ export class AgentService implements AgentServiceContract {
   async #rebuild(runId: string, records: readonly JournalRecord[]): Promise<RunState> {
     const state = new RunState(runId);
     for (const r of records) state.apply(r);
-    if (state.started?.previousRunId !== undefined) state.history = await this.#conversation(state.started.previousRunId);
+    if (state.started?.previousRunId !== undefined) {
+      const previous = await this.#conversation(state.started.previousRunId);
+      state.history = previous.messages;
+      state.providerSessionId ??= previous.providerSessionId;
+    }
     return state;
   }
 
   /** The whole conversation of a run (its session's earlier runs first), for the next run of the session. */
-  async #conversation(runId: string): Promise<readonly ChatMessage[]> {
+  async #conversation(runId: string): Promise<Conversation> {
     const cached = this.#conversations.get(runId);
     if (cached !== undefined) return cached;
     const state = this.#handles.get(runId)?.state ?? (await this.#rebuild(runId, await this.#journal.read(runId)));
-    const messages = [...state.conversation(), ...(state.finalReply !== undefined ? [{ role: 'assistant' as const, content: state.finalReply.reply }] : [])];
-    if (state.terminal !== undefined) this.#conversations.set(runId, messages);
-    return messages;
+    const conversation: Conversation = {
+      messages: [...state.conversation(), ...(state.finalReply !== undefined ? [{ role: 'assistant' as const, content: state.finalReply.reply }] : [])],
+      providerSessionId: state.providerSessionId,
+    };
+    if (state.terminal !== undefined) this.#conversations.set(runId, conversation);
+    return conversation;
   }
 
   // ── slots and actors ───────────────────────────────────────────────────────────────────────
@@ -832,7 +861,7 @@ function statusOf(handle: RunHandle): RunStatus {
   return handle.state.status;
 }
 
-function resultOf(state: RunState): RunResult {
+function resultOf(state: RunState): RunResult<unknown> {
   const data = state.terminal!.data as { output?: unknown };
   return { runId: state.runId, agent: state.agent, status: 'completed', output: data.output, steps: state.steps, usage: state.usage };
 }
@@ -854,7 +883,12 @@ function errorOf(state: RunState): AgentError {
   }, undefined, (data as { retryable?: boolean }).retryable);
 }
 
-function resultOrError(state: RunState, resolve: (r: RunResult) => void, reject: (e: Error) => void): void {
+/** A finished run's result, or the error it failed with. */
+function settledResult(state: RunState): Promise<RunResult<unknown>> {
+  return new Promise((resolve, reject) => resultOrError(state, resolve, reject));
+}
+
+function resultOrError(state: RunState, resolve: (r: RunResult<unknown>) => void, reject: (e: Error) => void): void {
   if (state.terminal?.type === 'agent.run.completed') resolve(resultOf(state));
   else reject(errorOf(state));
 }

@@ -90,6 +90,11 @@ export interface EventStore {
   loadPosition(name: string): number;
   /** Records a durable subscription's position; persisted lazily, and at `close`. */
   savePosition(name: string, sequence: number): void;
+  /**
+   * Optional: catches up with events another process appended since open (a read-only store over a
+   * log that a running writer keeps growing). The bus calls it before each replay.
+   */
+  refresh?(): Promise<void>;
   /** Checks that the store can take writes; throws when it cannot. */
   checkWritable(): Promise<void>;
   /** Flushes, syncs and releases everything. Idempotent. */

@@ -33,7 +33,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
 async function system(t: T, mcpOptions: Record<string, unknown> = {}) {
   return createTestKernel({
     test: t,
-    plugins: ['supervision', 'events', 'tools', 'http', grantsPlugin, { use: mcpPlugin, options: { clients: { [ALICE]: 'alice', [BOB]: 'bob' }, ...mcpOptions } }],
+    plugins: ['supervision', 'events', 'tools', 'http', 'health', grantsPlugin, { use: mcpPlugin, options: { clients: { [ALICE]: 'alice', [BOB]: 'bob' }, ...mcpOptions } }],
   });
 }
 
@@ -204,6 +204,7 @@ describe('mcp: external servers', () => {
     assert.deepEqual([...status!.tools].sort(), ['mcp.fx.echo', 'mcp.fx.fail']);
     const pid = status!.pid!;
     assert.ok(alive(pid));
+    assert.equal((await kernel.resolve('health').run('mcp-servers')).status, 'healthy');
 
     await assert.rejects(tools.call('alice', 'mcp.fx.echo', { text: 'hi' }), (e: MisterSmithError) => e.code === 'TOOL_ACCESS_DENIED');
     tools.grant('alice', 'mcp.fx.*');
@@ -226,6 +227,23 @@ describe('mcp: external servers', () => {
     await kernel.stop();
     await until('the server process to end', () => !alive(restarted));
     assert.equal(mcp.servers()[0]!.state, 'stopped');
+  });
+
+  test('a Streamable HTTP server (another Mister Smith) is imported by url, with its headers', async (t) => {
+    const remote = await system(t);
+    const local = await createTestKernel({
+      test: t,
+      plugins: ['supervision', 'tools', { use: mcpPlugin, options: { servers: { remote: { url: remote.resolve('mcp').url!, headers: { authorization: `Bearer ${ALICE}` } } } } }],
+    });
+    const [status] = local.resolve('mcp').servers();
+    assert.equal(status!.kind, 'url');
+    assert.equal(status!.state, 'connected');
+    // What the remote lists is what its client 'alice' may call there.
+    assert.deepEqual([...status!.tools].sort(), ['mcp.remote.math_add', 'mcp.remote.math_stats']);
+    const tools = local.resolve('tools');
+    tools.grant('dora', 'mcp.remote.math_add');
+    assert.equal(await tools.call('dora', 'mcp.remote.math_add', { a: 40, b: 2 }), '42');
+    assert.deepEqual(await tools.call('eve', 'mcp.remote.math_stats', { xs: [1, 2] }).catch((e: MisterSmithError) => e.code), 'TOOL_ACCESS_DENIED');
   });
 
   test('a server whose command does not exist fails the start, naming it', async () => {
