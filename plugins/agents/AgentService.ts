@@ -242,7 +242,18 @@ export class AgentService implements AgentServiceContract {
       };
       this.#handles.set(runId, handle);
       if (options.sessionId !== undefined) this.#sessions.set(options.sessionId, runId);
-      const record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      let record: JournalRecord;
+      try {
+        record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      } catch (error) {
+        // Not journaled, so not started: nothing of it may linger.
+        if (this.#handles.get(runId) === handle) this.#handles.delete(runId);
+        if (options.sessionId !== undefined && this.#sessions.get(options.sessionId) === runId) {
+          if (previousRunId !== undefined) this.#sessions.set(options.sessionId, previousRunId);
+          else this.#sessions.delete(options.sessionId);
+        }
+        throw error;
+      }
       state.apply(record);
       this.#index.track({ state, status: () => statusOf(handle) });
       this.#recorded(handle, record);
@@ -278,17 +289,20 @@ export class AgentService implements AgentServiceContract {
       }
       return true;
     }
-    if (this.#index.has(runId)) return true;
+    const known = this.#index.summary(runId);
+    if (known !== undefined && (known.status === 'completed' || known.status === 'failed' || known.status === 'cancelled')) return true;
     const records = await this.#journal.read(runId);
-    if (records.length === 0) return false;
+    if (records.length === 0) return known !== undefined;
     const state = await this.#rebuild(runId, records);
     if (state.terminal !== undefined) {
       this.#index.freeze(state.summary());
       return true;
     }
+    if (this.#deps.options.distributed || this.#handles.has(runId)) return true;
+    // Unfinished and not running here (reported at start, not resumed): starting it again resumes it.
     const revived = this.#revive(state, 'attach');
     if (listener !== undefined) revived?.listeners.add(listener);
-    if (revived !== undefined) this.#enqueue(revived);
+    if (revived?.phase === 'idle') this.#enqueue(revived);
     return true;
   }
 
@@ -349,12 +363,20 @@ export class AgentService implements AgentServiceContract {
   }
 
   stream(agent: string, input: string, options: RunOptions = {}): AsyncIterable<RunStreamChunk> {
-    return this.#iterate((listener) => this.#start(agent, input, options, listener).then(() => undefined));
+    return this.#iterate(async (listener, end) => {
+      const { runId } = await this.#start(agent, input, options, listener);
+      // A run that had already ended (a known runId): replay its records instead.
+      if (!this.#handles.has(runId)) {
+        for (const record of await this.#journal.read(runId)) listener(record);
+        end();
+      }
+      return undefined;
+    });
   }
 
   /** A run's records from the first, then live until it ends (SSE). */
   follow(runId: string): AsyncIterable<RunStreamChunk> {
-    return this.#iterate(async (listener) => {
+    return this.#iterate(async (listener, end) => {
       const seen = new Set<string>();
       const buffered: RunStreamChunk[] = [];
       let replaying = true;
@@ -372,12 +394,13 @@ export class AgentService implements AgentServiceContract {
       }
       replaying = false;
       for (const chunk of buffered) if (!('id' in chunk) || !seen.has(chunk.id)) listener(chunk);
-      if (handle === undefined && !records.some((r) => TERMINAL.has(r.type))) listener({ type: 'agent.run.suspended', runId, id: '', time: new Date().toISOString(), data: { detached: true } });
+      // Not running here (reported, not resumed; or another node's): what the journal has is all there is.
+      if (handle === undefined) end();
       return () => handle?.listeners.delete(live);
     });
   }
 
-  #iterate(begin: (listener: (chunk: RunStreamChunk) => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
+  #iterate(begin: (listener: (chunk: RunStreamChunk) => void, end: () => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
     return {
       [Symbol.asyncIterator]: () => {
         const queue: RunStreamChunk[] = [];
@@ -393,10 +416,14 @@ export class AgentService implements AgentServiceContract {
         const listener = (chunk: RunStreamChunk): void => {
           if (ended) return;
           queue.push(chunk);
-          if (TERMINAL.has(chunk.type) || (chunk.type === 'agent.run.suspended' && chunk.id === '')) ended = true;
+          if (TERMINAL.has(chunk.type)) ended = true;
           poke();
         };
-        const started = begin(listener).then(
+        const end = (): void => {
+          ended = true;
+          poke();
+        };
+        const started = begin(listener, end).then(
           (s) => (stop = s),
           (error: unknown) => {
             failure = toError(error);
@@ -777,6 +804,9 @@ export class AgentService implements AgentServiceContract {
   }
 
   #checkBudgets(handle: RunHandle, extraToolCalls: number): void {
+    // The common case costs nothing: no usage budget on the run and no parent to count toward.
+    const own = handle.entry.definition.budget;
+    if (own.maxTokens === undefined && own.maxCostUsd === undefined && own.maxToolCalls === undefined && handle.state.started?.parentRunId === undefined) return;
     for (let runId: string | undefined = handle.runId; runId !== undefined; runId = this.#index.parentOf(runId)) {
       const agent = this.#index.agentOf(runId);
       const budget = agent !== undefined ? this.#agents.get(agent)?.definition.budget : undefined;
