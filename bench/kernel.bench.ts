@@ -170,6 +170,8 @@ function facadeInc(): BenchRow[] {
   const counter = facade.counter({ name: 'bench_ops_total', help: 'ops' });
   const labelled = facade.counter({ name: 'bench_labelled_total', help: 'ops', labelNames: ['kind'] });
   const labels = { kind: 'a' } as const;
+  // As in a running kernel with no backend: buffering (for backends attaching during the start) is over.
+  facade.stopBuffering();
   const obj = { n: 0 };
   const N = 50_000_000;
   const plain = (n: number): number => {

@@ -7,8 +7,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, isPlugin, type Plugin } from '../sdk/index.js';
+import { applyEnvOverrides, ENV_OVERRIDES, envOverridesOf, withEnvOverrides, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
 import { findUnknownKeys, formatUnknownKey } from './unknownKeys.js';
+import { KernelErrorCodes } from './errors.js';
+import { MAX_CONFIG_DEPTH, tooDeep } from './configDepth.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -66,11 +69,13 @@ export type KernelConfig = z.output<typeof KernelConfigSchema>;
 export interface LoadedConfig extends KernelConfigInput {
   /** Absolute path of the file it was read from, if any. */
   readonly configPath?: string;
+  /** The environment overrides read with it; the loader applies those for plugins, by plugin name. */
+  readonly [ENV_OVERRIDES]?: readonly EnvOverride[];
 }
 
 /**
  * Formats zod issues as `path: message`, paths written like `plugins[2].options.mailbox.capacity`,
- * and zod's type mismatches as DESIGN §2 writes them: `…capacity: expected number, received string`
+ * and zod's type mismatches in one readable form: `…capacity: expected number, received string`
  * (zod says `Invalid input: expected number, …`).
  */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
@@ -121,138 +126,31 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     try {
       text = await readFile(configPath, 'utf8');
     } catch (error) {
-      throw new ConfigError('CONFIG_FILE_NOT_FOUND', `cannot read config file ${configPath}: ${(error as Error).message}`, [], { cause: error });
+      throw new ConfigError(KernelErrorCodes.CONFIG_FILE_NOT_FOUND, `cannot read config file ${configPath}: ${(error as Error).message}`, [], { cause: error });
     }
     try {
       raw = JSON.parse(text);
     } catch (error) {
-      throw new ConfigError('CONFIG_PARSE_FAILED', `config file ${configPath} is not valid JSON: ${(error as Error).message}`, [], { cause: error });
+      throw new ConfigError(KernelErrorCodes.CONFIG_PARSE_FAILED, `config file ${configPath} is not valid JSON: ${(error as Error).message}`, [], { cause: error });
     }
   } else {
     let mod: Record<string, unknown>;
     try {
       mod = await importModule(pathToFileURL(configPath).href);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? 'CONFIG_FILE_NOT_FOUND' : 'CONFIG_PARSE_FAILED';
+      const code = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? KernelErrorCodes.CONFIG_FILE_NOT_FOUND : KernelErrorCodes.CONFIG_PARSE_FAILED;
       throw new ConfigError(code, `cannot load config module ${configPath}: ${(error as Error).message}`, [], { cause: error });
     }
     raw = mod.default;
     if (typeof raw === 'function') raw = await (raw as () => unknown)();
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError('CONFIG_INVALID', `config file ${configPath} must hold an object`, ['(root): expected object']);
+    throw new ConfigError(KernelErrorCodes.CONFIG_INVALID, `config file ${configPath} must hold an object`, ['(root): expected object']);
+  }
+  const deep = tooDeep(raw);
+  if (deep !== undefined) {
+    throw new ConfigError(KernelErrorCodes.CONFIG_INVALID, `invalid configuration in ${configPath} (1 problem):`, [`${deep}: nested deeper than ${MAX_CONFIG_DEPTH} levels`]);
   }
   const withEnv = applyEnvOverrides(raw as Record<string, unknown>, env);
-  return { ...(withEnv as KernelConfigInput), configPath };
-}
-
-const ENV_PREFIX = 'MISTER_SMITH__';
-
-/**
- * Applies environment overrides to a raw config (returns a copy):
- * - `MISTER_SMITH_LOG_LEVEL=debug` sets `log.level`;
- * - `MISTER_SMITH__<A>__<B>…=value` sets the key path `a.b…`, with `__` between segments. Under
- *   `PLUGINS`, the next segment is a plugin name and the rest is a path in its options:
- *   `MISTER_SMITH__PLUGINS__ACTORS__MAILBOX__CAPACITY=10`.
- * A segment matches an existing key case-insensitively, else it is camel-cased
- * (`SHUTDOWN_TIMEOUT_MS` → `shutdownTimeoutMs`). Values are parsed as JSON when they parse
- * (`10`, `true`, `["a"]`), else kept as strings.
- */
-export function applyEnvOverrides(config: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const out = copyConfigData(config);
-  const level = env.MISTER_SMITH_LOG_LEVEL;
-  if (level !== undefined && level !== '') {
-    const log = isRecord(out.log) ? out.log : (out.log = {});
-    (log as Record<string, unknown>).level = level;
-  }
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const segments = key.slice(ENV_PREFIX.length).split('__').filter((s) => s !== '');
-    if (segments.length === 0) continue;
-    const parsed = parseEnvValue(value);
-    if (segments[0]!.toLowerCase() === 'plugins' && segments.length >= 2) {
-      // `PLUGINS__<NAME>` alone names no option; writing it as a key path would replace the
-      // plugin list with an object.
-      if (segments.length >= 3) setPluginOption(out, segments[1]!, segments.slice(2), parsed);
-    } else {
-      setPath(out, segments, parsed);
-    }
-  }
-  return out;
-}
-
-function copyConfigData(config: Record<string, unknown>): Record<string, unknown> {
-  // Plugin definitions inside a TS config are objects with functions: copy plain data only.
-  const copy = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(copy);
-    if (isRecord(value) && !isPlugin(value)) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
-    }
-    return value;
-  };
-  return copy(config) as Record<string, unknown>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function parseEnvValue(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
-}
-
-function camelCase(segment: string): string {
-  const parts = segment.toLowerCase().split('_').filter((p) => p !== '');
-  return parts.map((p, i) => (i === 0 ? p : p[0]!.toUpperCase() + p.slice(1))).join('');
-}
-
-function keyFor(target: Record<string, unknown>, segment: string): string {
-  const lower = segment.toLowerCase();
-  const existing = Object.keys(target).find((k) => k.toLowerCase() === lower || k.toLowerCase() === lower.replace(/_/g, ''));
-  return existing ?? camelCase(segment);
-}
-
-function setPath(target: Record<string, unknown>, segments: readonly string[], value: unknown): void {
-  let node = target;
-  for (let i = 0; i < segments.length - 1; i++) {
-    const key = keyFor(node, segments[i]!);
-    if (!isRecord(node[key])) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keyFor(node, segments[segments.length - 1]!)] = value;
-}
-
-function setPluginOption(config: Record<string, unknown>, pluginSegment: string, rest: readonly string[], value: unknown): void {
-  if (!Array.isArray(config.plugins)) config.plugins = [];
-  const plugins = config.plugins as unknown[];
-  const wanted = pluginSegment.toLowerCase().replace(/_/g, '-');
-  const index = plugins.findIndex((entry) => entryName(entry)?.toLowerCase() === wanted);
-  if (index === -1) return; // an override for a plugin the config does not load has nothing to change
-  let entry = plugins[index];
-  // A string or an inline plugin definition is shorthand for `{ use }`: expand it, or the options
-  // would be written onto the definition itself (whose `options` is its zod schema).
-  if (typeof entry === 'string' || isPlugin(entry)) entry = plugins[index] = { use: entry };
-  const record = entry as Record<string, unknown>;
-  if (!isRecord(record.options)) record.options = {};
-  setPath(record.options as Record<string, unknown>, rest, value);
-}
-
-/** The name an entry is known by before its module is imported: explicit name, or the short name. */
-function entryName(entry: unknown): string | undefined {
-  if (typeof entry === 'string') return shortName(entry);
-  if (!isRecord(entry)) return undefined;
-  if (typeof entry.name === 'string') return entry.name;
-  if (typeof entry.use === 'string') return shortName(entry.use);
-  if (isPlugin(entry.use)) return entry.use.name;
-  return undefined;
-}
-
-/** `./plugins/greeter.ts` → `greeter`; `./greeter/index.ts` → `greeter` (the folder names it). */
-function shortName(use: string): string {
-  const base = path.basename(use).replace(/\.(ts|js|mjs)$/, '');
-  return base === 'index' ? path.basename(path.dirname(use)) : base;
+  return withEnvOverrides({ ...(withEnv as KernelConfigInput), configPath }, envOverridesOf(withEnv));
 }

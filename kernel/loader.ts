@@ -11,6 +11,8 @@ import semver from 'semver';
 import { z } from 'zod';
 import { isPlugin, type Plugin } from '../sdk/index.js';
 import { formatPath, KernelConfigSchema, normalizeEntry, PluginEntryObjectSchema, validate, type KernelConfig } from './config.js';
+import { MAX_CONFIG_DEPTH, tooDeep } from './configDepth.js';
+import { applyPluginOverrides, envOverridesOf, nameVariable, pluginKey, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
 import { KERNEL_VERSION } from '../sdk/index.js';
 
@@ -31,6 +33,15 @@ export interface LoadResult {
   /** In start order (dependencies first, otherwise config order). */
   readonly plugins: readonly ResolvedPlugin[];
   readonly problems: readonly string[];
+  /** `optional` plugins left out because they are not installed. */
+  readonly skipped: readonly SkippedPlugin[];
+}
+
+/** An optional plugin that is not installed: the system runs without it. */
+export interface SkippedPlugin {
+  readonly use: string;
+  readonly configIndex: number;
+  readonly reason: string;
 }
 
 const MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -96,6 +107,8 @@ function exportTarget(exports: unknown, key: string): string | undefined {
 interface EntryModule {
   readonly plugin?: Plugin;
   readonly problem?: string;
+  /** The module does not exist (as opposed to existing and failing). */
+  readonly notFound?: boolean;
   readonly source: string;
 }
 
@@ -106,13 +119,14 @@ async function importEntry(use: string | Plugin, at: string, configDir: string, 
     url = pathToFileURL(path.join(BUILTIN_DIR, use, `index${MODULE_EXT}`)).href;
   } else if (isPathSpecifier(use)) {
     const file = use.startsWith('file:') ? fileURLToPath(use) : path.resolve(configDir, use);
-    if (!existsSync(file)) return { problem: `${at}: plugin file '${use}' not found (resolved to ${file})`, source: use };
+    if (!existsSync(file)) return { problem: `${at}: plugin file '${use}' not found (resolved to ${file})`, notFound: true, source: use };
     url = pathToFileURL(file).href;
   } else {
     const resolved = resolvePackage(use, configDir);
     if (resolved === undefined) {
       return {
         problem: `${at}: unknown plugin '${use}': not a built-in plugin (${builtins.join(', ')}) nor an installed npm package`,
+        notFound: true,
         source: use,
       };
     }
@@ -133,13 +147,30 @@ async function importEntry(use: string | Plugin, at: string, configDir: string, 
   return { plugin: mod.default, source: use };
 }
 
-/** Loads and checks every plugin of a config. Returns the problems instead of throwing. */
+/**
+ * Loads and checks every plugin of a config (an object, or what `loadConfig` returned). Returns the
+ * problems instead of throwing.
+ */
 export async function loadPlugins(rawConfig: unknown, configDir: string): Promise<LoadResult> {
   const problems: string[] = [];
   // Validate the top level with `plugins` left raw, then each entry on its own, so that one bad
   // entry does not hide the problems of the others.
+  // A config object handed straight to createKernel gets the same guard loadConfig applies.
+  const deep = tooDeep(rawConfig);
+  if (deep !== undefined) {
+    return { config: KernelConfigSchema.parse({}) as KernelConfig, plugins: [], problems: [`${deep}: nested deeper than ${MAX_CONFIG_DEPTH} levels`], skipped: [] };
+  }
+  const overrides = envOverridesOf(rawConfig);
+  // What `loadConfig` returned may be passed as is: where it was read from is no config key.
+  if (rawConfig !== null && typeof rawConfig === 'object' && 'configPath' in rawConfig) {
+    const { configPath: _omit, ...rest } = rawConfig as Record<string, unknown>;
+    rawConfig = rest;
+  }
+  const topLevelOverrides = overrides.flatMap((o) => (o.path !== undefined ? [{ variable: o.variable, path: o.path }] : []));
   const topLevel = validate(KernelConfigSchema.extend({ plugins: z.array(z.unknown()).default([]) }), rawConfig);
-  if (!topLevel.success) problems.push(...topLevel.problems);
+  if (!topLevel.success) problems.push(...topLevel.problems.map((p) => nameVariable(p, topLevelOverrides, [], formatPath)));
+  const pluginOverrides = overrides.filter((o) => o.plugin !== undefined);
+  const matchedOverrides = new Set<EnvOverride>();
   const rawEntries: unknown[] = topLevel.success
     ? topLevel.data.plugins
     : Array.isArray((rawConfig as { plugins?: unknown } | null)?.plugins)
@@ -148,6 +179,7 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
 
   const builtins = builtinPluginNames();
   const candidates: ResolvedPlugin[] = [];
+  const skipped: SkippedPlugin[] = [];
   const entries = rawEntries.map((raw, index) => ({ index, parsed: validate(PluginEntryObjectSchema, normalizeEntry(raw), ['plugins', index]) }));
   const imported = await Promise.all(
     entries.map(async ({ index, parsed }) => {
@@ -156,7 +188,12 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
         return undefined;
       }
       const entry = parsed.data;
-      if (!entry.enabled) return undefined;
+      if (!entry.enabled) {
+        // An override for a disabled plugin has something to match, just nothing to change.
+        const guess = entry.name ?? (typeof entry.use === 'string' ? shortName(entry.use) : entry.use.name);
+        for (const o of pluginOverrides) if (pluginKey(o.plugin!) === pluginKey(guess)) matchedOverrides.add(o);
+        return undefined;
+      }
       const at = formatPath(['plugins', index]);
       const mod = await importEntry(entry.use, `${at}.use`, configDir, builtins);
       return { index, entry, mod, at };
@@ -168,7 +205,11 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
     if (item === undefined) continue;
     const { index, entry, mod, at } = item;
     if (mod.problem !== undefined || mod.plugin === undefined) {
-      problems.push(mod.problem!);
+      if (entry.optional && mod.notFound === true) {
+        skipped.push({ use: String(entry.use), configIndex: index, reason: mod.problem! });
+        const guess = entry.name ?? shortName(String(entry.use));
+        for (const o of pluginOverrides) if (pluginKey(o.plugin!) === pluginKey(guess)) matchedOverrides.add(o);
+      } else problems.push(mod.problem!);
       continue;
     }
     const definition = mod.plugin;
@@ -182,20 +223,31 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
     if (definition.kernel !== undefined && !semver.satisfies(KERNEL_VERSION, definition.kernel, { includePrerelease: true })) {
       problems.push(`${at}: plugin '${name}' supports kernel ${definition.kernel}, but this kernel is ${KERNEL_VERSION}`);
     }
-    const rawOptions = entry.options ?? {};
+    const mine = pluginOverrides.filter((o) => pluginKey(o.plugin!) === pluginKey(name));
+    for (const o of mine) matchedOverrides.add(o);
+    const noPath = mine.filter((o) => o.segments.length === 0);
+    for (const o of noPath) problems.push(`${o.variable}: names plugin '${name}' but no option (write ${o.variable}__<OPTION>)`);
+    const { options: rawOptions, applied } = applyPluginOverrides(entry.options ?? {}, mine.filter((o) => o.segments.length > 0), definition.options);
+    const prefix = ['plugins', index, 'options'];
     let options: unknown = rawOptions;
     if (definition.options !== undefined) {
-      const parsed = validate(definition.options, rawOptions, ['plugins', index, 'options']);
+      const parsed = validate(definition.options, rawOptions, prefix);
       if (parsed.success) options = parsed.data;
-      else problems.push(...parsed.problems);
+      else problems.push(...parsed.problems.map((p) => nameVariable(p, applied, prefix, formatPath)));
     } else if (Object.keys(rawOptions).length > 0) {
       // A plugin without an options schema takes no options: any key is a typo or a leftover.
-      problems.push(...Object.keys(rawOptions).map((k) => `${formatPath(['plugins', index, 'options', k])}: unknown key (plugin '${name}' takes no options)`));
+      problems.push(
+        ...Object.keys(rawOptions).map((k) => nameVariable(`${formatPath([...prefix, k])}: unknown key (plugin '${name}' takes no options)`, applied, prefix, formatPath)),
+      );
     }
     candidates.push({ name, definition, options, optional: entry.optional, source: mod.source, configIndex: index });
   }
 
   const names = new Set(candidates.map((p) => p.name));
+  for (const o of pluginOverrides) {
+    if (matchedOverrides.has(o)) continue;
+    problems.push(`${o.variable}: no plugin named '${o.plugin!.toLowerCase()}' in the config (plugins: ${[...names].join(', ') || 'none'}); the segment after PLUGINS is a plugin's name, \`-\` written as \`_\``);
+  }
   for (const plugin of candidates) {
     for (const dep of plugin.definition.dependsOn ?? []) {
       if (!names.has(dep)) {
@@ -209,7 +261,13 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
   if (cycle !== undefined) problems.push(`plugins: dependency cycle ${cycle.join(' → ')}`);
 
   const config = (topLevel.success ? { ...topLevel.data, plugins: [] } : KernelConfigSchema.parse({})) as KernelConfig;
-  return { config, plugins: ordered, problems };
+  return { config, plugins: ordered, problems, skipped };
+}
+
+/** `./plugins/greeter.ts` → `greeter`; `./greeter/index.ts` → `greeter`; `@scope/pkg` → `pkg`. */
+function shortName(use: string): string {
+  const base = path.basename(use).replace(/\.(ts|js|mjs)$/, '');
+  return base === 'index' ? path.basename(path.dirname(use)) : base;
 }
 
 /**

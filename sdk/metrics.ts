@@ -1,8 +1,9 @@
 /**
  * The metrics facade: plugins define counters, gauges and histograms here without knowing which
- * backend (if any) exports them. With no backend a metric costs one no-op call; a backend plugin
- * (metrics-prometheus) announces itself through `kernel.hooks.metricsBackend` and receives every
- * metric, defined before or after it loaded.
+ * backend (if any) exports them. A backend plugin (metrics-prometheus) announces itself through
+ * `kernel.hooks.metricsBackend` and receives every metric, defined before or after it loaded, with
+ * the values recorded before it attached (the facade keeps them until the kernel has started). Once
+ * the kernel runs with no backend, a metric update costs one no-op call.
  *
  * Names are given without the `mister_smith_` prefix (`supervisor_restarts_total`); exporting
  * backends add it (a name that already has it is left alone).
@@ -16,6 +17,21 @@ export interface MetricDefinition {
   readonly name: string;
   readonly help: string;
   readonly labelNames?: readonly string[];
+}
+
+/**
+ * A counter's definition. With `collect` it is a collect-on-scrape counter: the plugin keeps its
+ * total in a plain field (no metric call on the hot path) and `collect` returns it when someone reads
+ * the metric — one number for an unlabelled counter, or `[labels, total]` pairs. Totals must never go
+ * down; the facade turns each rise into an increment, so every backend sees an ordinary counter.
+ */
+export interface CounterDefinition extends MetricDefinition {
+  readonly collect?: () => number | Iterable<readonly [Labels, number]>;
+}
+
+/** What a backend receives for a counter: `collect`, when present, must be called right before the counter is read. */
+export interface CounterSinkDefinition extends MetricDefinition {
+  readonly collect?: () => void;
 }
 
 export interface GaugeDefinition extends MetricDefinition {
@@ -55,7 +71,7 @@ export interface Histogram {
 
 /** The facade plugins see as `ctx.metrics`. */
 export interface Metrics {
-  counter(definition: MetricDefinition): Counter;
+  counter(definition: CounterDefinition): Counter;
   gauge(definition: GaugeDefinition): Gauge;
   histogram(definition: HistogramDefinition): Histogram;
 }
@@ -75,7 +91,7 @@ export interface HistogramSink {
 /** A place metrics go: Prometheus, an in-memory recorder for tests, an OTLP exporter… */
 export interface MetricsBackend {
   readonly name: string;
-  counter(definition: MetricDefinition): CounterSink;
+  counter(definition: CounterSinkDefinition): CounterSink;
   gauge(definition: GaugeDefinition): GaugeSink;
   histogram(definition: HistogramDefinition): HistogramSink;
 }

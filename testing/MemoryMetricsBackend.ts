@@ -1,5 +1,6 @@
 import type {
   CounterSink,
+  CounterSinkDefinition,
   GaugeDefinition,
   GaugeSink,
   HistogramSink,
@@ -37,7 +38,7 @@ export class MemoryMetricsBackend implements MetricsBackend {
   readonly name = 'memory';
   readonly #metrics = new Map<string, Recorded>();
 
-  counter(definition: MetricDefinition): CounterSink {
+  counter(definition: CounterSinkDefinition): CounterSink {
     const series = this.#register('counter', definition);
     return { inc: (labels, value) => (this.#series(series, labels).value += value) };
   }
@@ -87,7 +88,8 @@ export class MemoryMetricsBackend implements MetricsBackend {
   #matching(name: string, labels: Labels | undefined): Series[] {
     const metric = this.#metrics.get(name);
     if (metric === undefined) return [];
-    if (metric.type === 'gauge') (metric.definition as GaugeDefinition).collect?.();
+    // Collect-on-scrape counters and gauges publish their values when read, as on a scrape.
+    if (metric.type !== 'histogram') (metric.definition as GaugeDefinition | CounterSinkDefinition).collect?.();
     return [...metric.series.values()].filter(
       (s) => labels === undefined || Object.entries(labels).every(([k, v]) => String(s.labels[k]) === String(v)),
     );

@@ -9,7 +9,7 @@ import type { ChildContext, ChildHandle, ChildSpec, RestartType, SupervisionServ
 import { ActorCell, type CellConfig } from './ActorCell.js';
 import type { CellHost } from './CellHost.js';
 import { DEAD_LETTER_REASONS, DeadLetterOffice } from './DeadLetterOffice.js';
-import { actorNotFound, childrenFailed, invalidOptions, nameTaken, supervisorGone, systemStopped } from './errors.js';
+import { actorNotFound, childrenFailed, invalidOptions, nameTaken, remoteUnavailable, supervisorGone, systemStopped, transportTaken } from './errors.js';
 import type { ActorsOptions } from './options.js';
 import type {
   ActorHooks,
@@ -21,6 +21,8 @@ import type {
   DeadLetterReason,
   Delivery,
   Envelope,
+  RemoteActorTransport,
+  RemoteRefOptions,
   SpawnOptions,
   TerminationReason,
 } from './types.js';
@@ -28,7 +30,7 @@ import { noop, withDeadline } from '../../sdk/util/index.js';
 
 /** Messages handled in one microtask run before yielding to I/O with setImmediate. */
 const MAX_PER_RUN = 50_000;
-/** The supervision contract's default `shutdown` of a worker (DESIGN §4). */
+/** The supervision contract's default `shutdown` of a worker. */
 const DEFAULT_CHILD_SHUTDOWN_MS = 5000;
 const OVERFLOWS = new Set(['fail', 'drop-newest', 'drop-oldest']);
 const RESTARTS = new Set(['permanent', 'transient', 'temporary']);
@@ -99,6 +101,9 @@ export class LocalActorSystem implements ActorSystem, CellHost {
   readonly #metrics: ActorMetrics | undefined;
   #gauges: { readonly queue: Gauge; readonly highWater: Gauge; readonly active: Gauge } | undefined;
   readonly #flushed = { sent: 0, processed: 0, deadLetters: 0, byReason: new Map<DeadLetterReason, number>() };
+  #transport: RemoteActorTransport | undefined;
+  /** Exposed actors, with the transport's disposer once exposed (kept here: cells carry nothing for it). */
+  readonly #exposed = new Map<ActorCell, (() => Promise<void>) | undefined>();
 
   constructor(init: LocalActorSystemInit) {
     this.#options = init.options;
@@ -128,6 +133,7 @@ export class LocalActorSystem implements ActorSystem, CellHost {
       const holder = this.#names.get(name);
       if (holder !== undefined) throw nameTaken(name, holder.id);
     }
+    if (options.expose === true && name === undefined) throw invalidOptions('expose needs a name: other nodes reach the actor by it');
     let parent: ActorCell | undefined;
     if (options.parent !== undefined) {
       parent = this.#cellOf(options.parent);
@@ -140,7 +146,45 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     if (name !== undefined) this.#names.set(name, cell);
     if (parent !== undefined) (parent.children ??= new Set()).add(cell);
     this.#attach(cell, options.supervision?.backoff);
+    if (options.expose === true) this.#expose(cell);
     return cell as unknown as ActorRef<M, R>;
+  }
+
+  remote<M = unknown, R = unknown>(name: string, options?: RemoteRefOptions): ActorRef<M, R> {
+    const transport = this.#transport;
+    if (transport === undefined) throw remoteUnavailable(name);
+    return transport.remote<M, R>(name, options);
+  }
+
+  attachTransport(transport: RemoteActorTransport): () => Promise<void> {
+    if (this.#transport !== undefined) throw transportTaken();
+    this.#transport = transport;
+    for (const cell of this.#exposed.keys()) this.#exposeWith(transport, cell);
+    return async () => {
+      if (this.#transport !== transport) return;
+      this.#transport = undefined;
+      const disposers = [...this.#exposed.values()];
+      for (const cell of this.#exposed.keys()) this.#exposed.set(cell, undefined);
+      await Promise.allSettled(disposers.map((d) => d?.()));
+    };
+  }
+
+  #expose(cell: ActorCell): void {
+    this.#exposed.set(cell, undefined);
+    const transport = this.#transport;
+    if (transport === undefined) return;
+    try {
+      this.#exposeWith(transport, cell);
+    } catch (error) {
+      // Not reachable as asked (a name that cannot be a subject): the spawn fails as a whole.
+      this.#exposed.delete(cell);
+      void cell.stop();
+      throw error;
+    }
+  }
+
+  #exposeWith(transport: RemoteActorTransport, cell: ActorCell): void {
+    this.#exposed.set(cell, transport.expose(cell as AnyActorRef));
   }
 
   lookup<M = unknown, R = unknown>(name: string): ActorRef<M, R> | undefined {
@@ -341,6 +385,11 @@ export class LocalActorSystem implements ActorSystem, CellHost {
     if (cell.name !== undefined && this.#names.get(cell.name) === cell) this.#names.delete(cell.name);
     cell.parent?.children?.delete(cell);
     this.#childSupervisorFailures.delete(cell);
+    if (this.#exposed.size !== 0 && this.#exposed.has(cell)) {
+      const dispose = this.#exposed.get(cell);
+      this.#exposed.delete(cell);
+      dispose?.().catch((error: unknown) => this.#logger.warn({ err: error, actor: cell.id }, 'un-exposing a stopped actor failed'));
+    }
     if (reason.kind === 'crashed') this.#publish('actor.terminated', cell, { reason: reason.kind, error: reason.error.message });
     if (this.#closing) return;
     // A parent that ended on its own (crash of a temporary actor, supervisor gone) takes its children with it.

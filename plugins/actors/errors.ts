@@ -26,6 +26,10 @@ export const ActorErrorCodes = Object.freeze({
    * exceeded): the failure escalates to the parent, which its own supervisor restarts.
    */
   CHILDREN_FAILED: 'ACTOR_CHILDREN_FAILED',
+  /** A remote ask got no answer: no node exposes that name, or none answered before the deadline. */
+  REMOTE_UNREACHABLE: 'ACTOR_REMOTE_UNREACHABLE',
+  /** `actors.remote` with no remote transport attached (load transport-nats). */
+  REMOTE_UNAVAILABLE: 'ACTOR_REMOTE_UNAVAILABLE',
 } as const);
 
 export type ActorErrorCode = (typeof ActorErrorCodes)[keyof typeof ActorErrorCodes];
@@ -83,4 +87,21 @@ export function childrenFailed(id: string, name: string | undefined, supervisor:
     `${label(id, name)} crashed: the supervisor of its children '${supervisor}' exceeded its restart intensity and terminated ${children} child actor(s); fix the crashing child or raise supervision.intensity`,
     { context: { actor: id, name, supervisor, children } },
   );
+}
+
+export function remoteUnreachable(name: string, why: string, timeoutMs?: number): ActorError {
+  return new ActorError(ActorErrorCodes.REMOTE_UNREACHABLE, `remote actor '${name}': ${why}; is a node exposing it running (spawn with { name, expose: true })?`, {
+    retryable: true,
+    context: { name, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
+  });
+}
+
+export function remoteUnavailable(name: string): ActorError {
+  return new ActorError(ActorErrorCodes.REMOTE_UNAVAILABLE, `cannot reach remote actor '${name}': no remote transport is attached; load the transport-nats plugin`, {
+    context: { name },
+  });
+}
+
+export function transportTaken(): ActorError {
+  return new ActorError(ActorErrorCodes.INVALID_OPTIONS, 'a remote transport is already attached; detach it first');
 }

@@ -51,6 +51,8 @@ export type {
   Envelope,
   MailboxOptions,
   Overflow,
+  RemoteActorTransport,
+  RemoteRefOptions,
   SpawnOptions,
   TerminationReason,
 } from './types.js';

@@ -1,9 +1,9 @@
 /**
- * Public contract of the actors plugin (DESIGN §4 "actors"). The actors helper owns this file and
+ * Public contract of the actors plugin. The actors helper owns this file and
  * may add to it; the names and shapes below are what other plugins (routing, tools, agents) use.
  */
 import type { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook } from 'tapable';
-import type { BackoffOptions } from '../../sdk/index.js';
+import type { BackoffOptions, Disposer } from '../../sdk/index.js';
 import type { RestartType } from '../supervision/types.js';
 
 export type Overflow = 'fail' | 'drop-newest' | 'drop-oldest';
@@ -68,6 +68,29 @@ export interface SpawnOptions {
   };
   /** The parent actor: this actor runs under the parent's supervisor and stops with it. */
   readonly parent?: AnyActorRef;
+  /**
+   * Reachable from other nodes by `name` (needs `name`) through the attached remote transport
+   * (transport-nats). Exposed while the actor lives, across supervised restarts.
+   */
+  readonly expose?: boolean;
+}
+
+/** Options of a remote ref. */
+export interface RemoteRefOptions {
+  /** Default deadline of its asks (the transport's default when absent). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * What carries messages between nodes (transport-nats implements it). The actor system calls
+ * `expose` for each exposed actor — those alive at attach time and each new one — and the returned
+ * disposer when that actor stops for good (not on a supervised restart).
+ */
+export interface RemoteActorTransport {
+  /** A ref to the actor called `name` on whichever node exposes it. */
+  remote<M, R>(name: string, options?: RemoteRefOptions): ActorRef<M, R>;
+  /** Starts serving `ref` (which has a name) to other nodes. */
+  expose(ref: AnyActorRef): Disposer;
 }
 
 /** Why an actor terminated. */
@@ -148,6 +171,14 @@ export interface ActorSystem {
   readonly deadLetters: DeadLetters;
   stats(): ActorStats;
   readonly hooks: ActorHooks;
+  /**
+   * A ref to an actor spawned with `{ name, expose: true }` on another node. Its asks fail with
+   * the same codes as local ones, plus `ACTOR_REMOTE_UNREACHABLE` (no node answers in time). Throws
+   * `ACTOR_REMOTE_UNAVAILABLE` when no transport is attached.
+   */
+  remote<M = unknown, R = unknown>(name: string, options?: RemoteRefOptions): ActorRef<M, R>;
+  /** Attaches the transport that `remote` and `expose` use (one at a time); the disposer detaches it. */
+  attachTransport(transport: RemoteActorTransport): Disposer;
 }
 
 declare module '../../sdk/index.js' {

@@ -1,259 +1,971 @@
 /**
- * Agents as supervised actors. Each defined agent is one actor (`agent:<name>`) under the actor
- * system's supervisor; a run is one message, so an agent handles its runs one at a time, in order.
- * A run's outcome (reply or typed failure) is the actor's reply, never a crash: only a bug in the
- * framework crashes an agent's actor, and the supervisor restarts it.
+ * The `agents` service: durable runs. A run is journaled in the event log from its first record;
+ * while it runs it is an actor (`agent-run:<runId>`) under the actor system's supervisor, so a crash
+ * of that actor restarts it and the restarted actor resumes the run from its journal. Runs of one
+ * agent share `maxConcurrentRuns` slots and a bounded queue; a run suspended for a decision holds
+ * no slot.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  AgentError,
-  toError,
-  z,
-  type Counter,
-  type Histogram,
-  type Logger,
-  type Metrics,
-} from '../../sdk/index.js';
-import type { ActorRef, ActorSystem } from '../actors/types.js';
+import { AgentError, ConfigError, toError, z, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
+import { abortReason, anySignal } from '../../sdk/util/index.js';
+import type { ActorSystem } from '../actors/types.js';
 import type { EventBus } from '../events/types.js';
-import type { ToolBus } from '../tools/types.js';
+import type { ResilienceService } from '../resilience/types.js';
+import type { ToolBus, ToolDefinition } from '../tools/types.js';
 import { agentError, AgentErrorCodes } from './errors.js';
-import { runAgent } from './runAgent.js';
-import type { AgentDefinition, AgentService as AgentServiceContract, AgentStep, InterruptedRun, ModelProvider, RunOptions, RunResult } from './types.js';
-import { anySignal } from '../../sdk/util/index.js';
-
-export const DEFAULT_RUN_TIMEOUT_MS = 300_000;
-
-interface RunMessage {
-  readonly input: string;
-  readonly runId: string;
-  readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
-  readonly delegation: readonly string[];
-}
-
-type RunOutcome = { readonly ok: true; readonly result: RunResult } | { readonly ok: false; readonly error: Error };
-
-interface DefinedAgent {
-  readonly definition: AgentDefinition;
-  readonly ref: ActorRef<RunMessage, RunOutcome>;
-}
+import { EventJournal, MemoryJournal, toRecord, type Journal } from './Journal.js';
+import { AgentDefinitionSchema, type AgentsOptions, type ParsedAgentDefinition } from './options.js';
+import { RunHandle, type AgentEntry, type RunMessage } from './RunHandle.js';
+import { RunIndex } from './RunIndex.js';
+import { cancelled, runLoop, RunStop, type LoopEnd, type LoopHost } from './RunLoop.js';
+import { RunState, type StartedData } from './RunState.js';
+import type {
+  AgentDefinition,
+  AgentService as AgentServiceContract,
+  ChatMessage,
+  InterruptedRun,
+  JournalRecord,
+  JournalRecordType,
+  ModelProvider,
+  RunDetail,
+  RunOptions,
+  RunResult,
+  RunScheduler,
+  RunStatus,
+  RunStreamChunk,
+  RunSummary,
+} from './types.js';
 
 export interface AgentServiceDeps {
   readonly actors: ActorSystem;
   readonly tools: ToolBus;
   readonly events: EventBus | undefined;
+  readonly resilience: ResilienceService | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Aborted when the kernel stops: runs in flight end with AGENT_CANCELLED. */
+  /** Aborted when the kernel stops: runs in flight let go (left unfinished in the journal, to resume). */
   readonly signal: AbortSignal;
-  readonly mailboxCapacity: number;
+  readonly options: AgentsOptions;
 }
+
+/** A finished run's whole conversation, for the next run of its session. */
+interface Conversation {
+  readonly messages: readonly ChatMessage[];
+  readonly providerSessionId: string | undefined;
+}
+
+const TERMINAL = new Set<string>(['agent.run.completed', 'agent.run.failed', 'agent.run.cancelled']);
 
 export class AgentService implements AgentServiceContract {
   readonly #deps: AgentServiceDeps;
-  readonly #agents = new Map<string, DefinedAgent>();
+  readonly #journal: Journal;
+  readonly #agents = new Map<string, AgentEntry>();
   readonly #providers = new Map<string, ModelProvider>();
+  readonly #handles = new Map<string, RunHandle>();
+  readonly #index: RunIndex;
+  readonly #sessions = new Map<string, string>();
+  readonly #conversations = new Map<string, Conversation>();
   readonly #interrupted: InterruptedRun[] = [];
-  readonly #runs: Counter;
-  readonly #spawns: Counter;
-  readonly #tokens: Counter;
-  readonly #duration: Histogram;
+  readonly #providerFailures = new Map<string, number>();
+  readonly #host: LoopHost;
+  #scheduler: RunScheduler | undefined;
+  readonly #m: {
+    runs: Counter;
+    tokens: Counter;
+    cost: Counter;
+    resumes: Counter;
+    restarts: Counter;
+    modelLatency: Histogram;
+    toolLatency: Histogram;
+    duration: Histogram;
+    suspended: Gauge;
+    active: Gauge;
+  };
 
   constructor(deps: AgentServiceDeps) {
     this.#deps = deps;
-    this.#spawns = deps.metrics.counter({ name: 'agent_spawns_total', help: 'Agents spawned as actors', labelNames: ['agent_type', 'spawn_method'] });
-    this.#runs = deps.metrics.counter({ name: 'agent_runs_total', help: 'Agent runs by outcome', labelNames: ['agent', 'status'] });
-    this.#tokens = deps.metrics.counter({ name: 'agent_tokens_total', help: 'Model tokens used by agents', labelNames: ['agent', 'kind'] });
-    this.#duration = deps.metrics.histogram({ name: 'agent_duration_seconds', help: 'Duration of agent runs', labelNames: ['agent'] });
+    this.#journal = deps.events !== undefined ? new EventJournal(deps.events) : new MemoryJournal();
+    this.#index = new RunIndex(deps.options.retainRuns, (runId) => {
+      this.#journal.forget(runId);
+      this.#conversations.delete(runId);
+    });
+    const m = deps.metrics;
+    this.#m = {
+      runs: m.counter({ name: 'agent_runs_total', help: 'Agent runs that ended, by status', labelNames: ['agent', 'status'] }),
+      tokens: m.counter({ name: 'agent_tokens_total', help: 'Model tokens used by agents', labelNames: ['agent', 'kind'] }),
+      cost: m.counter({ name: 'agent_cost_usd_total', help: 'Model cost of agent runs in USD', labelNames: ['agent'] }),
+      resumes: m.counter({ name: 'agent_run_resumes_total', help: 'Runs resumed from their journal', labelNames: ['agent', 'reason'] }),
+      restarts: m.counter({ name: 'agent_run_restarts_total', help: 'Run actors restarted after a crash', labelNames: ['agent'] }),
+      modelLatency: m.histogram({ name: 'agent_model_latency_seconds', help: 'Model call latency (retries included)', labelNames: ['agent', 'outcome'] }),
+      toolLatency: m.histogram({ name: 'agent_tool_latency_seconds', help: 'Tool call latency inside runs', labelNames: ['agent', 'tool'] }),
+      duration: m.histogram({ name: 'agent_duration_seconds', help: 'Active time of ended runs', labelNames: ['agent'] }),
+      suspended: m.gauge({ name: 'agent_runs_suspended', help: 'Runs waiting for a decision' }),
+      active: m.gauge({ name: 'agent_runs_active', help: 'Runs holding a slot' }),
+    };
+    const options = deps.options;
+    this.#host = {
+      journal: this.#journal,
+      tools: deps.tools,
+      resilience: deps.resilience,
+      providerRetries: options.providerRetries,
+      providerRetryMaxDelayMs: options.providerRetryMaxDelayMs,
+      defaultPolicy: options.providerPolicy,
+      provider: (name) => this.#provider(name),
+      price: (model, usage) => {
+        const p = options.prices[model];
+        return p === undefined ? undefined : (usage.inputTokens * p.inputPerMTok + usage.outputTokens * p.outputPerMTok) / 1_000_000;
+      },
+      recorded: (handle, record) => this.#recorded(handle, record),
+      checkBudgets: (handle, extra) => this.#checkBudgets(handle, extra),
+      modelLatency: (agent, seconds, failed) => {
+        this.#m.modelLatency.observe({ agent, outcome: failed ? 'error' : 'ok' }, seconds);
+        const provider = this.#agents.get(agent)?.definition.provider;
+        if (provider !== undefined) this.#providerFailures.set(provider, failed ? (this.#providerFailures.get(provider) ?? 0) + 1 : 0);
+      },
+      toolLatency: (agent, tool, seconds) => this.#m.toolLatency.observe({ agent, tool }, seconds),
+    };
   }
 
-  registerProvider(provider: ModelProvider): () => void {
+  // ── definitions and providers ──────────────────────────────────────────────────────────────
+
+  registerProvider(provider: ModelProvider): Disposer {
     if (this.#providers.has(provider.name)) {
-      throw new AgentError('AGENT_PROVIDER_TAKEN', `a model provider named '${provider.name}' is already registered`);
+      throw agentError(AgentErrorCodes.PROVIDER_TAKEN, `a model provider named '${provider.name}' is already registered`, { provider: provider.name });
     }
     this.#providers.set(provider.name, provider);
-    return () => void (this.#providers.get(provider.name) === provider && this.#providers.delete(provider.name));
+    return async () => void (this.#providers.get(provider.name) === provider && this.#providers.delete(provider.name));
   }
 
   /** Throws AGENT_PROVIDER_NOT_FOUND for the first defined agent whose provider is not registered. */
   checkProviders(): void {
-    for (const { definition } of this.#agents.values()) this.#provider(definition);
+    for (const { definition } of this.#agents.values()) this.#provider(definition.provider, definition.name);
   }
 
-  define(definition: AgentDefinition): () => Promise<void> {
-    const def = AgentDefinitionSchema.parse(definition) as AgentDefinition;
+  define(definition: AgentDefinition): Disposer {
+    const parsed = AgentDefinitionSchema.safeParse(definition);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      const name = typeof (definition as { name?: unknown })?.name === 'string' ? ` '${definition.name}'` : '';
+      throw new ConfigError('AGENT_INVALID_DEFINITION', `agent definition${name} is invalid`, problems, { context: { agent: definition?.name } });
+    }
+    const def = parsed.data;
     if (this.#agents.has(def.name)) throw agentError(AgentErrorCodes.NAME_TAKEN, `an agent named '${def.name}' is already defined`, { agent: def.name });
-    const ref = this.#deps.actors.spawn<RunMessage, RunOutcome>(
-      { receive: (message) => this.#handle(def, message) },
-      { name: `agent:${def.name}`, mailbox: { capacity: this.#deps.mailboxCapacity, overflow: 'fail' } },
-    );
-    if (def.tools !== undefined && def.tools.length > 0) this.#deps.tools.grant(def.name, def.tools);
-    this.#agents.set(def.name, { definition: def, ref });
-    this.#spawns.inc({ agent_type: def.name, spawn_method: 'define' });
+    const entry: AgentEntry = { definition: def, running: 0, starting: 0, queue: [], validate: validatorFor(def) };
+    if (def.tools.length > 0) this.#deps.tools.grant(def.name, def.tools);
+    this.#agents.set(def.name, entry);
     this.#deps.logger.info({ agent: def.name, provider: def.provider, model: def.model, tools: def.tools }, `agent '${def.name}' defined`);
     return async () => {
-      if (this.#agents.get(def.name)?.ref !== ref) return;
+      if (this.#agents.get(def.name) !== entry) return;
       this.#agents.delete(def.name);
-      if (def.tools !== undefined && def.tools.length > 0) this.#deps.tools.revoke(def.name, def.tools);
-      await ref.stop();
+      if (def.tools.length > 0) this.#deps.tools.revoke(def.name, def.tools);
     };
   }
 
   list(): AgentDefinition[] {
-    return [...this.#agents.values()].map((a) => a.definition);
+    return [...this.#agents.values()].map((a) => a.definition as AgentDefinition);
   }
 
   interruptedRuns(): InterruptedRun[] {
     return [...this.#interrupted];
   }
 
-  async run(agent: string, input: string, options: RunOptions = {}): Promise<RunResult> {
-    const defined = this.#agents.get(agent);
-    if (defined === undefined) {
-      throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `no agent named '${agent}' (defined: ${[...this.#agents.keys()].join(', ') || 'none'})`, { agent });
-    }
-    if (typeof input !== 'string') throw agentError(AgentErrorCodes.PROVIDER_FAILED, `agent '${agent}': input must be a string, got ${typeof input}`, { agent });
-    const timeoutMs = options.timeoutMs ?? defined.definition.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-    const message: RunMessage = {
-      input,
-      runId: options.runId ?? `run-${randomUUID()}`,
-      deadline: Date.now() + timeoutMs,
-      signal: options.signal,
-      delegation: options.delegation ?? [],
+  attachScheduler(scheduler: RunScheduler): Disposer {
+    this.#scheduler = scheduler;
+    return async () => {
+      if (this.#scheduler === scheduler) this.#scheduler = undefined;
     };
-    // The run's own deadline covers the time spent queued behind other runs of the same agent; the
-    // ask's timeout is only a safety net a little after it.
-    const outcome = await defined.ref.ask(message, { timeoutMs: timeoutMs + 1_000, ...(options.signal ? { signal: options.signal } : {}) });
-    if (!outcome.ok) throw outcome.error;
-    return outcome.result;
   }
 
-  asTool(agent: string, options: { readonly name?: string; readonly description?: string } = {}): () => Promise<void> {
-    const defined = this.#agents.get(agent);
-    if (defined === undefined) throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `no agent named '${agent}' to register as a tool`, { agent });
-    return this.#deps.tools.register({
-      name: options.name ?? `agent.${agent.replace(/[^a-zA-Z0-9_-]/g, '_')}`,
-      description: options.description ?? defined.definition.instructions ?? `Delegates to the agent '${agent}'`,
-      input: z.object({ prompt: z.string().min(1) }),
-      output: z.string(),
-      timeoutMs: defined.definition.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
-      handler: async ({ prompt }, ctx) => {
-        const result = await this.run(agent, prompt, { signal: ctx.signal, delegation: [...ctx.delegation, ctx.agentId] });
-        return result.output;
-      },
+  // ── starting and waiting ───────────────────────────────────────────────────────────────────
+
+  async run<O = string>(agent: string, input: string, options: RunOptions = {}): Promise<RunResult<O>> {
+    const { runId } = await this.start(agent, input, options);
+    return this.wait<O>(runId);
+  }
+
+  start(agent: string, input: string, options: RunOptions = {}): Promise<{ readonly runId: string }> {
+    return this.#start(agent, input, options, undefined);
+  }
+
+  async #start(agent: string, input: string, options: RunOptions, listener: ((chunk: RunStreamChunk) => void) | undefined): Promise<{ readonly runId: string }> {
+    const entry = this.#entry(agent);
+    if (typeof input !== 'string') throw agentError(AgentErrorCodes.BAD_INPUT, `agent '${agent}': input must be a string, got ${typeof input}`, { agent });
+    if (this.#deps.signal.aborted) throw agentError(AgentErrorCodes.INTERRUPTED, `agent '${agent}': the system is stopping`, { agent });
+    if (options.runId !== undefined) {
+      const attached = await this.#attach(options.runId, listener);
+      if (attached) return { runId: options.runId };
+    }
+    const runId = options.runId ?? `run-${randomUUID()}`;
+    let chain: readonly string[] = [];
+    if (options.parentRunId !== undefined) {
+      const parent = this.#handles.get(options.parentRunId)?.state;
+      const parentAgent = parent?.agent ?? this.#index.agentOf(options.parentRunId);
+      chain = [...(parent?.started?.chain ?? []), ...(parentAgent !== undefined ? [parentAgent] : [])];
+      if (chain.includes(agent)) {
+        throw agentError(AgentErrorCodes.RECURSION, `agent '${agent}' is already in the chain of runs ${chain.join(' → ')} → ${agent}; a run may not call an agent of its own chain`, {
+          agent,
+          chain,
+          parentRunId: options.parentRunId,
+        });
+      }
+    }
+    const def = entry.definition;
+    const local = !(this.#deps.options.distributed && this.#scheduler !== undefined);
+    if (local && entry.running + entry.queue.length + entry.starting >= def.maxConcurrentRuns + def.maxQueuedRuns) {
+      throw agentError(AgentErrorCodes.BUSY, `agent '${agent}' is busy: ${entry.running} runs running and ${entry.queue.length} queued (maxConcurrentRuns ${def.maxConcurrentRuns}, maxQueuedRuns ${def.maxQueuedRuns})`, {
+        agent,
+        running: entry.running,
+        queued: entry.queue.length,
+      });
+    }
+    entry.starting++;
+    let handle: RunHandle;
+    try {
+      const state = new RunState(runId);
+      const previousRunId = options.sessionId !== undefined ? this.#sessions.get(options.sessionId) : undefined;
+      if (previousRunId !== undefined) {
+        const previous = await this.#conversation(previousRunId);
+        state.history = previous.messages;
+        state.providerSessionId = previous.providerSessionId;
+      }
+      handle = new RunHandle(runId, entry, state);
+      if (listener !== undefined) handle.listeners.add(listener);
+      const started: StartedData = {
+        agent,
+        input,
+        ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
+        ...(options.sessionId !== undefined ? { sessionId: options.sessionId } : {}),
+        ...(previousRunId !== undefined ? { previousRunId } : {}),
+        ...(options.delegation !== undefined && options.delegation.length > 0 ? { delegation: options.delegation } : {}),
+        ...(chain.length > 0 ? { chain } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      };
+      this.#handles.set(runId, handle);
+      if (options.sessionId !== undefined) this.#sessions.set(options.sessionId, runId);
+      let record: JournalRecord;
+      try {
+        record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      } catch (error) {
+        // Not journaled, so not started: nothing of it may linger.
+        if (this.#handles.get(runId) === handle) this.#handles.delete(runId);
+        if (options.sessionId !== undefined && this.#sessions.get(options.sessionId) === runId) {
+          if (previousRunId !== undefined) this.#sessions.set(options.sessionId, previousRunId);
+          else this.#sessions.delete(options.sessionId);
+        }
+        throw error;
+      }
+      state.apply(record);
+      this.#index.track({ state, status: () => statusOf(handle) });
+      this.#recorded(handle, record);
+    } finally {
+      entry.starting--;
+    }
+    if (options.signal !== undefined) {
+      const signal = options.signal;
+      const onAbort = (): void => void this.cancel(runId).catch(() => undefined);
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        void handle.done.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
+      }
+    }
+    if (!local) {
+      handle.phase = 'idle';
+      await this.#scheduler!.schedule({ runId, agent });
+      return { runId };
+    }
+    this.#enqueue(handle);
+    return { runId };
+  }
+
+  /** `start` with the id of a run this process or the journal knows: attach to it (resume it if idle). */
+  async #attach(runId: string, listener: ((chunk: RunStreamChunk) => void) | undefined): Promise<boolean> {
+    const handle = this.#handles.get(runId);
+    if (handle !== undefined) {
+      if (listener !== undefined) handle.listeners.add(listener);
+      if (handle.phase === 'idle' && !this.#deps.options.distributed) {
+        handle.resumeReason ??= 'attach';
+        this.#enqueue(handle);
+      }
+      return true;
+    }
+    const known = this.#index.summary(runId);
+    if (known !== undefined && (known.status === 'completed' || known.status === 'failed' || known.status === 'cancelled')) return true;
+    const records = await this.#journal.read(runId);
+    if (records.length === 0) return known !== undefined;
+    const state = await this.#rebuild(runId, records);
+    if (state.terminal !== undefined) {
+      this.#index.freeze(state.summary());
+      return true;
+    }
+    if (this.#deps.options.distributed || this.#handles.has(runId)) return true;
+    // Unfinished and not running here (reported at start, not resumed): starting it again resumes it.
+    const revived = this.#revive(state, 'attach');
+    if (listener !== undefined) revived?.listeners.add(listener);
+    if (revived?.phase === 'idle') this.#enqueue(revived);
+    return true;
+  }
+
+  async wait<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#wait(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #wait(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
+    const handle = this.#handles.get(runId);
+    if (handle !== undefined) return raceSignal(handle.done, options.signal);
+    const records = await this.#journal.read(runId);
+    if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+    const state = await this.#rebuild(runId, records);
+    if (state.terminal !== undefined) return settledResult(state);
+    // Unfinished and not here: another node runs it (distributed), or it waits for `resume`.
+    return raceSignal(this.#awaitTerminal(runId), options.signal);
+  }
+
+  /** Resolves when the journal gets the run's terminal record (a run another node drives). */
+  #awaitTerminal(runId: string): Promise<RunResult<unknown>> {
+    const events = this.#deps.events;
+    if (events === undefined) return Promise.reject(agentError(AgentErrorCodes.RUN_NOT_FOUND, `run '${runId}' is not running here`, { runId }));
+    return new Promise<RunResult<unknown>>((resolve, reject) => {
+      const sub = events.subscribe(
+        { types: [...TERMINAL], correlationId: runId },
+        async () => {
+          void sub.unsubscribe();
+          const state = await this.#rebuild(runId, await this.#journal.read(runId));
+          resultOrError(state, resolve, reject);
+        },
+        { from: 'latest' },
+      );
+      // The end may have landed between the read and the subscription.
+      void this.#journal.read(runId).then(async (records) => {
+        if (!records.some((r) => TERMINAL.has(r.type))) return;
+        void sub.unsubscribe();
+        resultOrError(await this.#rebuild(runId, records), resolve, reject);
+      });
     });
   }
 
-  /** Reads the event log for runs that started and never ended (the process died mid-run). */
-  async recover(mode: 'report' | 'resume', track: (work: Promise<unknown>, label: string) => void): Promise<void> {
-    const events = this.#deps.events;
-    if (events === undefined) return;
-    const open = new Map<string, InterruptedRun>();
-    for await (const event of events.replay({ types: ['agent.run.>'] })) {
-      const runId = event.correlationId;
-      if (runId === undefined) continue;
-      if (event.type === 'agent.run.started') {
-        const data = event.data as { agent: string; input: string };
-        open.set(runId, { runId, agent: data.agent, input: data.input, startedAt: event.time });
-      } else {
-        // completed, failed, or already reported as interrupted by an earlier start
-        open.delete(runId);
+  async resume<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#resume(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #resume(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
+    let handle = this.#handles.get(runId);
+    if (handle === undefined) {
+      const records = await this.#journal.read(runId);
+      if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+      const state = await this.#rebuild(runId, records);
+      if (state.terminal !== undefined) return settledResult(state);
+      handle = this.#revive(state, 'resume');
+      if (handle === undefined) throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `run '${runId}' is of agent '${state.agent}', which is not defined here`, { runId, agent: state.agent });
+    } else if (handle.phase === 'idle') handle.resumeReason ??= 'resume';
+    if (handle.phase === 'idle') this.#enqueue(handle);
+    return raceSignal(handle.done, options.signal);
+  }
+
+  stream(agent: string, input: string, options: RunOptions = {}): AsyncIterable<RunStreamChunk> {
+    return this.#iterate(async (listener, end) => {
+      const { runId } = await this.#start(agent, input, options, listener);
+      // A run that had already ended (a known runId): replay its records instead.
+      if (!this.#handles.has(runId)) {
+        for (const record of await this.#journal.read(runId)) listener(record);
+        end();
       }
+      return undefined;
+    });
+  }
+
+  /** A run's records from the first, then live until it ends (SSE). */
+  follow(runId: string): AsyncIterable<RunStreamChunk> {
+    return this.#iterate(async (listener, end) => {
+      const seen = new Set<string>();
+      const buffered: RunStreamChunk[] = [];
+      let replaying = true;
+      const live = (chunk: RunStreamChunk): void => {
+        if (replaying) buffered.push(chunk);
+        else if (!('id' in chunk) || !seen.has(chunk.id)) listener(chunk);
+      };
+      const handle = this.#handles.get(runId);
+      handle?.listeners.add(live);
+      const records = await this.#journal.read(runId);
+      if (records.length === 0 && handle === undefined) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+      for (const r of records) {
+        seen.add(r.id);
+        listener(r);
+      }
+      replaying = false;
+      for (const chunk of buffered) if (!('id' in chunk) || !seen.has(chunk.id)) listener(chunk);
+      // Not running here (reported, not resumed; or another node's): what the journal has is all there is.
+      if (handle === undefined) end();
+      return () => handle?.listeners.delete(live);
+    });
+  }
+
+  #iterate(begin: (listener: (chunk: RunStreamChunk) => void, end: () => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const queue: RunStreamChunk[] = [];
+        let ended = false;
+        let failure: Error | undefined;
+        let wake: (() => void) | undefined;
+        let stop: (() => void) | undefined;
+        const poke = (): void => {
+          const w = wake;
+          wake = undefined;
+          w?.();
+        };
+        const listener = (chunk: RunStreamChunk): void => {
+          if (ended) return;
+          queue.push(chunk);
+          if (TERMINAL.has(chunk.type)) ended = true;
+          poke();
+        };
+        const end = (): void => {
+          ended = true;
+          poke();
+        };
+        const started = begin(listener, end).then(
+          (s) => (stop = s),
+          (error: unknown) => {
+            failure = toError(error);
+            poke();
+          },
+        );
+        return {
+          next: async (): Promise<IteratorResult<RunStreamChunk>> => {
+            await started;
+            for (;;) {
+              const chunk = queue.shift();
+              if (chunk !== undefined) return { value: chunk, done: false };
+              if (failure !== undefined) throw failure;
+              if (ended) {
+                stop?.();
+                return { value: undefined, done: true };
+              }
+              await new Promise<void>((resolve) => (wake = resolve));
+            }
+          },
+          return: async (): Promise<IteratorResult<RunStreamChunk>> => {
+            ended = true;
+            stop?.();
+            return { value: undefined, done: true };
+          },
+        };
+      },
+    };
+  }
+
+  // ── reading runs ───────────────────────────────────────────────────────────────────────────
+
+  runs(filter: { readonly agent?: string; readonly status?: RunStatus } = {}): RunSummary[] {
+    return this.#index.list(filter);
+  }
+
+  async get(runId: string): Promise<RunDetail | undefined> {
+    const records = await this.#journal.read(runId);
+    if (records.length === 0) return undefined;
+    const state = new RunState(runId);
+    for (const r of records) state.apply(r);
+    const summary = this.#index.summary(runId) ?? state.summary();
+    const children: RunDetail[] = [];
+    for (const child of this.#index.children(runId)) {
+      const detail = await this.get(child);
+      if (detail !== undefined) children.push(detail);
     }
-    for (const run of open.values()) {
-      this.#interrupted.push(run);
-      this.#publish('agent.run.interrupted', run.runId, { agent: run.agent, input: run.input, startedAt: run.startedAt, action: mode });
-      this.#deps.logger.warn({ runId: run.runId, agent: run.agent, action: mode }, `run ${run.runId} of agent '${run.agent}' was interrupted`);
-      if (mode === 'resume' && this.#agents.has(run.agent)) {
-        track(this.run(run.agent, run.input, { runId: run.runId }), `resume ${run.runId}`);
+    return { summary, steps: records, children };
+  }
+
+  // ── approvals and cancellation ─────────────────────────────────────────────────────────────
+
+  async approve(runId: string, callId: string, decision: 'allow' | 'deny'): Promise<void> {
+    if (decision !== 'allow' && decision !== 'deny') throw agentError(AgentErrorCodes.BAD_INPUT, `decision must be 'allow' or 'deny', got ${String(decision)}`, { runId, callId });
+    const handle = this.#handles.get(runId);
+    if (handle === undefined) {
+      if (this.#index.has(runId)) throw agentError(AgentErrorCodes.NOT_PENDING, `run '${runId}' waits on no decision`, { runId, callId });
+      throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId, callId });
+    }
+    await this.#outside(handle, async () => {
+      if (handle.phase !== 'suspended' || !handle.state.pending().some((c) => c.id === callId)) {
+        throw agentError(AgentErrorCodes.NOT_PENDING, `run '${runId}' is not waiting on a decision for call '${callId}'`, { runId, callId, pending: handle.state.pending().map((c) => c.id) });
       }
+      await this.#write(handle, 'agent.run.resumed', { reason: 'decision', callId, decision });
+      handle.phase = 'idle';
+      this.#updateSuspended();
+      this.#enqueue(handle);
+    });
+  }
+
+  async cancel(runId: string): Promise<void> {
+    const handle = this.#handles.get(runId);
+    if (handle === undefined) {
+      if (this.#index.has(runId)) return; // already ended
+      throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+    }
+    for (const child of this.#index.children(runId)) if (this.#handles.has(child)) await this.cancel(child);
+    handle.cancelRequested = true;
+    if (handle.controller !== undefined) {
+      handle.controller.abort(new RunStop(cancelled(runId, handle.entry.definition.name, 'cancelled')));
+      return;
+    }
+    if (handle.phase === 'active') return; // between loops (a crash restart): the next loop sees the request
+    await this.#outside(handle, async () => {
+      if (handle.state.terminal !== undefined || handle.phase === 'active') return;
+      const queue = handle.entry.queue;
+      const at = queue.indexOf(handle);
+      if (at >= 0) queue.splice(at, 1);
+      await this.#write(handle, 'agent.run.cancelled', { reason: `run ${runId} was cancelled`, usage: handle.state.usage });
+      this.#finished(handle);
+    });
+  }
+
+  // ── agent as tool ──────────────────────────────────────────────────────────────────────────
+
+  asTool(agent: string, options: { readonly name?: string; readonly description?: string } = {}): Disposer {
+    const entry = this.#entry(agent);
+    const def = entry.definition;
+    const definition: ToolDefinition<z.ZodObject<{ prompt: z.ZodString }>, z.ZodString> = {
+      name: options.name ?? `agent.${agent.replace(/[^a-zA-Z0-9_-]/g, '_')}`,
+      description: options.description ?? (def.instructions || `Delegates to the agent '${agent}'`),
+      input: z.object({ prompt: z.string().min(1) }),
+      output: z.string(),
+      timeoutMs: def.timeoutMs,
+      // Calling it again with the same call id attaches to the same sub-run: safe to repeat.
+      idempotent: true,
+      handler: async ({ prompt }, ctx) => {
+        const parentRunId = this.#handles.has(ctx.correlationId) || this.#index.has(ctx.correlationId) ? ctx.correlationId : undefined;
+        const { runId } = await this.start(agent, prompt, {
+          // A sub-run's id follows from the call's id: a resumed parent finds the same sub-run.
+          ...(parentRunId !== undefined ? { runId: `${ctx.callId}/${agent}`, parentRunId } : {}),
+          delegation: [...ctx.delegation, ctx.agentId],
+        });
+        // The caller going away (its signal) detaches from the sub-run; it does not cancel it.
+        const result = await this.wait(runId, { signal: ctx.signal });
+        return typeof result.output === 'string' ? result.output : JSON.stringify(result.output);
+      },
+    };
+    return this.#deps.tools.register(definition);
+  }
+
+  // ── recovery ───────────────────────────────────────────────────────────────────────────────
+
+  /** Reads the journal at start: runs that never ended are reported, and resumed with `resume`. */
+  async recover(mode: 'report' | 'resume', track: (work: Promise<unknown>, label: string) => void): Promise<void> {
+    const states = new Map<string, RunState>();
+    for await (const record of this.#journal.scan(this.#deps.signal)) {
+      let state = states.get(record.runId);
+      if (state === undefined) states.set(record.runId, (state = new RunState(record.runId)));
+      state.apply(record);
+    }
+    const conversation = (runId: string, depth = 0): Conversation => {
+      const s = states.get(runId);
+      if (s === undefined || depth > 1000) return { messages: [], providerSessionId: undefined };
+      const history = s.started?.previousRunId !== undefined ? conversation(s.started.previousRunId, depth + 1).messages : [];
+      return { messages: [...history, ...s.messages, ...(s.finalReply !== undefined ? [{ role: 'assistant' as const, content: s.finalReply.reply }] : [])], providerSessionId: s.providerSessionId };
+    };
+    const resumable: RunHandle[] = [];
+    for (const state of states.values()) {
+      if (state.started === undefined) continue; // the log's retention dropped its beginning
+      if (state.started.sessionId !== undefined) this.#sessions.set(state.started.sessionId, state.runId);
+      if (state.terminal !== undefined) {
+        this.#index.freeze(state.summary());
+        continue;
+      }
+      this.#interrupted.push({ runId: state.runId, agent: state.agent, input: state.input, startedAt: state.startedAt });
+      if (state.started.previousRunId !== undefined) {
+        const previous = conversation(state.started.previousRunId);
+        state.history = previous.messages;
+        state.providerSessionId ??= previous.providerSessionId;
+      }
+      if (mode !== 'resume' || !this.#agents.has(state.agent) || this.#deps.options.distributed) {
+        this.#index.freeze(state.summary());
+        this.#deps.logger.warn({ runId: state.runId, agent: state.agent }, `run ${state.runId} of agent '${state.agent}' was interrupted`);
+        continue;
+      }
+      const handle = this.#revive(state, 'restart');
+      if (handle !== undefined) resumable.push(handle);
+    }
+    for (const handle of resumable) {
+      if (handle.phase === 'suspended') continue;
+      this.#enqueue(handle);
+      track(
+        handle.done.then(
+          () => undefined,
+          () => undefined,
+        ),
+        `resume ${handle.runId}`,
+      );
+    }
+    if (resumable.length > 0) this.#deps.logger.info({ runs: resumable.length }, `resuming ${resumable.length} interrupted runs`);
+  }
+
+  /** Makes a handle for an unfinished run rebuilt from the journal. */
+  #revive(state: RunState, reason: string): RunHandle | undefined {
+    const entry = this.#agents.get(state.agent);
+    if (entry === undefined) return undefined;
+    const handle = new RunHandle(state.runId, entry, state);
+    this.#handles.set(state.runId, handle);
+    this.#index.track({ state, status: () => statusOf(handle) });
+    if (state.status === 'suspended') {
+      handle.phase = 'suspended';
+      this.#updateSuspended();
+    } else handle.resumeReason = reason;
+    return handle;
+  }
+
+  async #rebuild(runId: string, records: readonly JournalRecord[]): Promise<RunState> {
+    const state = new RunState(runId);
+    for (const r of records) state.apply(r);
+    if (state.started?.previousRunId !== undefined) {
+      const previous = await this.#conversation(state.started.previousRunId);
+      state.history = previous.messages;
+      state.providerSessionId ??= previous.providerSessionId;
+    }
+    return state;
+  }
+
+  /** The whole conversation of a run (its session's earlier runs first), for the next run of the session. */
+  async #conversation(runId: string): Promise<Conversation> {
+    const cached = this.#conversations.get(runId);
+    if (cached !== undefined) return cached;
+    const state = this.#handles.get(runId)?.state ?? (await this.#rebuild(runId, await this.#journal.read(runId)));
+    const conversation: Conversation = {
+      messages: [...state.conversation(), ...(state.finalReply !== undefined ? [{ role: 'assistant' as const, content: state.finalReply.reply }] : [])],
+      providerSessionId: state.providerSessionId,
+    };
+    if (state.terminal !== undefined) this.#conversations.set(runId, conversation);
+    return conversation;
+  }
+
+  // ── slots and actors ───────────────────────────────────────────────────────────────────────
+
+  #enqueue(handle: RunHandle): void {
+    if (handle.phase === 'queued' || handle.phase === 'active' || handle.phase === 'done') return;
+    const entry = handle.entry;
+    if (entry.running < entry.definition.maxConcurrentRuns) this.#dispatch(handle);
+    else {
+      handle.phase = 'queued';
+      entry.queue.push(handle);
     }
   }
 
-  #provider(definition: AgentDefinition): ModelProvider {
-    const provider = this.#providers.get(definition.provider);
+  #dispatch(handle: RunHandle): void {
+    handle.entry.running++;
+    this.#m.active.inc();
+    handle.phase = 'active';
+    const service = this;
+    const ref = this.#deps.actors.spawn<RunMessage, void>(
+      {
+        init(ctx) {
+          ctx.self.tell({ kind: 'go' });
+          return undefined;
+        },
+        receive(message, ctx) {
+          if (message.kind === 'go') return service.#go(handle, ctx.signal, ctx.restartCount);
+          if (message.kind === 'crash') throw message.error;
+          throw agentError(AgentErrorCodes.BAD_INPUT, `the actor of run ${handle.runId} got a message it does not understand`, { runId: handle.runId });
+        },
+      },
+      { name: `agent-run:${handle.runId}`, mailbox: { capacity: 16, overflow: 'fail' }, supervision: { restart: 'transient' } },
+    );
+    handle.ref = ref;
+    this.#deps.actors.watch(ref, () => {
+      // The actor ended for good while its run was active (stopped from outside, or gave up restarting).
+      if (handle.ref !== ref || handle.phase !== 'active') return;
+      void handle.loop.then(() => {
+        if (handle.ref !== ref || handle.phase !== 'active') return;
+        this.#release(handle);
+        if (this.#deps.signal.aborted) {
+          handle.phase = 'idle';
+          handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+          return;
+        }
+        handle.phase = 'idle';
+        handle.resumeReason ??= 'restart';
+        this.#enqueue(handle);
+      });
+    });
+  }
+
+  #go(handle: RunHandle, actorSignal: AbortSignal, restartCount: number): void {
+    const agent = handle.entry.definition.name;
+    if (restartCount > 0) {
+      this.#m.restarts.inc({ agent });
+      handle.resumeReason ??= 'crash';
+      if (restartCount > this.#deps.options.maxRunRestarts) {
+        handle.loop = handle.loop.then(async () => {
+          const error = agentError(AgentErrorCodes.CRASHED, `run ${handle.runId} of agent '${agent}' crashed ${restartCount} times`, { runId: handle.runId, agent });
+          try {
+            await this.#write(handle, 'agent.run.failed', { code: error.code, message: error.message, usage: handle.state.usage });
+          } catch {
+            handle.reject(error);
+          }
+          this.#ended(handle, 'finished');
+        });
+        return;
+      }
+    }
+    const processSignal = anySignal([actorSignal, this.#deps.signal]);
+    handle.loop = handle.loop
+      .then(() => runLoop(this.#host, handle, processSignal))
+      .then(
+        (end) => this.#ended(handle, end),
+        (error: unknown) => {
+          this.#deps.logger.error({ err: error, runId: handle.runId, agent }, `run ${handle.runId} of agent '${agent}' crashed; its actor restarts and resumes it`);
+          if (!actorSignal.aborted) handle.ref?.tell({ kind: 'crash', error: toError(error) });
+          else this.#ended(handle, 'interrupted');
+        },
+      );
+  }
+
+  #ended(handle: RunHandle, end: LoopEnd): void {
+    if (end === 'interrupted') {
+      if (!this.#deps.signal.aborted) return; // the actor restarts and resumes the run
+      this.#release(handle);
+      handle.phase = 'idle';
+      handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+      return;
+    }
+    this.#release(handle);
+    if (end === 'suspended') {
+      handle.phase = 'suspended';
+      this.#updateSuspended();
+      if (handle.cancelRequested) void this.cancel(handle.runId).catch(() => undefined);
+      return;
+    }
+    this.#finished(handle);
+  }
+
+  #release(handle: RunHandle): void {
+    if (handle.phase !== 'active') return;
+    const entry = handle.entry;
+    entry.running--;
+    this.#m.active.dec();
+    const ref = handle.ref;
+    handle.ref = undefined;
+    handle.phase = 'idle';
+    if (ref !== undefined) void ref.stop().catch(() => undefined);
+    const next = entry.queue.shift();
+    if (next !== undefined) {
+      next.phase = 'idle';
+      this.#dispatch(next);
+    }
+  }
+
+  /** Settles a run that has its terminal record. */
+  #finished(handle: RunHandle): void {
+    handle.phase = 'done';
+    const state = handle.state;
+    this.#handles.delete(handle.runId);
+    this.#index.freeze(state.summary());
+    this.#updateSuspended();
+    resultOrError(
+      state,
+      (r) => handle.resolve(r),
+      (e) => handle.reject(e),
+    );
+  }
+
+  // ── records, budgets, metrics ──────────────────────────────────────────────────────────────
+
+  /** A write outside the loop (approve, cancel), ordered after the loop's own writes. */
+  #outside(handle: RunHandle, work: () => Promise<void>): Promise<void> {
+    const next = handle.loop.then(work);
+    handle.loop = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(handle: RunHandle, type: JournalRecordType, data: Record<string, unknown>): Promise<JournalRecord> {
+    const record = await this.#journal.append(handle.runId, handle.entry.definition.name, type, data, handle.state.lastId);
+    handle.state.apply(record);
+    this.#recorded(handle, record);
+    return record;
+  }
+
+  #recorded(handle: RunHandle, record: JournalRecord): void {
+    const agent = handle.entry.definition.name;
+    switch (record.type) {
+      case 'agent.model.responded': {
+        const data = record.data as { usage: { inputTokens: number; outputTokens: number }; costUsd?: number };
+        this.#m.tokens.inc({ agent, kind: 'input' }, data.usage.inputTokens);
+        this.#m.tokens.inc({ agent, kind: 'output' }, data.usage.outputTokens);
+        if (data.costUsd !== undefined) this.#m.cost.inc({ agent }, data.costUsd);
+        break;
+      }
+      case 'agent.run.resumed':
+        this.#m.resumes.inc({ agent, reason: String((record.data as { reason?: unknown }).reason ?? 'restart') });
+        break;
+      case 'agent.run.completed':
+      case 'agent.run.failed':
+      case 'agent.run.cancelled':
+        this.#m.runs.inc({ agent, status: handle.state.status });
+        this.#m.duration.observe({ agent }, handle.state.activeMsBefore / 1000);
+        break;
+    }
+    if (handle.listeners.size > 0) handle.emit(record);
+  }
+
+  #checkBudgets(handle: RunHandle, extraToolCalls: number): void {
+    // The common case costs nothing: no usage budget on the run and no parent to count toward.
+    const own = handle.entry.definition.budget;
+    if (own.maxTokens === undefined && own.maxCostUsd === undefined && own.maxToolCalls === undefined && handle.state.started?.parentRunId === undefined) return;
+    for (let runId: string | undefined = handle.runId; runId !== undefined; runId = this.#index.parentOf(runId)) {
+      const agent = this.#index.agentOf(runId);
+      const budget = agent !== undefined ? this.#agents.get(agent)?.definition.budget : undefined;
+      const used = this.#index.totalUsage(runId);
+      if (budget === undefined || used === undefined) continue;
+      const over = (name: string, limit: number | undefined, value: number): void => {
+        if (limit === undefined || value <= limit) return;
+        const whose = runId === handle.runId ? 'its' : `its ancestor run ${runId}'s`;
+        throw agentError(AgentErrorCodes.BUDGET_EXCEEDED, `run ${handle.runId} of agent '${handle.entry.definition.name}' went over ${whose} ${name} budget (${value} > ${limit})`, {
+          agent: handle.entry.definition.name,
+          runId: handle.runId,
+          budget: name,
+          limit,
+          used: value,
+          ...(runId !== handle.runId ? { budgetRunId: runId } : {}),
+        });
+      };
+      over('maxTokens', budget.maxTokens, used.totalTokens);
+      over('maxCostUsd', budget.maxCostUsd, used.costUsd);
+      over('maxToolCalls', budget.maxToolCalls, used.toolCalls + extraToolCalls);
+    }
+  }
+
+  #updateSuspended(): void {
+    let n = 0;
+    for (const h of this.#handles.values()) if (h.phase === 'suspended') n++;
+    this.#m.suspended.set(n);
+  }
+
+  /** Health: runs active past their deadline, providers whose last calls all failed. */
+  health(): { status: 'healthy' | 'degraded'; details: Record<string, unknown> } {
+    const now = Date.now();
+    const stuck: string[] = [];
+    for (const h of this.#handles.values()) {
+      if (h.phase !== 'active') continue;
+      const limit = (h.state.started?.timeoutMs ?? h.entry.definition.timeoutMs) + 5_000;
+      if (h.state.activeMs(now) > limit) stuck.push(h.runId);
+    }
+    const failing = [...this.#providerFailures].filter(([, n]) => n >= 3).map(([name]) => name);
+    let suspended = 0;
+    let active = 0;
+    for (const h of this.#handles.values()) {
+      if (h.phase === 'suspended') suspended++;
+      if (h.phase === 'active') active++;
+    }
+    return {
+      status: stuck.length > 0 || failing.length > 0 ? 'degraded' : 'healthy',
+      details: { agents: this.#agents.size, active, suspended, stuckRuns: stuck, failingProviders: failing },
+    };
+  }
+
+  /** Waits for every active loop to let go (kernel stop). */
+  async drain(signal: AbortSignal): Promise<void> {
+    const loops = [...this.#handles.values()].map((h) => h.loop);
+    await raceSignal(Promise.allSettled(loops), signal).catch(() => undefined);
+  }
+
+  #entry(agent: string): AgentEntry {
+    const entry = this.#agents.get(agent);
+    if (entry === undefined) {
+      throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `no agent named '${agent}' (defined: ${[...this.#agents.keys()].join(', ') || 'none'})`, { agent });
+    }
+    return entry;
+  }
+
+  #provider(name: string, agent?: string): ModelProvider {
+    const provider = this.#providers.get(name);
     if (provider === undefined) {
       throw agentError(
         AgentErrorCodes.UNKNOWN_PROVIDER,
-        `agent '${definition.name}' uses provider '${definition.provider}', which no loaded plugin registered (registered: ${[...this.#providers.keys()].join(', ') || 'none'}); add e.g. "provider-${definition.provider}" to the plugins`,
-        { agent: definition.name, provider: definition.provider },
+        `${agent !== undefined ? `agent '${agent}' uses ` : ''}provider '${name}', which no loaded plugin registered (registered: ${[...this.#providers.keys()].join(', ') || 'none'}); add e.g. "provider-${name}" to the plugins`,
+        { provider: name, ...(agent !== undefined ? { agent } : {}) },
       );
     }
     return provider;
   }
-
-  async #handle(definition: AgentDefinition, message: RunMessage): Promise<RunOutcome> {
-    const { runId } = message;
-    const began = performance.now();
-    const remaining = message.deadline - Date.now();
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(agentError(AgentErrorCodes.TIMEOUT, `run ${runId} of agent '${definition.name}' missed its deadline`, { agent: definition.name, runId })),
-      Math.max(0, remaining),
-    );
-    const signal = anySignal([timeout.signal, message.signal, this.#deps.signal]);
-    this.#publish('agent.run.started', runId, { agent: definition.name, input: message.input, delegation: message.delegation });
-    try {
-      if (remaining <= 0) throw agentError(AgentErrorCodes.TIMEOUT, `run ${runId} of agent '${definition.name}' missed its deadline while queued`, { agent: definition.name, runId });
-      const result = await runAgent({
-        definition,
-        provider: this.#provider(definition),
-        tools: this.#deps.tools,
-        runId,
-        input: message.input,
-        signal,
-        delegation: message.delegation,
-        onStep: (step) => this.#onStep(definition.name, runId, step),
-      });
-      this.#finish(definition.name, 'completed', began, result.usage);
-      this.#publish('agent.run.completed', runId, { agent: definition.name, output: result.output, usage: result.usage });
-      return { ok: true, result };
-    } catch (error) {
-      const err = toError(error);
-      const code = (err as AgentError).code ?? 'UNKNOWN';
-      this.#finish(definition.name, 'failed', began, ((err as AgentError).context?.usage as RunResult['usage'] | undefined) ?? undefined);
-      this.#deps.logger.warn({ agent: definition.name, runId, code, err }, `run ${runId} of agent '${definition.name}' failed`);
-      this.#publish('agent.run.failed', runId, { agent: definition.name, code, message: err.message });
-      return { ok: false, error: err };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #onStep(agent: string, runId: string, step: AgentStep): void {
-    this.#deps.logger.debug({ agent, runId, step }, 'agent step');
-    this.#publish('agent.step', runId, { agent, ...step });
-  }
-
-  #finish(agent: string, status: string, began: number, usage: RunResult['usage'] | undefined): void {
-    this.#runs.inc({ agent, status });
-    this.#duration.observe({ agent }, (performance.now() - began) / 1000);
-    if (usage !== undefined) {
-      this.#tokens.inc({ agent, kind: 'input' }, usage.inputTokens);
-      this.#tokens.inc({ agent, kind: 'output' }, usage.outputTokens);
-    }
-  }
-
-  #publish(type: string, correlationId: string, data: Record<string, unknown>): void {
-    const events = this.#deps.events;
-    if (events === undefined) return;
-    events.publish({ type, source: 'agents', correlationId, data }).catch((error: unknown) => {
-      this.#deps.logger.warn({ err: error, type, runId: correlationId }, 'could not publish an agent event');
-    });
-  }
 }
 
-/** An agent as written in the plugin options or passed to `agents.define`. */
-export const AgentDefinitionSchema = z.object({
-  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'letters, digits, _ . - (starting with a letter or digit)'),
-  provider: z.string().min(1),
-  model: z.string().min(1),
-  instructions: z.string().default(''),
-  tools: z.array(z.string().min(1)).default([]),
-  maxTurns: z.number().int().positive().default(8),
-  budget: z
-    .object({ maxTokens: z.number().int().positive().optional(), maxToolCalls: z.number().int().nonnegative().optional() })
-    .default({}),
-  timeoutMs: z.number().int().positive().default(DEFAULT_RUN_TIMEOUT_MS),
-});
+function statusOf(handle: RunHandle): RunStatus {
+  if (handle.phase === 'queued') return 'queued';
+  if (handle.phase === 'suspended') return 'suspended';
+  return handle.state.status;
+}
+
+function resultOf(state: RunState): RunResult<unknown> {
+  const data = state.terminal!.data as { output?: unknown };
+  return { runId: state.runId, agent: state.agent, status: 'completed', output: data.output, steps: state.steps, usage: state.usage };
+}
+
+/** The error a failed or cancelled run rejects with, rebuilt from its terminal record. */
+function errorOf(state: RunState): AgentError {
+  const t = state.terminal!;
+  const data = t.data as { code?: string; message?: string; budget?: string; reason?: string };
+  if (t.type === 'agent.run.cancelled') {
+    return agentError(AgentErrorCodes.CANCELLED, data.reason ?? `run ${state.runId} was cancelled`, { runId: state.runId, agent: state.agent, usage: state.usage });
+  }
+  const code = (data.code ?? AgentErrorCodes.PROVIDER_FAILED) as Parameters<typeof agentError>[0];
+  return agentError(code, data.message ?? 'the run failed', {
+    runId: state.runId,
+    agent: state.agent,
+    usage: state.usage,
+    steps: state.steps,
+    ...(data.budget !== undefined ? { budget: data.budget } : {}),
+  }, undefined, (data as { retryable?: boolean }).retryable);
+}
+
+/** A finished run's result, or the error it failed with. */
+function settledResult(state: RunState): Promise<RunResult<unknown>> {
+  return new Promise((resolve, reject) => resultOrError(state, resolve, reject));
+}
+
+function resultOrError(state: RunState, resolve: (r: RunResult<unknown>) => void, reject: (e: Error) => void): void {
+  if (state.terminal?.type === 'agent.run.completed') resolve(resultOf(state));
+  else reject(errorOf(state));
+}
+
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Structured output: a validator from the agent's schema (zod in code, JSON Schema in config). */
+function validatorFor(def: ParsedAgentDefinition): AgentEntry['validate'] {
+  const output = def.output;
+  if (output === undefined) return undefined;
+  let schema: z.ZodType;
+  if (typeof (output as { safeParse?: unknown }).safeParse === 'function') schema = output as z.ZodType;
+  else {
+    try {
+      schema = z.fromJSONSchema(output as Parameters<typeof z.fromJSONSchema>[0]);
+    } catch (error) {
+      throw new ConfigError('AGENT_INVALID_DEFINITION', `agent '${def.name}': output is not a usable JSON Schema`, [toError(error).message], { context: { agent: def.name } });
+    }
+  }
+  return (reply) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(reply.trim().replace(/^```(?:json)?\s*|\s*```$/g, ''));
+    } catch (error) {
+      return { ok: false, error: `not JSON (${toError(error).message})` };
+    }
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return { ok: true, value: parsed.data };
+    return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  };
+}
+
+export { toRecord };

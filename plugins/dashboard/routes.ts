@@ -72,8 +72,11 @@ export function registerRoutes({ http, dashboard, assets, options, has }: RouteD
   });
   get(`${API}/metrics`, () => json(dashboard.metrics()));
   get(`${API}/stream`, (req: HttpRequest, res) => {
+    // A reconnecting EventSource sends Last-Event-ID; a page's first connection says with `?after=`
+    // which events it already fetched, so the stream starts exactly after them.
     const header = req.headers['last-event-id'];
-    const last = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
+    const given = typeof header === 'string' && header !== '' ? header : (req.query.get('after') ?? undefined);
+    const last = given !== undefined && /^\d+$/.test(given) ? Number(given) : undefined;
     dashboard.hub.open(res, req.signal, dashboard.backlog(last));
     return undefined;
   });

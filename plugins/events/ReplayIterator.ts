@@ -1,8 +1,8 @@
 /**
  * The iterator behind `EventBus.replay` and the checks of a replay query. Internal to the plugin.
  */
-import { toError } from '../../sdk/index.js';
-import { invalidEvent } from './errors.js';
+import { EventError, toError } from '../../sdk/index.js';
+import { EVENT_ERROR_CODES, invalidEvent } from './errors.js';
 import { compilePattern, type PatternMatcher } from './patterns.js';
 import type { EventStore } from './stores/EventStore.js';
 import type { ReplayQuery, StoredEvent } from './types.js';
@@ -109,6 +109,17 @@ export class ReplayIterator implements AsyncIterator<StoredEvent> {
       if (this.#left <= 0) {
         this.#finish();
         return { value: undefined, done: true };
+      }
+      if (this.#store.refresh !== undefined) await this.#store.refresh();
+      const asked = this.#query.fromSequence;
+      const first = this.#store.firstSequence;
+      if (asked !== undefined && asked >= 1 && asked < first && asked <= this.#store.lastSequence) {
+        this.#finish();
+        throw new EventError(
+          EVENT_ERROR_CODES.BEFORE_RETENTION,
+          `replay from sequence ${asked} asked for events the store no longer holds: the log starts at ${first} (retention or capacity dropped ${asked}..${first - 1}); replay from ${first}, or leave fromSequence out to start at the oldest event held`,
+          { context: { fromSequence: asked, firstSequence: first } },
+        );
       }
       const to = Math.min(this.#q.toSequence, this.#store.lastSequence);
       this.#pages = this.#store.read({ from: this.#q.fromSequence, to, pageSize: 1024 })[Symbol.asyncIterator]();

@@ -13,6 +13,19 @@ export const EVENT_ERROR_CODES = Object.freeze({
   STORE_FAILED: 'EVENT_STORE_FAILED',
   /** Another live process (or store instance) holds the store directory. */
   STORE_LOCKED: 'EVENT_STORE_LOCKED',
+  /**
+   * The log is damaged where cutting would lose acknowledged events (corruption with valid records
+   * after it, a sealed segment missing or of the wrong size). Names the segment and the offset.
+   */
+  STORE_CORRUPT: 'EVENT_STORE_CORRUPT',
+  /** The store was opened read-only: it never writes. */
+  STORE_READ_ONLY: 'EVENT_STORE_READ_ONLY',
+  /** The configured store type needs a plugin that is not loaded (e.g. `jetstream` without `nats`). */
+  STORE_UNAVAILABLE: 'EVENT_STORE_UNAVAILABLE',
+  /** An event encodes to more bytes than the store's `maxEventBytes`. */
+  TOO_LARGE: 'EVENT_TOO_LARGE',
+  /** A replay asked for sequences that retention (or a memory store's capacity) already dropped. */
+  BEFORE_RETENTION: 'EVENT_BEFORE_RETENTION',
   /** No reply arrived before the request's deadline. */
   REQUEST_TIMEOUT: 'EVENT_REQUEST_TIMEOUT',
   /** The bus is stopping or stopped: nothing is published or delivered any more. */
@@ -46,6 +59,14 @@ export function storeFailed(operation: string, cause: unknown, context: Record<s
     cause,
     severity: 'high',
     context: { operation, ...context },
+  });
+}
+
+/** `EVENT_STORE_CORRUPT` naming the segment file and the byte offset of the damage. */
+export function storeCorrupt(file: string, offset: number, reason: string, hint: string): EventError {
+  return new EventError(EVENT_ERROR_CODES.STORE_CORRUPT, `event log damaged: ${file} at offset ${offset}: ${reason}. ${hint}`, {
+    severity: 'high',
+    context: { file, offset, reason },
   });
 }
 

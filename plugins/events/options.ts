@@ -1,6 +1,6 @@
 /**
  * The plugin's options (zod v4). Every field has a default, so `{}` validates: a memory store of
- * 100 000 events. The `store` shape is fixed by DESIGN §4 "events".
+ * 100 000 events. The `store` shape is part of the plugin's public contract.
  */
 import { z } from '../../sdk/index.js';
 
@@ -31,6 +31,16 @@ export const fileStoreOptions = z.object({
   maxBatchBytes: z.number().int().min(4096).default(4 * 1024 * 1024),
   /** How long a `batch` commit may wait for more appends before writing (the extra latency bound). */
   batchDelayMs: z.number().min(0).max(5).default(0),
+  /** An event encoding to more bytes than this is refused at publish with `EVENT_TOO_LARGE`. */
+  maxEventBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
+   * Damage that cutting a torn tail cannot fix (corruption with valid records after it, a missing
+   * or short sealed segment): `fail` refuses to start (`EVENT_STORE_CORRUPT`), `quarantine` moves
+   * the segment to `<dir>/quarantine/` and goes on without its events.
+   */
+  onCorruption: z.enum(['fail', 'quarantine']).default('fail'),
+  /** Open the log without the lock, repair nothing, never write (publish fails with `EVENT_STORE_READ_ONLY`). */
+  readOnly: z.boolean().default(false),
   /** Whole segments older than `maxAgeMs` or beyond `maxBytes` (oldest first) are deleted at rollover. */
   retention: z
     .object({
@@ -40,8 +50,17 @@ export const fileStoreOptions = z.object({
     .prefault({}),
 });
 
+/** A JetStream stream as the log; the `nats` plugin builds the store (see EventStoreFactory). */
+export const jetstreamStoreOptions = z.object({
+  type: z.literal('jetstream'),
+  /** The stream holding the events. */
+  stream: z.string().min(1).default('MISTER_SMITH_EVENTS'),
+  /** Events go to subjects `<subjectPrefix>.<type>`. */
+  subjectPrefix: z.string().min(1).default('ms.events'),
+});
+
 export const eventsOptions = z.object({
-  store: z.discriminatedUnion('type', [memoryStoreOptions, fileStoreOptions]).prefault({ type: 'memory' }),
+  store: z.discriminatedUnion('type', [memoryStoreOptions, fileStoreOptions, jetstreamStoreOptions]).prefault({ type: 'memory' }),
   subscriber: z
     .object({
       /** Bound of each subscriber's queue. */
@@ -71,3 +90,4 @@ export const eventsOptions = z.object({
 
 export type EventsOptions = z.output<typeof eventsOptions>;
 export type EventsOptionsInput = z.input<typeof eventsOptions>;
+export type JetStreamStoreOptions = z.output<typeof jetstreamStoreOptions>;

@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   prefixedMetricName,
   type CounterSink,
+  type CounterSinkDefinition,
   type GaugeDefinition,
   type GaugeSink,
   type HistogramDefinition,
@@ -48,7 +49,7 @@ class Warnings {
 }
 
 function dropped(warnings: Warnings, name: string, error: unknown): void {
-  warnings.once(name, PROMETHEUS_ERROR_CODES.INVALID_LABELS, `dropped an update of ${name}: ${(error as Error).message}`);
+  warnings.once(name, PROMETHEUS_ERROR_CODES.PROMETHEUS_INVALID_LABELS, `dropped an update of ${name}: ${(error as Error).message}`);
 }
 
 /**
@@ -132,31 +133,20 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
     this.#warnings = new Warnings(options.logger);
   }
 
-  counter(definition: MetricDefinition): CounterSink {
-    return this.#create(definition, (config) => new PromCounterSink(new Counter(config), config.name, this.#limiter(config.name, definition), this.#warnings));
+  counter(definition: CounterSinkDefinition): CounterSink {
+    return this.#create(
+      definition,
+      (config) =>
+        new PromCounterSink(new Counter({ ...config, ...this.#collectOption(config.name, definition.collect) }), config.name, this.#limiter(config.name, definition), this.#warnings),
+    );
   }
 
   gauge(definition: GaugeDefinition): GaugeSink {
-    const collect = definition.collect;
-    return this.#create(definition, (config) => {
-      const name = config.name;
-      const warnings = this.#warnings;
-      const gauge = new Gauge({
-        ...config,
-        ...(collect === undefined
-          ? {}
-          : {
-              collect() {
-                try {
-                  collect();
-                } catch (error) {
-                  warnings.once(name, PROMETHEUS_ERROR_CODES.COLLECT_FAILED, `collect of ${name} failed; it keeps its last value`, { err: error });
-                }
-              },
-            }),
-      });
-      return new PromGaugeSink(gauge, name, this.#limiter(name, definition), warnings);
-    });
+    return this.#create(
+      definition,
+      (config) =>
+        new PromGaugeSink(new Gauge({ ...config, ...this.#collectOption(config.name, definition.collect) }), config.name, this.#limiter(config.name, definition), this.#warnings),
+    );
   }
 
   histogram(definition: HistogramDefinition): HistogramSink {
@@ -182,10 +172,25 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
     return format === 'openmetrics' ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
   }
 
+  /** prom-client's `collect` option for a collect-on-scrape metric: a failing collect keeps the last value, with one warning. */
+  #collectOption(name: string, collect: (() => void) | undefined): { collect?: () => void } {
+    if (collect === undefined) return {};
+    const warnings = this.#warnings;
+    return {
+      collect() {
+        try {
+          collect();
+        } catch (error) {
+          warnings.once(name, PROMETHEUS_ERROR_CODES.PROMETHEUS_COLLECT_FAILED, `collect of ${name} failed; it keeps its last value`, { err: error });
+        }
+      },
+    };
+  }
+
   #limiter(name: string, definition: MetricDefinition): LabelSetLimiter {
     const max = this.#maxLabelSets;
     return new LabelSetLimiter(definition.labelNames ?? [], max, () =>
-      this.#warnings.once(name, PROMETHEUS_ERROR_CODES.LABEL_CAP_REACHED, `${name} reached ${max} label sets; new ones are counted under 'other'`, {
+      this.#warnings.once(name, PROMETHEUS_ERROR_CODES.PROMETHEUS_LABEL_CAP_REACHED, `${name} reached ${max} label sets; new ones are counted under 'other'`, {
         maxLabelSets: max,
       }),
     );
@@ -200,7 +205,7 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
       return make({ name, help: definition.help, labelNames: [...(definition.labelNames ?? [])], registers: [this.registry] });
     } catch (error) {
       // A rejected metric must not break the plugin that defined it: it goes unexported, loudly.
-      this.#logger.error({ err: error, metric: name, code: PROMETHEUS_ERROR_CODES.METRIC_REJECTED }, `metric ${name} cannot be exported: ${(error as Error).message}`);
+      this.#logger.error({ err: error, metric: name, code: PROMETHEUS_ERROR_CODES.PROMETHEUS_METRIC_REJECTED }, `metric ${name} cannot be exported: ${(error as Error).message}`);
       return NOOP_SINK;
     }
   }

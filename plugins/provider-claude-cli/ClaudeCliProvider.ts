@@ -1,13 +1,19 @@
 /**
- * A provider that runs the Claude Code CLI as a subprocess per model call, as the original system
- * did: `claude --print --output-format json`, the prompt on stdin, one JSON result on stdout.
- * Claude Code runs its own tools inside the subprocess (granted by name with `--allowedTools`), so
- * to Mister Smith each call is a final reply with its usage.
+ * A provider that runs the Claude Code CLI (`claude -p`) as a supervised subprocess per model call.
+ * The CLI runs its own agent loop; the tools it may call are the agent's Mister Smith tools,
+ * reached over MCP through the mcp plugin under the agent's identity (so every call goes through
+ * the tool bus: grants, approval, validation, events). To the agents plugin each call is a final
+ * reply with usage, cost and the CLI's session id (continued with `--resume`).
  */
-import { spawn } from 'node:child_process';
+import type { McpService } from '../mcp/types.js';
+import type { ToolBus } from '../tools/types.js';
+import { LRUCache } from 'lru-cache';
 import { AgentError } from '../../sdk/index.js';
-import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse } from '../agents/types.js';
-import { abortReason } from '../../sdk/util/index.js';
+import { CliProcess, type CliExit } from './CliProcess.js';
+import { isResult, parseLine, toResponse, type CliResult } from './cliResult.js';
+import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
+import { ClaudeCliErrorCodes } from './errors.js';
+import { toolFlags } from './mcpConfig.js';
 
 export interface ClaudeCliProviderOptions {
   readonly name: string;
@@ -15,10 +21,15 @@ export interface ClaudeCliProviderOptions {
   readonly command: string;
   /** Arguments before the ones this provider adds. */
   readonly args: readonly string[];
-  /** Claude Code's own tools to allow (`--allowedTools`). */
-  readonly allowedTools: readonly string[];
+  /**
+   * Claude Code built-in tools (`Read`, `Bash`) this provider may offer; each only to an agent
+   * granted `claude.<Tool>` on the tool bus.
+   */
+  readonly builtinTools: readonly string[];
   readonly maxTurns: number | undefined;
-  /** Deadline of one call (the seed's 300 s). */
+  /** `CLAUDE_CODE_MAX_RETRIES` for the subprocess: 0 leaves retries to Mister Smith's policies. */
+  readonly maxRetries: number;
+  /** Deadline of one call. */
   readonly timeoutMs: number;
   /** After SIGTERM, how long before SIGKILL. */
   readonly killGraceMs: number;
@@ -26,16 +37,9 @@ export interface ClaudeCliProviderOptions {
   readonly maxOutputBytes: number;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
-}
-
-interface CliResult {
-  type?: string;
-  subtype?: string;
-  is_error?: boolean;
-  result?: string;
-  session_id?: string;
-  total_cost_usd?: number;
-  usage?: { input_tokens?: number; output_tokens?: number };
+  /** The tool bus (for built-in tool grants); the mcp service when loaded. */
+  readonly tools: ToolBus | undefined;
+  readonly mcp: McpService | undefined;
 }
 
 /** The conversation as one prompt: Claude Code's print mode takes text, not a message list. */
@@ -50,81 +54,177 @@ export function renderPrompt(messages: readonly ChatMessage[]): string {
     .join('\n\n');
 }
 
+/** With `--resume` the CLI holds the conversation: only what came after the last answer is new. */
+function newMessages(messages: readonly ChatMessage[]): readonly ChatMessage[] {
+  let i = messages.length;
+  while (i > 0 && messages[i - 1]!.role !== 'assistant') i--;
+  return messages.slice(i);
+}
+
+/** A queue between the process' stdout and an async generator. */
+class LineQueue {
+  readonly #lines: string[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+  push(line: string): void {
+    this.#lines.push(line);
+    this.#wake?.();
+  }
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+    for (;;) {
+      const line = this.#lines.shift();
+      if (line !== undefined) {
+        yield line;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+  }
+}
+
 export class ClaudeCliProvider implements ModelProvider {
   readonly name: string;
   readonly #o: ClaudeCliProviderOptions;
+  readonly #live = new Set<CliProcess>();
+  /** Last cumulative cost per CLI session: a resumed session reports its total, a response carries its own part. */
+  readonly #sessionCost = new LRUCache<string, number>({ max: 10_000 });
+  /**
+   * Mister Smith session → the CLI session that last answered in it, for a request that names its
+   * session but carries no `providerSessionId` (the journal's is preferred: it survives restarts).
+   */
+  readonly #cliSessions = new LRUCache<string, string>({ max: 10_000 });
+  #stopped = false;
 
   constructor(options: ClaudeCliProviderOptions) {
     this.name = options.name;
     this.#o = options;
   }
 
-  complete(request: ModelRequest): Promise<ModelResponse> {
+  /** Processes running now (their pids), for health and tests. */
+  running(): number[] {
+    return [...this.#live].map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Refuses new calls and ends every running process (SIGTERM, SIGKILL after the grace period). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const live = [...this.#live];
+    for (const p of live) p.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopping', { retryable: true }));
+    await Promise.all(live.map((p) => p.exited));
+  }
+
+  async complete(request: ModelRequest): Promise<ModelResponse> {
+    let response: ModelResponse | undefined;
+    for await (const chunk of this.#run(request, false)) if (chunk.type === 'response') response = chunk.response;
+    return response!;
+  }
+
+  stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
+    return this.#run(request, true);
+  }
+
+  async *#run(request: ModelRequest, streaming: boolean): AsyncGenerator<ModelStreamChunk> {
     const o = this.#o;
-    const args = [...o.args, '--print', '--output-format', 'json', '--model', request.model];
-    if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
-    if (o.allowedTools.length > 0) args.push('--allowedTools', o.allowedTools.join(','));
-    if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
-    if (request.signal.aborted) return Promise.reject(abortReason(request.signal));
-
-    return new Promise<ModelResponse>((resolve, reject) => {
-      const child = spawn(o.command, args, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-      const stdout: Buffer[] = [];
-      let stdoutBytes = 0;
-      let stderr = '';
-      let failure: Error | undefined;
-      let killTimer: NodeJS.Timeout | undefined;
-      const stop = (error: Error): void => {
-        failure ??= error;
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        killTimer = setTimeout(() => child.kill('SIGKILL'), o.killGraceMs);
-      };
-      const deadline = setTimeout(
-        () => stop(new AgentError('CLAUDE_CLI_TIMEOUT', `${o.command} did not answer within ${o.timeoutMs} ms; it was stopped`, { retryable: true })),
-        o.timeoutMs,
+    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopped', { retryable: true });
+    request.signal.throwIfAborted();
+    const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.permissions.allowed(request.agent, `claude.${t}`));
+    if (request.tools.length > 0 && o.mcp?.url === undefined) {
+      throw new AgentError(
+        ClaudeCliErrorCodes.NO_MCP,
+        `agent '${request.agent}' is granted Mister Smith tools (${request.tools.map((t) => t.name).join(', ')}) but Claude Code can only reach them through the mcp plugin over HTTP: load "http" and "mcp"`,
+        { retryable: false },
       );
-      const onAbort = (): void => stop(abortReason(request.signal));
-      request.signal.addEventListener('abort', onAbort, { once: true });
+    }
+    // The token reaches exactly the tools of this request (the agent's grants, as the agents plugin
+    // computed them for the run, delegation included) and nothing else, whatever the CLI tries.
+    const token = request.tools.length > 0 ? o.mcp!.issueToken(request.agent, { tools: request.tools.map((t) => t.name) }) : undefined;
+    const flags = await toolFlags(request.tools, builtins, token).catch(async (error: unknown) => {
+      await token?.dispose();
+      throw error;
+    });
+    try {
+      const resume = request.providerSessionId ?? (request.sessionId !== undefined ? this.#cliSessions.get(request.sessionId) : undefined);
+      const args = [...o.args, '--print', '--output-format', streaming ? 'stream-json' : 'json', ...(streaming ? ['--verbose', '--include-partial-messages'] : []), '--model', request.model, ...flags.args];
+      if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
+      if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
+      if (resume !== undefined) args.push('--resume', resume);
+      const prompt = renderPrompt(resume !== undefined ? newMessages(request.messages) : request.messages);
 
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdoutBytes += chunk.length;
-        if (stdoutBytes > o.maxOutputBytes) stop(new AgentError('CLAUDE_CLI_OUTPUT_TOO_LARGE', `${o.command} wrote more than ${o.maxOutputBytes} bytes`));
-        else stdout.push(chunk);
+      const lines = new LineQueue();
+      const child = new CliProcess({
+        command: o.command,
+        args,
+        cwd: o.cwd,
+        env: { ...process.env, ...o.env, CLAUDE_CODE_MAX_RETRIES: String(o.maxRetries) },
+        stdin: prompt,
+        timeoutMs: o.timeoutMs,
+        killGraceMs: o.killGraceMs,
+        maxOutputBytes: o.maxOutputBytes,
+        signal: request.signal,
+        onLine: (line) => lines.push(line),
       });
-      child.stderr.on('data', (chunk: Buffer) => {
-        if (stderr.length < 4096) stderr += chunk.toString();
+      this.#live.add(child);
+      const exited = child.exited.finally(() => {
+        this.#live.delete(child);
+        lines.close();
       });
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        failure ??=
-          error.code === 'ENOENT'
-            ? new AgentError('CLAUDE_CLI_NOT_FOUND', `'${o.command}' was not found on PATH; install Claude Code or set options.command`, { cause: error })
-            : new AgentError('CLAUDE_CLI_FAILED', `cannot run ${o.command}: ${error.message}`, { cause: error });
-      });
-      child.stdin.on('error', () => {
-        // The child may exit before reading stdin; its exit status tells what happened.
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(deadline);
-        clearTimeout(killTimer);
-        request.signal.removeEventListener('abort', onAbort);
-        if (failure !== undefined) return reject(failure);
-        const text = Buffer.concat(stdout).toString('utf8').trim();
-        if (code !== 0) {
-          return reject(new AgentError('CLAUDE_CLI_FAILED', `${o.command} exited with ${signal ?? code}: ${(stderr || text).trim().slice(0, 500)}`, { retryable: true, context: { code, signal } }));
+      let result: CliResult | undefined;
+      let firstLine: string | undefined;
+      let finished = false;
+      try {
+        for await (const line of lines) {
+          firstLine ??= line;
+          const value = parseLine(line);
+          if (isResult(value)) result = value;
+          else if (streaming && value?.type === 'stream_event') {
+            const event = value.event as { type?: string; delta?: { type?: string; text?: string } } | undefined;
+            // Text of the top-level conversation only (not of a sub-agent the CLI runs).
+            if (event?.type === 'content_block_delta' && event.delta?.type === 'text_delta' && typeof event.delta.text === 'string' && value.parent_tool_use_id == null) {
+              yield { type: 'text.delta', text: event.delta.text };
+            }
+          }
         }
-        let result: CliResult;
-        try {
-          result = JSON.parse(text.slice(text.lastIndexOf('\n{') + 1)) as CliResult;
-        } catch {
-          return reject(new AgentError('CLAUDE_CLI_BAD_OUTPUT', `${o.command} printed something that is not its JSON result: ${text.slice(0, 200)}`));
+        const exit = await exited;
+        finished = true;
+        const response = this.#response(exit, result, firstLine, resume);
+        if (request.sessionId !== undefined && response.providerSessionId !== undefined) this.#cliSessions.set(request.sessionId, response.providerSessionId);
+        yield { type: 'response', response };
+      } finally {
+        if (!finished) {
+          // The consumer stopped early (or a line handler threw): the process goes too.
+          child.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the caller stopped reading the stream', { retryable: false }));
+          await exited;
         }
-        if (result.is_error === true || typeof result.result !== 'string') {
-          return reject(new AgentError('CLAUDE_CLI_FAILED', `${o.command} reported an error (${result.subtype ?? 'unknown'}): ${result.result ?? ''}`.trim(), { retryable: true }));
-        }
-        resolve({ reply: result.result, usage: { inputTokens: result.usage?.input_tokens ?? 0, outputTokens: result.usage?.output_tokens ?? 0 } });
-      });
-      child.stdin.end(renderPrompt(request.messages));
+      }
+    } finally {
+      await flags.dispose();
+      await token?.dispose();
+    }
+  }
+
+  #response(exit: CliExit, result: CliResult | undefined, firstLine: string | undefined, resumed: string | undefined): ModelResponse {
+    const o = this.#o;
+    // Our own reasons first (deadline, abort, stop, output cap, not found): they explain the exit.
+    if (exit.failure !== undefined) throw exit.failure;
+    if (result !== undefined) {
+      const before = resumed !== undefined ? this.#sessionCost.get(resumed) : undefined;
+      const response = toResponse(o.command, result, before);
+      if (result.session_id !== undefined && typeof result.total_cost_usd === 'number') this.#sessionCost.set(result.session_id, result.total_cost_usd);
+      return response;
+    }
+    const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
+    if (exit.code === 0 && firstLine !== undefined) {
+      throw new AgentError(ClaudeCliErrorCodes.BAD_OUTPUT, `${o.command} printed something that is not its JSON result: ${firstLine.slice(0, 200)}`, { retryable: false });
+    }
+    throw new AgentError(ClaudeCliErrorCodes.CRASHED, `${o.command} ${how} without a result: ${(exit.stderr || firstLine || '').slice(0, 500)}`.trim(), {
+      retryable: false,
+      context: { code: exit.code, signal: exit.signal },
     });
   }
 }

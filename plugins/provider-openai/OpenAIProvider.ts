@@ -1,17 +1,19 @@
 /**
- * A provider for OpenAI-compatible chat-completions APIs (OpenAI, Azure-style gateways, vLLM,
- * Ollama, LM Studio…). Tool names are dotted in Mister Smith (`math.add`) but function names may
- * not contain dots, so they are mapped (`math__add`) on the way out and back on the way in.
+ * A provider for OpenAI-compatible chat-completions APIs (OpenAI, gateways, vLLM, Ollama,
+ * llama.cpp, LM Studio). `complete` asks for one JSON answer (and still understands a server that
+ * streams anyway); `stream` asks for Server-Sent Events and assembles text and tool-call deltas.
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
-import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse } from '../agents/types.js';
-import { withDeadline } from '../../sdk/util/index.js';
+import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
+import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
+import { fromFunctionName, toWireMessages, toWireTools, type WireChunk, type WireResponse } from './wire.js';
 
 export interface OpenAIProviderOptions {
   readonly name: string;
   /** Up to and including the version segment: `https://api.openai.com/v1`. */
   readonly baseUrl: string;
   readonly apiKey: string | undefined;
+  /** Deadline of one model call, a streamed answer included. */
   readonly timeoutMs: number;
   readonly temperature?: number;
   readonly maxOutputTokens?: number;
@@ -19,121 +21,195 @@ export interface OpenAIProviderOptions {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-interface WireToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
+type ToolCallOut = { id: string; name: string; input: unknown };
 
-type WireMessage =
-  | { role: 'system' | 'user'; content: string }
-  | { role: 'assistant'; content: string | null; tool_calls?: WireToolCall[] }
-  | { role: 'tool'; tool_call_id: string; content: string };
-
-interface WireResponse {
-  choices?: Array<{ message?: { content?: string | null; tool_calls?: WireToolCall[] } }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-  error?: { message?: string };
-}
-
-export const toFunctionName = (tool: string): string => tool.replace(/\./g, '__');
-export const fromFunctionName = (fn: string): string => fn.replace(/__/g, '.');
-
-function toWire(instructions: string, messages: readonly ChatMessage[]): WireMessage[] {
-  const out: WireMessage[] = instructions !== '' ? [{ role: 'system', content: instructions }] : [];
-  for (const m of messages) {
-    if (m.role === 'user') out.push({ role: 'user', content: m.content });
-    else if (m.role === 'tool') out.push({ role: 'tool', tool_call_id: m.toolCallId, content: m.content });
-    else {
-      out.push({
-        role: 'assistant',
-        content: m.content ?? null,
-        ...(m.toolCalls && m.toolCalls.length > 0
-          ? { tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: toFunctionName(c.name), arguments: JSON.stringify(c.input ?? {}) } })) }
-          : {}),
-      });
-    }
+function parseArguments(id: string, name: string, args: string): unknown {
+  try {
+    return args.trim() === '' ? {} : JSON.parse(args);
+  } catch {
+    throw new AgentError('OPENAI_BAD_RESPONSE', `tool call ${id} to ${name} has arguments that are not JSON: ${args.slice(0, 200)}`, { retryable: false });
   }
-  return out;
 }
 
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
+/** An error reported inside a 200 answer: retryable only when it says the server was overloaded or failed. */
+const isRetryableErrorType = (type: string | undefined): boolean => type !== undefined && /server_error|overloaded|rate_limit|timeout/.test(type);
 
 export class OpenAIProvider implements ModelProvider {
   readonly name: string;
-  readonly #options: OpenAIProviderOptions;
+  readonly #o: OpenAIProviderOptions;
+  readonly #url: string;
 
   constructor(options: OpenAIProviderOptions) {
     this.name = options.name;
-    this.#options = options;
+    this.#o = options;
+    this.#url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   }
 
   async complete(request: ModelRequest): Promise<ModelResponse> {
-    const o = this.#options;
+    const call = await this.#open(request, false);
+    try {
+      if ((call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        let response: ModelResponse | undefined;
+        for await (const chunk of this.#readStream(call)) if (chunk.type === 'response') response = chunk.response;
+        return response!;
+      }
+      let text: string;
+      try {
+        text = await call.res.text();
+      } catch (error) {
+        throw call.failure(error);
+      }
+      return this.#fromJson(text);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  async *stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
+    const call = await this.#open(request, true);
+    try {
+      if (!(call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        // A server that ignores `stream: true` answers in one piece.
+        let text: string;
+        try {
+          text = await call.res.text();
+        } catch (error) {
+          throw call.failure(error);
+        }
+        const response = this.#fromJson(text);
+        if (response.reply !== undefined && response.reply !== '') yield { type: 'text.delta', text: response.reply };
+        yield { type: 'response', response };
+        return;
+      }
+      yield* this.#readStream(call);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  async #open(request: ModelRequest, stream: boolean): Promise<OpenRequest> {
+    const o = this.#o;
     const body = {
       model: request.model,
-      messages: toWire(request.instructions, request.messages),
-      ...(request.tools.length > 0
-        ? { tools: request.tools.map((t) => ({ type: 'function', function: { name: toFunctionName(t.name), description: t.description, parameters: t.inputSchema } })) }
-        : {}),
+      messages: toWireMessages(request.instructions, request.messages),
+      ...(request.tools.length > 0 ? { tools: toWireTools(request.tools) } : {}),
       ...(o.temperature !== undefined ? { temperature: o.temperature } : {}),
       ...(o.maxOutputTokens !== undefined ? { max_tokens: o.maxOutputTokens } : {}),
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     };
-    const url = `${o.baseUrl.replace(/\/+$/, '')}/chat/completions`;
-    const response = await withDeadline(
-      (signal) =>
-        fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}), ...o.headers },
-          body: JSON.stringify(body),
-          signal,
-        }).then(async (res) => ({ res, text: await res.text() })),
-      {
-        timeoutMs: o.timeoutMs,
-        signal: request.signal,
-        timeoutError: () => new NetworkError('OPENAI_TIMEOUT', `${url} did not answer within ${o.timeoutMs} ms`, { retryable: true }),
-      },
-    ).catch((error: unknown) => {
-      if (error instanceof NetworkError || request.signal.aborted) throw error;
-      throw new NetworkError('OPENAI_UNREACHABLE', `cannot reach ${url}: ${(error as Error).message}`, { cause: error, retryable: true });
+    const call = await openRequest({
+      url: this.#url,
+      headers: { ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}), ...o.headers },
+      body,
+      timeoutMs: o.timeoutMs,
+      signal: request.signal,
+      prefix: 'OPENAI',
     });
-    const { res, text } = response;
+    if (call.res.ok) return call;
+    try {
+      let text = '';
+      try {
+        text = await call.res.text();
+      } catch {
+        // The status says enough.
+      }
+      let detail = text.slice(0, 200);
+      try {
+        detail = (JSON.parse(text) as WireResponse).error?.message ?? detail;
+      } catch {
+        // not JSON: keep the raw text
+      }
+      throw httpStatusError('OPENAI_HTTP_ERROR', this.#url, call.res.status, call.res.headers, detail);
+    } finally {
+      call.dispose();
+    }
+  }
+
+  #fromJson(text: string): ModelResponse {
     let parsed: WireResponse;
     try {
       parsed = JSON.parse(text) as WireResponse;
     } catch {
-      throw new NetworkError('OPENAI_BAD_RESPONSE', `${url} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, { retryable: res.status >= 500 });
+      throw new AgentError('OPENAI_BAD_RESPONSE', `${this.#url} answered with a body that is not JSON: ${text.slice(0, 200)}`, { retryable: false });
     }
-    if (!res.ok) {
-      const retryable = res.status === 429 || res.status >= 500;
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-      throw new NetworkError('OPENAI_HTTP_ERROR', `${url} answered ${res.status}: ${parsed.error?.message ?? text.slice(0, 200)}`, {
-        retryable,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        context: { status: res.status },
+    if (parsed.error !== undefined && parsed.error !== null) {
+      throw new NetworkError('OPENAI_API_ERROR', `${this.#url} answered with an error: ${parsed.error.message ?? JSON.stringify(parsed.error)}`, {
+        retryable: isRetryableErrorType(parsed.error.type),
+        context: { type: parsed.error.type },
       });
     }
     const message = parsed.choices?.[0]?.message;
-    if (message === undefined) throw new AgentError('OPENAI_BAD_RESPONSE', `${url} answered without choices[0].message`);
-    const toolCalls = (message.tool_calls ?? []).map((c) => {
-      let input: unknown;
-      try {
-        input = c.function.arguments === '' ? {} : JSON.parse(c.function.arguments);
-      } catch {
-        throw new AgentError('OPENAI_BAD_RESPONSE', `tool call ${c.id} to ${c.function.name} has arguments that are not JSON: ${c.function.arguments.slice(0, 200)}`);
-      }
-      return { id: c.id, name: fromFunctionName(c.function.name), input };
-    });
+    if (message === undefined) throw new AgentError('OPENAI_BAD_RESPONSE', `${this.#url} answered without choices[0].message`, { retryable: false });
+    const toolCalls = (message.tool_calls ?? []).map((c) => ({ id: c.id, name: fromFunctionName(c.function.name), input: parseArguments(c.id, c.function.name, c.function.arguments) }));
+    return this.#response(typeof message.content === 'string' ? message.content : undefined, toolCalls, parsed.usage);
+  }
+
+  #response(content: string | undefined, toolCalls: ToolCallOut[], usage: WireResponse['usage']): ModelResponse {
     return {
-      ...(typeof message.content === 'string' && (toolCalls.length === 0 || message.content !== '') ? { reply: message.content } : {}),
+      ...(content !== undefined && (toolCalls.length === 0 || content !== '') ? { reply: content } : {}),
       ...(toolCalls.length > 0 ? { toolCalls } : {}),
-      usage: { inputTokens: parsed.usage?.prompt_tokens ?? 0, outputTokens: parsed.usage?.completion_tokens ?? 0 },
+      usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
     };
+  }
+
+  /** Assembles a chat-completions SSE stream: text deltas pass through, tool-call deltas join by index. */
+  async *#readStream(call: OpenRequest): AsyncGenerator<ModelStreamChunk> {
+    let text: string | undefined;
+    const calls = new Map<number, { id: string; name: string; args: string }>();
+    let usage: WireResponse['usage'];
+    let finished = false;
+    let done = false;
+    try {
+      for await (const event of readSse(call.res.body!)) {
+        if (event.data.trim() === '[DONE]') {
+          done = true;
+          break;
+        }
+        let chunk: WireChunk;
+        try {
+          chunk = JSON.parse(event.data) as WireChunk;
+        } catch {
+          throw new AgentError('OPENAI_BAD_RESPONSE', `${this.#url} streamed an event that is not JSON: ${event.data.slice(0, 200)}`, { retryable: false });
+        }
+        if (chunk.error !== undefined && chunk.error !== null) {
+          throw new NetworkError('OPENAI_API_ERROR', `${this.#url} reported an error in its stream: ${chunk.error.message ?? JSON.stringify(chunk.error)}`, {
+            retryable: isRetryableErrorType(chunk.error.type),
+            context: { type: chunk.error.type },
+          });
+        }
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        if (choice === undefined) continue;
+        const delta = choice.delta;
+        if (typeof delta?.content === 'string' && delta.content !== '') {
+          text = (text ?? '') + delta.content;
+          yield { type: 'text.delta', text: delta.content };
+        }
+        for (const d of delta?.tool_calls ?? []) {
+          const index = d.index ?? calls.size;
+          const entry = calls.get(index) ?? { id: '', name: '', args: '' };
+          if (d.id) entry.id = d.id;
+          if (d.function?.name) entry.name += d.function.name;
+          if (d.function?.arguments) entry.args += d.function.arguments;
+          calls.set(index, entry);
+        }
+        if (choice.finish_reason) finished = true;
+      }
+    } catch (error) {
+      if (error instanceof AgentError || error instanceof NetworkError) throw error;
+      throw call.failure(error);
+    }
+    // Some servers end with `[DONE]`, some just close after the last chunk with a finish reason;
+    // a body that ends with neither was cut off.
+    if (!done && !finished) {
+      throw new NetworkError('OPENAI_STREAM_INTERRUPTED', `${this.#url} ended its stream before the answer was complete`, { retryable: true });
+    }
+    const toolCalls = [...calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, c]) => {
+        const id = c.id || `call_${index}`;
+        return { id, name: fromFunctionName(c.name), input: parseArguments(id, c.name, c.args) };
+      });
+    yield { type: 'response', response: this.#response(text ?? (toolCalls.length === 0 ? '' : undefined), toolCalls, usage) };
   }
 }

@@ -11,7 +11,7 @@ export const OpenAIOptionsSchema = z.object({
   apiKey: z.string().min(1).optional(),
   /** The environment variable holding the key. */
   apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
-  /** Deadline of one model call. */
+  /** Deadline of one model call, a streamed answer included. */
   timeoutMs: z.number().int().positive().default(60_000),
   temperature: z.number().min(0).max(2).optional(),
   maxOutputTokens: z.number().int().positive().optional(),
@@ -48,5 +48,6 @@ export default definePlugin({
   },
 });
 
-export { fromFunctionName, OpenAIProvider, toFunctionName } from './OpenAIProvider.js';
+export { OpenAIProvider } from './OpenAIProvider.js';
+export { fromFunctionName, toFunctionName } from './wire.js';
 export type { OpenAIProviderOptions } from './OpenAIProvider.js';

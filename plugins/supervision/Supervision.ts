@@ -43,17 +43,17 @@ export class Supervision implements SupervisionService {
     this.#logger = deps.logger;
     const m = deps.metrics;
     this.#metrics = {
-      restarts: m.counter({ name: 'supervisor_restarts_total', help: 'Child restarts, by supervisor and child', labelNames: ['supervisor', 'child'] }),
+      restarts: m.counter({ name: 'supervisor_restarts_total', help: 'Child restarts, by supervisor', labelNames: ['supervisor'] }),
       exits: m.counter({
         name: 'supervisor_child_exits_total',
-        help: 'Child exits, by supervisor, child and reason (normal, crash, start-failure, heartbeat-timeout, shutdown, killed)',
-        labelNames: ['supervisor', 'child', 'reason'],
+        help: 'Child exits, by supervisor and reason (normal, crash, start-failure, heartbeat-timeout, shutdown, killed)',
+        labelNames: ['supervisor', 'reason'],
       }),
       escalations: m.counter({ name: 'supervisor_escalations_total', help: 'Supervisors that exceeded their restart intensity and escalated', labelNames: ['supervisor'] }),
       forcedKills: m.counter({
         name: 'supervisor_forced_kills_total',
-        help: "Children abandoned as killed (shutdown deadline passed or 'brutal')",
-        labelNames: ['supervisor', 'child'],
+        help: "Children abandoned as killed (shutdown deadline passed or 'brutal'), by supervisor",
+        labelNames: ['supervisor'],
       }),
     };
     const gauge = m.gauge({

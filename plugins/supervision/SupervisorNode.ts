@@ -11,6 +11,7 @@ import {
   MisterSmithError,
   type BackoffOptions,
   type Counter,
+  type Labels,
   type Logger,
   type SupervisionError,
 } from '../../sdk/index.js';
@@ -124,6 +125,9 @@ function watchExit(incarnation: Incarnation, handle: ChildHandle): void {
 
 export class SupervisorNode implements Supervisor, IncarnationOwner {
   readonly id: string;
+  /** Metric labels: by supervisor only — a child id is often dynamic (one per actor), so never a label. */
+  readonly #labels: Labels;
+  readonly #exitLabels = new Map<ExitReason, Labels>();
   /** Resolves when the supervisor has stopped, normally or after giving up. */
   readonly stopped: Promise<void>;
   readonly #strategy: Strategy;
@@ -156,6 +160,7 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
   /** The spec must have been validated (`validateSupervisorSpec`). */
   constructor(spec: SupervisorSpec, env: SupervisorEnv) {
     this.id = spec.id;
+    this.#labels = Object.freeze({ supervisor: spec.id });
     this.#strategy = spec.strategy ?? 'one-for-one';
     this.#intensity = new RestartIntensity(spec.intensity ?? 5, spec.periodMs ?? 60_000);
     this.#initial = spec.children ?? NO_CHILDREN;
@@ -397,7 +402,7 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
     if (rec.current === incarnation) rec.current = undefined;
     const err =
       error instanceof MisterSmithError &&
-      (error.code === SupervisionErrorCodes.START_TIMEOUT || error.code === SupervisionErrorCodes.INVALID_HANDLE || error.code === SupervisionErrorCodes.START_FAILED)
+      (error.code === SupervisionErrorCodes.SUPERVISION_START_TIMEOUT || error.code === SupervisionErrorCodes.SUPERVISION_INVALID_HANDLE || error.code === SupervisionErrorCodes.SUPERVISION_START_FAILED)
         ? error
         : startFailed(this.id, rec.spec.id, error);
     incarnation.abort(err);
@@ -500,7 +505,7 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
 
   #countRestart(rec: ChildRecord, manual: boolean): void {
     rec.restartCount++;
-    this.#env.metrics.restarts.inc({ supervisor: this.id, child: rec.spec.id });
+    this.#env.metrics.restarts.inc(this.#labels);
     if (this.#log.isLevelEnabled('info')) this.#log.info({ child: rec.spec.id, restartCount: rec.restartCount, manual }, 'child restarted');
     this.#env.publish?.(
       'supervision.child.restarted',
@@ -567,7 +572,7 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
 
   #giveUp(rec: ChildRecord, cause: unknown): void {
     const error = intensityExceeded(this.id, this.#intensity.intensity, this.#intensity.periodMs, rec.spec.id, cause);
-    this.#env.metrics.escalations.inc({ supervisor: this.id });
+    this.#env.metrics.escalations.inc(this.#labels);
     this.#log.error({ err: cause, child: rec.spec.id, intensity: this.#intensity.intensity, periodMs: this.#intensity.periodMs }, error.message);
     this.#env.publish?.(
       'supervision.escalated',
@@ -613,7 +618,7 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
     }
     if (killed !== undefined) {
       incarnation.abort(childKilled(this.id, id, killed));
-      this.#env.metrics.forcedKills.inc({ supervisor: this.id, child: id });
+      this.#env.metrics.forcedKills.inc(this.#labels);
       this.#log[killed === 'brutal shutdown' ? 'debug' : 'warn']({ child: id, shutdown: policy }, `child killed (forced): ${killed}`);
       this.#env.publish?.('supervision.child.killed', this.id, { supervisor: this.id, child: id, reason: killed }, this.#correlation(rec));
     }
@@ -702,7 +707,9 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
 
   #recordExit(rec: ChildRecord, reason: ExitReason, error: unknown): void {
     const child = rec.spec.id;
-    this.#env.metrics.exits.inc({ supervisor: this.id, child, reason });
+    let exitLabels = this.#exitLabels.get(reason);
+    if (exitLabels === undefined) this.#exitLabels.set(reason, (exitLabels = Object.freeze({ supervisor: this.id, reason })));
+    this.#env.metrics.exits.inc(exitLabels);
     const abnormal = reason === 'crash' || reason === 'start-failure' || reason === 'heartbeat-timeout';
     const level = abnormal ? 'warn' : 'debug';
     if (this.#log.isLevelEnabled(level)) {

@@ -11,6 +11,14 @@ import { PRIORITY_NAMES } from './PriorityQueue.js';
 import { TaskExecutor } from './TaskExecutor.js';
 import { drainBudget } from '../../sdk/util/index.js';
 
+const STATUS_LABELS = Object.freeze({
+  succeeded: Object.freeze({ status: 'succeeded' }),
+  failed: Object.freeze({ status: 'failed' }),
+  timedOut: Object.freeze({ status: 'timed_out' }),
+  cancelled: Object.freeze({ status: 'cancelled' }),
+  rejected: Object.freeze({ status: 'rejected' }),
+});
+
 export default definePlugin({
   name: 'tasks',
   version: '1.0.0',
@@ -30,18 +38,20 @@ export default definePlugin({
       duration,
       logger: ctx.logger,
     });
-    // Per-task counts live in plain fields; these gauges publish them when someone scrapes.
-    const completions = ctx.metrics.gauge({
+    // Per-task counts live in plain fields; these metrics publish them when someone scrapes.
+    ctx.metrics.counter({
       name: 'task_completions_total',
       help: 'Tasks finished, by status (succeeded, failed, timed_out, cancelled, rejected)',
       labelNames: ['status'],
       collect: () => {
         const s = executor.stats();
-        completions.set({ status: 'succeeded' }, s.succeeded);
-        completions.set({ status: 'failed' }, s.failed);
-        completions.set({ status: 'timed_out' }, s.timedOut);
-        completions.set({ status: 'cancelled' }, s.cancelled);
-        completions.set({ status: 'rejected' }, s.rejected);
+        return [
+          [STATUS_LABELS.succeeded, s.succeeded],
+          [STATUS_LABELS.failed, s.failed],
+          [STATUS_LABELS.timedOut, s.timedOut],
+          [STATUS_LABELS.cancelled, s.cancelled],
+          [STATUS_LABELS.rejected, s.rejected],
+        ];
       },
     });
     const depth = ctx.metrics.gauge({

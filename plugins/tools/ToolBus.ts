@@ -1,5 +1,5 @@
 /**
- * The `tools` service (DESIGN §4 "tools"): the permissioned tool bus. It is the face of four parts,
+ * The `tools` service: the permissioned tool bus. It is the face of four parts,
  * each in its own module — the registry of tools (`ToolRegistry`), who may call what
  * (`Permissions`, exposed as `tools.permissions`), the path of one call (`CallPipeline`), and what
  * is counted and published about calls (`ToolTelemetry`).

@@ -5,12 +5,18 @@
  */
 import { nuid, type NatsConnection as Client } from '@nats-io/transport-node';
 import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.js';
+import { drainBudget, withDeadline } from '../../sdk/util/index.js';
+import type {} from '../actors/types.js';
+import type {} from '../tools/types.js';
 import type { EventStore } from '../events/stores/EventStore.js';
 import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
 import { jetStreamStoreOptions, type JetStreamStoreOptionsInput, type NatsOptions } from './options.js';
 import { JetStreamStore } from './JetStreamStore.js';
 import { badSubject } from './errors.js';
 import { NatsEventBridge } from './NatsEventBridge.js';
+import { NatsRemoteActors } from './NatsRemoteActors.js';
+import { NatsRemoteTools } from './NatsRemoteTools.js';
+import { NatsRunScheduler, type RunHost } from './NatsRunScheduler.js';
 import { checkPattern, Subjects } from './subjects.js';
 import type { EventBridge, NatsService } from './types.js';
 
@@ -21,6 +27,9 @@ export class NatsTransport implements NatsService {
   readonly #disposers: Disposer[] = [];
   /** This node's id: the origin of what it sends (bridged events), unique per kernel. */
   readonly nodeId = nuid.next();
+  #tools: NatsRemoteTools | undefined;
+  /** The distributed-runs scheduler, when the agents plugin is loaded and `runs.enabled`. */
+  runs: NatsRunScheduler | undefined;
 
   constructor(ctx: PluginContext<NatsOptions>) {
     this.#ctx = ctx;
@@ -48,11 +57,41 @@ export class NatsTransport implements NatsService {
       const unregister = ctx.tryResolve('health')?.register('nats', this.connection.healthCheck, { kind: 'ready', critical: true, timeoutMs: 2000 });
       if (unregister !== undefined) this.#disposers.push(async () => unregister());
     }
+    const actors = ctx.tryResolve('actors');
+    if (actors !== undefined) {
+      const remote = new NatsRemoteActors(this.connection, this.subjects, ctx.options.requestTimeoutMs, ctx.logger.child({ component: 'remote-actors' }));
+      const detach = actors.attachTransport(remote);
+      this.#disposers.push(async () => {
+        await detach();
+        await remote.close();
+      });
+    }
+    const agents = ctx.tryResolve<RunHost>('agents');
+    if (agents !== undefined && ctx.options.runs.enabled && typeof agents.attachScheduler === 'function') {
+      const scheduler = new NatsRunScheduler(this.connection, this.subjects, agents, ctx.options.runs, this.nodeId, ctx.logger.child({ component: 'runs' }), ctx.metrics);
+      this.runs = scheduler;
+      // Pull runs only once every plugin has started (the agents plugin may start after us), and
+      // hand them back before any plugin stops (while the agents plugin can still journal).
+      ctx.hooks.started.tapPromise('nats.runs', () => scheduler.open());
+      ctx.hooks.beforeStop.tapPromise('nats.runs', () =>
+        withDeadline(() => scheduler.close(), { timeoutMs: ctx.options.drainTimeoutMs }).catch((error: unknown) => {
+          ctx.logger.warn({ err: error }, `distributed runs did not hand back in time: ${(error as Error).message}`);
+        }),
+      );
+      this.#disposers.push(() => scheduler.close());
+    }
     if (ctx.options.bridge.length > 0) await this.bridge(ctx.options.bridge);
+    if (ctx.options.exposeTools.length > 0) await this.exposeTools(ctx.options.exposeTools);
+    if (ctx.options.importTools.length > 0) await this.importTools(ctx.options.importTools);
   }
 
   async stop(signal: AbortSignal, deadline: number): Promise<void> {
-    for (const dispose of this.#disposers.splice(0).reverse()) await dispose().catch(() => undefined);
+    for (const dispose of this.#disposers.splice(0).reverse()) {
+      // Each part gets what is left of the stop budget, so a stuck one cannot hold the drain.
+      await withDeadline(() => dispose(), { timeoutMs: Math.max(1, drainBudget(deadline)), signal }).catch((error: unknown) => {
+        this.#ctx.logger.warn({ err: error }, `NATS: a part did not stop in time: ${(error as Error).message}`);
+      });
+    }
     await this.connection.close(signal, deadline);
   }
 
@@ -80,11 +119,22 @@ export class NatsTransport implements NatsService {
     return bridge;
   }
 
-  async exposeTools(_patterns: string | readonly string[]): Promise<Disposer> {
-    throw new Error('not yet');
+  async exposeTools(patterns: string | readonly string[]): Promise<Disposer> {
+    return await this.#remoteTools().expose(patterns);
   }
 
-  async importTools(_patterns?: string | readonly string[]): Promise<readonly string[]> {
-    throw new Error('not yet');
+  async importTools(patterns?: string | readonly string[]): Promise<readonly string[]> {
+    return await this.#remoteTools().import(patterns);
+  }
+
+  #remoteTools(): NatsRemoteTools {
+    if (this.#tools !== undefined) return this.#tools;
+    const ctx = this.#ctx;
+    const tools = ctx.tryResolve('tools');
+    if (tools === undefined) throw new ConfigError('NATS_NEEDS_TOOLS', "remote tools need the tools plugin: add 'tools' to the config's plugins");
+    const remote = new NatsRemoteTools(this.connection, this.subjects, tools, { timeoutMs: ctx.options.toolTimeoutMs, stallMs: ctx.options.discoveryStallMs }, ctx.logger.child({ component: 'remote-tools' }));
+    this.#tools = remote;
+    this.#disposers.push(() => remote.close());
+    return remote;
   }
 }

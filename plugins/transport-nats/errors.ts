@@ -3,7 +3,7 @@
  * use the actors plugin's codes (`ACTOR_REMOTE_UNREACHABLE`, `ACTOR_ASK_TIMEOUT`, …) so that a caller
  * handles a remote ref exactly like a local one.
  */
-import { NetworkError, PersistenceError, type MisterSmithError } from '../../sdk/index.js';
+import { NetworkError, PersistenceError, ToolError, type MisterSmithError } from '../../sdk/index.js';
 
 export const NatsErrorCodes = Object.freeze({
   /** The first connection failed (server down, wrong URL, bad credentials, TLS mismatch). */
@@ -73,8 +73,9 @@ export function jetStreamFailed(what: string, cause: unknown): PersistenceError 
   });
 }
 
-export function toolUnreachable(tool: string, cause: unknown): NetworkError {
-  return new NetworkError(NatsErrorCodes.TOOL_UNREACHABLE, `no node answered for remote tool '${tool}': ${(cause as Error)?.message ?? String(cause)}`, {
+/** A tool-kind error, so the tool bus passes it to the caller as is (not wrapped in TOOL_FAILED). */
+export function toolUnreachable(tool: string, cause: unknown): ToolError {
+  return new ToolError(NatsErrorCodes.TOOL_UNREACHABLE, `no node answered for remote tool '${tool}': ${(cause as Error)?.message ?? String(cause)}`, {
     cause,
     retryable: true,
     context: { tool },

@@ -68,11 +68,25 @@ export const natsOptions = z.strictObject({
   bridge: z.array(z.string().min(1)).default([]),
   /** Tool name patterns this node serves to the other nodes from start (same as `nats.exposeTools`). */
   exposeTools: z.array(z.string().min(1)).default([]),
+  /**
+   * Tool name patterns of other nodes' tools registered here as proxies at start (same as
+   * `nats.importTools`); `[]`: none.
+   */
+  importTools: z.array(z.string().min(1)).default([]),
+  /** Deadline of a remote tool call (the proxy tool's `timeoutMs`). */
+  toolTimeoutMs: z.number().int().positive().default(30_000),
+  /** How long tool discovery waits for more nodes once answers stop coming. */
+  discoveryStallMs: z.number().int().positive().default(250),
   /** Register the connection check with the health plugin when it is loaded. */
   healthCheck: z.boolean().default(true),
   /** Distributed agent runs (used when the agents plugin runs with `distributed: true`). */
   runs: z
     .strictObject({
+      /**
+       * Serve as a run scheduler when the agents plugin is loaded: agents with `distributed: true`
+       * queue their runs here, and this node pulls the runs of the agents it defines.
+       */
+      enabled: z.boolean().default(true),
       /** The work-queue stream of run tickets. */
       stream: z.string().regex(SUBJECT_TOKEN).default('MISTER_SMITH_RUNS'),
       /** The KV-style bucket of run leases. */

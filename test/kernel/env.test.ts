@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { applyEnvOverrides, createKernel, definePlugin, loadConfig, z } from '../../index.js';
+import { applyEnvOverrides, ConfigError, createKernel, definePlugin, loadConfig, loadPlugins, z } from '../../index.js';
 import { FIXTURES, silent, tempDir, writeJson } from './fixtures/util.js';
 
 test('MISTER_SMITH_LOG_LEVEL overrides log.level', async (t) => {
@@ -30,26 +30,88 @@ test('MISTER_SMITH__LOG__LEVEL reaches a nested key', () => {
   assert.deepEqual(applyEnvOverrides({ log: { level: 'info' } }, { MISTER_SMITH__LOG__LEVEL: 'error' }), { log: { level: 'error' } });
 });
 
-test('MISTER_SMITH__PLUGINS__<NAME>__<path> sets a plugin option, nested, for string and object entries', async (t) => {
+/** The options each plugin ended up with, by name, after loading `file` with `env`. */
+async function optionsAfter(file: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const { plugins, problems } = await loadPlugins(await loadConfig(file, env), path.dirname(file));
+  assert.deepEqual(problems, []);
+  return Object.fromEntries(plugins.map((p) => [p.name, p.options]));
+}
+
+async function problemsOf(file: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const config = await loadConfig(file, env);
+  try {
+    await createKernel({ config, logger: silent() });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return [...error.problems];
+  }
+  assert.fail('expected the overrides to be rejected');
+}
+
+const good = path.join(FIXTURES, 'plugins', 'good.ts');
+
+test('MISTER_SMITH__PLUGINS__<NAME> is the plugin name (definition name, or `name`), not the `use` string', async (t) => {
   const dir = await tempDir(t);
-  const good = path.join(FIXTURES, 'plugins', 'good.ts');
-  const file = await writeJson(path.join(dir, 'c.json'), {
-    plugins: [good, { use: good, name: 'second-good', options: { greeting: 'hi' } }],
-  });
-  const config = await loadConfig(file, {
-    MISTER_SMITH__PLUGINS__GOOD__COUNT: '10',
+  // good.ts defines the plugin 'fixture-good'; the second entry renames it.
+  const file = await writeJson(path.join(dir, 'c.json'), { plugins: [good, { use: good, name: 'second-good', options: { greeting: 'hi' } }] });
+  const options = await optionsAfter(file, {
+    MISTER_SMITH__PLUGINS__FIXTURE_GOOD__COUNT: '10',
     MISTER_SMITH__PLUGINS__SECOND_GOOD__GREETING: 'bonjour',
-    MISTER_SMITH__PLUGINS__SECOND_GOOD__MAILBOX__CAPACITY: '3',
   });
-  assert.deepEqual(config.plugins, [
-    { use: good, options: { count: 10 } },
-    { use: good, name: 'second-good', options: { greeting: 'bonjour', mailbox: { capacity: 3 } } },
+  assert.deepEqual(options, { 'fixture-good': { greeting: 'hello', count: 10 }, 'second-good': { greeting: 'bonjour', count: 1 } });
+});
+
+test('an option segment maps to the schema key (HEALTH_CHECKS → healthChecks), nested', async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeJson(path.join(dir, 'c.json'), { plugins: ['supervision', 'actors'] });
+  const options = await optionsAfter(file, { MISTER_SMITH__PLUGINS__ACTORS__MAILBOX__CAPACITY: '7', MISTER_SMITH__PLUGINS__SUPERVISION__HEALTH_CHECKS: 'false' });
+  assert.equal((options.actors as { mailbox: { capacity: number } }).mailbox.capacity, 7);
+  assert.equal((options.supervision as { healthChecks: boolean }).healthChecks, false);
+});
+
+test('an override that matches no plugin is an error naming the variable', async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeJson(path.join(dir, 'c.json'), { plugins: [good] });
+  // `GOOD` is the file name, not the plugin's name.
+  const problems = await problemsOf(file, { MISTER_SMITH__PLUGINS__GOOD__COUNT: '10' });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /^MISTER_SMITH__PLUGINS__GOOD__COUNT: no plugin named 'good' in the config \(plugins: fixture-good\)/);
+});
+
+test('an override naming a plugin but no option is an error', async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeJson(path.join(dir, 'c.json'), { plugins: [good] });
+  assert.deepEqual(await problemsOf(file, { MISTER_SMITH__PLUGINS__FIXTURE_GOOD: '1' }), [
+    "MISTER_SMITH__PLUGINS__FIXTURE_GOOD: names plugin 'fixture-good' but no option (write MISTER_SMITH__PLUGINS__FIXTURE_GOOD__<OPTION>)",
   ]);
 });
 
-test('an override for a plugin the config does not load changes nothing', () => {
-  const raw = { plugins: ['actors'] };
-  assert.deepEqual(applyEnvOverrides(raw, { MISTER_SMITH__PLUGINS__TOOLS__X: '1' }), raw);
+test('an override for a disabled plugin is no error and changes nothing', async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeJson(path.join(dir, 'c.json'), { plugins: [{ use: 'actors', enabled: false }] });
+  const kernel = await createKernel({ config: await loadConfig(file, { MISTER_SMITH__PLUGINS__ACTORS__MAILBOX__CAPACITY: '1' }), logger: silent() });
+  assert.deepEqual(kernel.plugins, []);
+});
+
+test('a bad value names the variable it came from, for plugin options and top-level keys', async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeJson(path.join(dir, 'c.json'), { plugins: [good] });
+  const problems = await problemsOf(file, { MISTER_SMITH__PLUGINS__FIXTURE_GOOD__COUNT: 'many', MISTER_SMITH__SHUTDOWN_TIMEOUT_MS: '-5' });
+  assert.equal(problems.length, 2, problems.join('\n'));
+  assert.ok(problems.some((p) => /^plugins\[0\]\.options\.count: .*expected number.* \(from MISTER_SMITH__PLUGINS__FIXTURE_GOOD__COUNT\)$/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => /^shutdownTimeoutMs: .* \(from MISTER_SMITH__SHUTDOWN_TIMEOUT_MS\)$/.test(p)), problems.join('\n'));
+});
+
+test('an override of an option the plugin does not have is an unknown key naming the variable', async (t) => {
+  const dir = await tempDir(t);
+  const file = await writeJson(path.join(dir, 'c.json'), { plugins: [good] });
+  assert.deepEqual(await problemsOf(file, { MISTER_SMITH__PLUGINS__FIXTURE_GOOD__COUNTT: '1' }), [
+    'plugins[0].options.countt: unknown key (did you mean `count`?) (from MISTER_SMITH__PLUGINS__FIXTURE_GOOD__COUNTT)',
+  ]);
+  const top = await writeJson(path.join(dir, 'd.json'), {});
+  assert.deepEqual(await problemsOf(top, { MISTER_SMITH__SHUTDOWN_TIMEOUT: '1' }), [
+    'shutdownTimeout: unknown key (did you mean `shutdownTimeoutMs`?) (from MISTER_SMITH__SHUTDOWN_TIMEOUT)',
+  ]);
 });
 
 test('overrides do not mutate the config they are given', () => {
@@ -76,33 +138,16 @@ test('a plugin option override reaches an inline plugin definition without touch
   assert.ok(inline.options !== undefined && typeof inline.options.safeParse === 'function', 'the schema is untouched');
 });
 
-test('a value that is not JSON stays a string, and a bad override is reported with its path', async (t) => {
-  const dir = await tempDir(t);
-  const good = path.join(FIXTURES, 'plugins', 'good.ts');
-  const file = await writeJson(path.join(dir, 'c.json'), { plugins: [good] });
-  const config = await loadConfig(file, { MISTER_SMITH__PLUGINS__GOOD__COUNT: 'many' });
-  await assert.rejects(createKernel({ config, logger: silent() }), (e: { problems: string[] }) => {
-    assert.equal(e.problems.length, 1);
-    assert.match(e.problems[0]!, /^plugins\[0\]\.options\.count: .*expected number/);
-    return true;
-  });
-});
-
-test('a plugin loaded from <folder>/index is addressed by the folder name', () => {
-  const out = applyEnvOverrides({ plugins: ['./plugins/greeter/index.ts'] }, { MISTER_SMITH__PLUGINS__GREETER__GREETING: 'hey' });
-  assert.deepEqual(out.plugins, [{ use: './plugins/greeter/index.ts', options: { greeting: 'hey' } }]);
-});
-
-test('an invalid MISTER_SMITH_LOG_LEVEL is reported as log.level', async (t) => {
+test('MISTER_SMITH_LOG_LEVEL is case-insensitive; an invalid one names the variable', async (t) => {
   const dir = await tempDir(t);
   const file = await writeJson(path.join(dir, 'c.json'), {});
-  const config = await loadConfig(file, { MISTER_SMITH_LOG_LEVEL: 'chatty' });
-  await assert.rejects(createKernel({ config, logger: silent() }), (e: { problems: string[] }) => /^log\.level: /.test(e.problems[0]!) && e.problems.length === 1);
+  assert.equal((await loadConfig(file, { MISTER_SMITH_LOG_LEVEL: 'DEBUG' })).log?.level, 'debug');
+  assert.equal((await loadConfig(file, { MISTER_SMITH_LOG_LEVEL: ' Warn ' })).log?.level, 'warn');
+  const problems = await problemsOf(file, { MISTER_SMITH_LOG_LEVEL: 'chatty' });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /^log\.level: .* \(from MISTER_SMITH_LOG_LEVEL\)$/);
 });
 
-test('MISTER_SMITH__PLUGINS__<NAME> without an option path leaves the plugin list alone', () => {
-  const raw = { plugins: ['actors', { use: 'tools' }] };
-  assert.deepEqual(applyEnvOverrides(raw, { MISTER_SMITH__PLUGINS__ACTORS: 'false' }), raw);
-  // The whole list may still be replaced as JSON.
-  assert.deepEqual(applyEnvOverrides(raw, { MISTER_SMITH__PLUGINS: '["events"]' }), { plugins: ['events'] });
+test('MISTER_SMITH__PLUGINS replaces the whole list as JSON', () => {
+  assert.deepEqual(applyEnvOverrides({ plugins: ['actors', { use: 'tools' }] }, { MISTER_SMITH__PLUGINS: '["events"]' }).plugins, ['events']);
 });

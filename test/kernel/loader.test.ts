@@ -228,3 +228,30 @@ test('an absolute path and a file: URL both load a plugin', async () => {
   const b = await createKernel({ config: { plugins: [`file://${file}`] }, logger: silent() });
   assert.deepEqual(b.plugins.map((p) => p.name), ['fixture-good']);
 });
+
+test('an optional plugin that is not installed is logged and the system runs without it', async () => {
+  const { capturingLogger } = await import('./fixtures/util.js');
+  const { logger, lines } = capturingLogger();
+  const kernel = await createKernel({
+    config: { plugins: [{ use: 'ms-plugin-not-installed', optional: true }, { use: './no-such-file.ts', optional: true }, plain('present')] },
+    configDir: FIXTURES,
+    logger,
+  });
+  assert.deepEqual(kernel.plugins.map((p) => p.name), ['present']);
+  await kernel.start();
+  await kernel.stop();
+  const warnings = lines.filter((l) => l.level === 40).map((l) => String(l.msg));
+  assert.deepEqual(warnings, [
+    "optional plugin 'ms-plugin-not-installed' is not installed; running without it",
+    "optional plugin './no-such-file.ts' is not installed; running without it",
+  ]);
+});
+
+test('optional covers "not installed" only: a present module that fails to import is still an error', async () => {
+  const problems = await problemsOf({ plugins: [{ use: path.join(PLUGINS, 'throws-on-import.ts'), optional: true }] });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /cannot import plugin/);
+  // A required dependency on a skipped optional plugin is still missing.
+  const missing = await problemsOf({ plugins: [{ use: 'ms-plugin-not-installed', optional: true }, plain('needs', { dependsOn: ['ms-plugin-not-installed'] })] });
+  assert.match(missing[0]!, /plugin 'needs' depends on 'ms-plugin-not-installed', which is not loaded/);
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, definePlugin, MetricsFacade, prefixedMetricName } from '../../index.js';
 import { MemoryMetricsBackend } from '../../testing/index.js';
+import { MAX_BUFFERED_LABEL_SETS, MAX_BUFFERED_OBSERVATIONS } from '../../kernel/MetricsBuffer.js';
 import { kernelOf } from './fixtures/util.js';
 
 test('without a backend, metrics are no-ops that accept every call shape', () => {
@@ -26,10 +27,10 @@ test('without a backend, metrics are no-ops that accept every call shape', () =>
   ]);
 });
 
-test('a backend attached later receives metrics defined before and after, with values from then on', () => {
+test('a backend attached later receives metrics defined before and after, with the values recorded before it', () => {
   const m = new MetricsFacade();
   const before = m.counter({ name: 'before_total', help: 'x', labelNames: ['route'] });
-  before.inc({ route: '/a' }); // no backend yet: not recorded anywhere
+  before.inc({ route: '/a' }); // no backend yet: the facade keeps the total
   const backend = new MemoryMetricsBackend();
   m.attach(backend);
   m.attach(backend); // attaching twice is harmless
@@ -43,10 +44,109 @@ test('a backend attached later receives metrics defined before and after, with v
   hist.observe(0.25);
   hist.observe(0.75);
   assert.deepEqual(backend.names().sort(), ['after_gauge', 'before_total', 'lat_seconds']);
-  assert.equal(backend.value('before_total'), 3);
-  assert.equal(backend.value('before_total', { route: '/a' }), 2);
+  assert.equal(backend.value('before_total'), 4);
+  assert.equal(backend.value('before_total', { route: '/a' }), 3);
   assert.equal(backend.value('after_gauge'), 9);
   assert.deepEqual(backend.observations('lat_seconds'), [0.25, 0.75]);
+});
+
+test('values recorded before any backend reach every backend attached until buffering stops, then only live values', () => {
+  const m = new MetricsFacade();
+  const plain = m.counter({ name: 'plain_total', help: 'x' });
+  const labelled = m.counter({ name: 'jobs_total', help: 'x', labelNames: ['kind'] });
+  const gauge = m.gauge({ name: 'level', help: 'x', labelNames: ['k'] });
+  const hist = m.histogram({ name: 'wait_seconds', help: 'x' });
+  plain.inc();
+  plain.inc(4);
+  labelled.inc({ kind: 'a' });
+  labelled.inc({ kind: 'b' }, 2);
+  labelled.inc({ kind: 'a' }, 3);
+  gauge.set({ k: 'x' }, 10);
+  gauge.dec({ k: 'x' }, 4);
+  gauge.inc({ k: 'y' });
+  hist.observe(0.1);
+  hist.observe(0.2);
+  const first = new MemoryMetricsBackend();
+  m.attach(first);
+  plain.inc(); // recorded by the backend and by the buffer, for a backend attaching later in the start
+  const second = new MemoryMetricsBackend();
+  m.attach(second);
+  for (const backend of [first, second]) {
+    assert.equal(backend.value('plain_total'), 6);
+    assert.equal(backend.value('jobs_total', { kind: 'a' }), 4);
+    assert.equal(backend.value('jobs_total', { kind: 'b' }), 2);
+    assert.equal(backend.value('level', { k: 'x' }), 6);
+    assert.equal(backend.value('level', { k: 'y' }), 1);
+    assert.deepEqual(backend.observations('wait_seconds'), [0.1, 0.2]);
+  }
+  m.stopBuffering();
+  plain.inc();
+  const third = new MemoryMetricsBackend();
+  m.attach(third);
+  plain.inc();
+  assert.equal(first.value('plain_total'), 8);
+  assert.equal(second.value('plain_total'), 8);
+  assert.equal(third.value('plain_total'), 1, 'a backend attached after the start sees values from then on');
+});
+
+test('with no backend once buffering stops, updates are dropped and the handles become no-ops', () => {
+  const m = new MetricsFacade();
+  const c = m.counter({ name: 'c_total', help: 'x', labelNames: ['k'] });
+  c.inc({ k: 'v' }, 5);
+  m.stopBuffering();
+  m.stopBuffering(); // idempotent
+  c.inc({ k: 'v' }, 7);
+  const late = m.counter({ name: 'late_total', help: 'x' });
+  late.inc();
+  const backend = new MemoryMetricsBackend();
+  m.attach(backend);
+  assert.equal(backend.value('c_total'), 0, 'buffered values were dropped with the buffers');
+  assert.equal(backend.value('late_total'), 0, 'a metric defined after the start is never buffered');
+  c.inc({ k: 'v' });
+  late.inc(2);
+  assert.equal(backend.value('c_total'), 1);
+  assert.equal(backend.value('late_total'), 2);
+});
+
+test('the buffer is bounded: label sets and histogram observations beyond the caps are dropped', () => {
+  const m = new MetricsFacade();
+  const c = m.counter({ name: 'wide_total', help: 'x', labelNames: ['id'] });
+  const h = m.histogram({ name: 'many_seconds', help: 'x' });
+  for (let i = 0; i < MAX_BUFFERED_LABEL_SETS + 50; i++) c.inc({ id: String(i) });
+  for (let i = 0; i < MAX_BUFFERED_OBSERVATIONS + 50; i++) h.observe(1);
+  const backend = new MemoryMetricsBackend();
+  m.attach(backend);
+  assert.equal(backend.series('wide_total').length, MAX_BUFFERED_LABEL_SETS);
+  assert.equal(backend.observations('many_seconds').length, MAX_BUFFERED_OBSERVATIONS);
+});
+
+test('a collect-on-scrape counter publishes its totals as increments when read, labelled or not', () => {
+  const m = new MetricsFacade();
+  let done = 0;
+  const byStatus = { ok: 0, failed: 0 };
+  m.counter({ name: 'done_total', help: 'x', collect: () => done });
+  m.counter({
+    name: 'finished_total',
+    help: 'x',
+    labelNames: ['status'],
+    collect: () => Object.entries(byStatus).map(([status, total]) => [{ status }, total] as const),
+  });
+  done = 3; // counted before any backend: read at scrape time, so nothing is lost
+  byStatus.ok = 2;
+  const a = new MemoryMetricsBackend();
+  m.attach(a);
+  assert.equal(a.value('done_total'), 3);
+  assert.equal(a.value('finished_total', { status: 'ok' }), 2);
+  assert.equal(a.value('finished_total', { status: 'failed' }), 0);
+  done = 10;
+  byStatus.failed = 1;
+  assert.equal(a.value('done_total'), 10);
+  assert.equal(a.value('done_total'), 10, 'reading twice adds nothing');
+  assert.equal(a.value('finished_total', { status: 'failed' }), 1);
+  done = 4; // the source was replaced: the counter never goes down, it counts on from there
+  assert.equal(a.value('done_total'), 10);
+  done = 6;
+  assert.equal(a.value('done_total'), 12);
 });
 
 test('two backends both receive every update', () => {
@@ -56,6 +156,7 @@ test('two backends both receive every update', () => {
   const c = m.counter({ name: 'n_total', help: 'x' });
   m.attach(a);
   c.inc();
+  m.stopBuffering(); // as the kernel does once started: b, attached after, sees values from then on
   m.attach(b);
   c.inc(5);
   const g = m.gauge({ name: 'g', help: 'x' });

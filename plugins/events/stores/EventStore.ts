@@ -5,9 +5,11 @@
 import type { StoredEvent } from '../types.js';
 
 /**
- * An event on its way into a store. The bus builds it once; the store fills `id` and `sequence`
- * synchronously inside `append`, so the object the publisher gets back is the object subscribers
- * see and the one the store holds (no copies on the hot path).
+ * An event on its way into a store. The bus builds it once and the store fills in `id` and
+ * `sequence` on this very object, so the object the publisher gets back is the object subscribers
+ * see (no copies on the hot path). A local store fills them synchronously inside `append`; a store
+ * whose log acknowledges remotely may fill them only when the append's promise resolves (see
+ * `EventStore.append`).
  */
 export interface PendingEvent {
   id: string;
@@ -21,7 +23,10 @@ export interface PendingEvent {
   readonly causationId?: string;
 }
 
-/** Called for each committed event, in sequence order, before the append's promise resolves. */
+/**
+ * Called for each committed event, in sequence order, before the append's promise resolves. Never
+ * called concurrently, never twice for one sequence; with `id` and `sequence` filled in.
+ */
 export type CommitListener = (event: StoredEvent) => void;
 
 /** What opening a store found and fixed. */
@@ -63,9 +68,18 @@ export interface EventStore {
   /** Opens (recovering the tail if needed) and registers the commit listener. */
   open(onCommit: CommitListener): Promise<OpenReport>;
   /**
-   * Assigns `event.sequence` and `event.id` synchronously, then commits. Returns undefined when the
-   * event was committed synchronously (the listener has already run), or a promise that resolves
-   * once it is durable per the store's policy and rejects (with nothing delivered) when it is not.
+   * Stores the event. Returns undefined when it was committed synchronously (sequence and id are
+   * set and the commit listener has already run), or a promise that resolves once it is durable
+   * per the store's policy and rejects (with nothing delivered) when it is not.
+   *
+   * When `sequence` and `id` are assigned is the store's choice: synchronously inside `append`
+   * (memory, file), or — for a store whose log acknowledges asynchronously, e.g. a remote stream —
+   * only by the time the promise resolves; until then they hold `0` and `''` and the bus reads
+   * neither. Either way the store assigns them on the object it was given, calls the commit
+   * listener in sequence order, and keeps `lastSequence` at the highest sequence it has committed.
+   * A refusal that is the caller's fault is an `EventError` with its own code (`EVENT_TOO_LARGE`,
+   * `EVENT_STORE_READ_ONLY`) and reaches the publisher as is; any other failure becomes
+   * `EVENT_STORE_FAILED` and makes the bus unhealthy until an append succeeds.
    */
   append(event: PendingEvent): Promise<void> | undefined;
   /** Pages of committed events in `[from, to]`, in order, reading lazily. */
@@ -76,10 +90,32 @@ export interface EventStore {
   loadPosition(name: string): number;
   /** Records a durable subscription's position; persisted lazily, and at `close`. */
   savePosition(name: string, sequence: number): void;
+  /**
+   * Optional: catches up with events another process appended since open (a read-only store over a
+   * log that a running writer keeps growing). The bus calls it before each replay.
+   */
+  refresh?(): Promise<void>;
   /** Checks that the store can take writes; throws when it cannot. */
   checkWritable(): Promise<void>;
   /** Flushes, syncs and releases everything. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Options of the `jetstream` store type, as the events plugin validated them. */
+export interface JetStreamStoreConfig {
+  readonly type: 'jetstream';
+  /** Stream name (default `MISTER_SMITH_EVENTS`). */
+  readonly stream: string;
+  /** Subject prefix (default `ms.events`): events go to `<subjectPrefix>.<type>`. */
+  readonly subjectPrefix: string;
+}
+
+/**
+ * What the events plugin needs from the service that builds a remote store: the `nats` plugin's
+ * service implements it. Declared here so that the events plugin imports nothing of that plugin.
+ */
+export interface EventStoreFactory {
+  createEventStore(options: JetStreamStoreConfig): EventStore;
 }
 
 /** Parses the sequence out of a store-assigned id (`<prefix>-<sequence>`), or NaN. */

@@ -59,7 +59,8 @@ describe('agents', () => {
     assert.match(result.runId, /^run-/);
     const tool = result.steps.find((s): s is Extract<AgentStep, { type: 'tool' }> => s.type === 'tool');
     assert.deepEqual({ name: tool?.name, input: tool?.input, output: tool?.output }, { name: 'math.add', input: { a: 2, b: 3 }, output: 5 });
-    assert.deepEqual(result.usage, { inputTokens: 40, outputTokens: 6, totalTokens: 46, toolCalls: 1, turns: 2 });
+    assert.deepEqual(result.usage, { inputTokens: 40, outputTokens: 6, totalTokens: 46, toolCalls: 1, turns: 2, costUsd: 0 });
+    assert.equal(result.status, 'completed');
     assert.equal(kernel.recordedMetrics.value('agent_runs_total', { agent: 'calculator', status: 'completed' }), 1);
     assert.equal(kernel.recordedMetrics.value('agent_tokens_total', { agent: 'calculator' }), 46);
   });
@@ -113,18 +114,33 @@ describe('agents', () => {
     const agents = kernel.resolve('agents');
     const tokens = await errorOf(agents.run('greedy', 'talk'));
     assert.equal(tokens.code, 'AGENT_BUDGET_EXCEEDED');
-    assert.match(tokens.message, /1100 tokens, over its budget of 1000/);
+    assert.match(tokens.message, /maxTokens budget \(1100 > 1000\)/);
+    assert.equal(tokens.context.budget, 'maxTokens');
     const calls = await errorOf(agents.run('busy', 'work'));
     assert.equal(calls.code, 'AGENT_BUDGET_EXCEEDED');
-    assert.match(calls.message, /tool call 3, over its budget of 2/);
+    assert.match(calls.message, /maxToolCalls budget \(3 > 2\)/);
+    assert.equal(calls.context.budget, 'maxToolCalls');
+    // The budget is checked before any call of the turn runs.
+    assert.equal(kernel.resolve('tools').stats('math.add')?.calls, 0);
   });
 
   test('a failing model turn fails the run with the cause', async (t) => {
-    const kernel = await system(t, { flaky: [{ fail: 'model overloaded' }] }, [{ name: 'flaky', provider: 'scripted', model: 'flaky' }]);
+    const kernel = await system(
+      t,
+      { flaky: [{ fail: { message: 'model overloaded', retryable: true, retryAfterMs: 1 } }], broken: [{ fail: 'bad key' }] },
+      [
+        { name: 'flaky', provider: 'scripted', model: 'flaky' },
+        { name: 'broken', provider: 'scripted', model: 'broken' },
+      ],
+      { agentsOptions: { providerRetries: 2 } },
+    );
     const error = await errorOf(kernel.resolve('agents').run('flaky', 'hi'));
     assert.equal(error.code, 'AGENT_PROVIDER_FAILED');
     assert.match(error.message, /model overloaded/);
+    // AGENT_PROVIDER_FAILED keeps the cause's retryable, both ways.
     assert.equal(error.retryable, true);
+    const fatal = await errorOf(kernel.resolve('agents').run('broken', 'hi'));
+    assert.equal(fatal.retryable, false);
   });
 
   test('a run that misses its deadline fails with AGENT_TIMEOUT, and the caller can cancel', async (t) => {
@@ -195,12 +211,14 @@ describe('agents', () => {
     const kernel = await system(t, { calc }, [{ name: 'calculator', provider: 'scripted', model: 'calc', tools: ['math.*'] }], { events: 'events' });
     const result = await kernel.resolve('agents').run('calculator', 'add 2 and 3');
     const events = kernel.resolve('events');
-    let types: string[] = [];
-    for (let i = 0; i < 50 && !types.includes('agent.run.completed'); i++) {
-      types = (await events.byCorrelation(result.runId)).map((e) => e.type);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.deepEqual(types.filter((t) => t.startsWith('agent.')), ['agent.run.started', 'agent.step', 'agent.step', 'agent.step', 'agent.run.completed']);
+    // Every record is stored before the run goes on, so the log is complete when the run resolves.
+    const stored = (await events.byCorrelation(result.runId)).filter((e) => e.type.startsWith('agent.'));
+    assert.deepEqual(
+      stored.map((e) => e.type),
+      ['agent.run.started', 'agent.model.requested', 'agent.model.responded', 'agent.tool.called', 'agent.tool.returned', 'agent.model.requested', 'agent.model.responded', 'agent.run.completed'],
+    );
+    // Each record's causation is the step before it.
+    for (let i = 1; i < stored.length; i++) assert.equal(stored[i]!.causationId, stored[i - 1]!.id);
   });
 
   test('a run interrupted by a crash is found in the file log at the next start, and resumed', async (t) => {
@@ -216,15 +234,29 @@ describe('agents', () => {
     const second = await system(t, { calc }, agent, { events, agentsOptions: { recovery: 'resume' } });
     const agents = second.resolve('agents');
     assert.deepEqual(agents.interruptedRuns().map((r) => [r.runId, r.agent, r.input]), [['run-lost', 'calculator', 'add 2 and 3']]);
-    assert.equal(await second.settled({ timeoutMs: 5_000 }), 0);
-    // Events are published after the fact; give the last ones a moment to land.
-    let types: string[] = [];
-    for (let i = 0; i < 100 && types.at(-1) !== 'agent.run.completed'; i++) {
-      types = (await second.resolve('events').byCorrelation('run-lost')).map((e) => e.type);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.ok(types.includes('agent.run.interrupted'), types.join());
+    assert.equal((await agents.wait('run-lost')).output, 'The sum is 5.');
+    const types = (await second.resolve('events').byCorrelation('run-lost')).map((e) => e.type).filter((x) => x.startsWith('agent.'));
+    assert.deepEqual(types.slice(0, 2), ['agent.run.started', 'agent.run.resumed']);
+    assert.equal(types.filter((x) => x === 'agent.run.started').length, 1);
     assert.equal(types.at(-1), 'agent.run.completed');
+  });
+
+  test("with recovery 'report' an interrupted run is listed, not run; starting it again by id resumes it", async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'agents-report-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'always' } } };
+    const agent = [{ name: 'calculator', provider: 'scripted', model: 'calc', tools: ['math.*'] }];
+    const first = await system({ after: () => undefined }, { calc }, agent, { events });
+    await first.resolve('events').publish({ type: 'agent.run.started', source: 'agents', correlationId: 'run-lost', data: { agent: 'calculator', input: 'add 2 and 3' } });
+    await first.stop();
+    const second = await system(t, { calc }, agent, { events });
+    const agents = second.resolve('agents');
+    assert.deepEqual(agents.interruptedRuns().map((r) => r.runId), ['run-lost']);
+    assert.equal((await second.resolve('events').byCorrelation('run-lost')).length, 1, 'not resumed');
+    const result = await agents.run('calculator', 'ignored: the journal has the input', { runId: 'run-lost' });
+    assert.equal(result.output, 'The sum is 5.');
+    const types = (await second.resolve('events').byCorrelation('run-lost')).map((e) => e.type);
+    assert.deepEqual(types.slice(0, 2), ['agent.run.started', 'agent.run.resumed']);
   });
 
   test('both plugins pass the conformance check', async () => {

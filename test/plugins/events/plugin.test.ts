@@ -44,8 +44,14 @@ test('default options validate and the store shape follows DESIGN §4', () => {
     segmentBytes: 64 * 1024 * 1024,
     maxBatchBytes: 4 * 1024 * 1024,
     batchDelayMs: 0,
+    maxEventBytes: 4 * 1024 * 1024,
+    onCorruption: 'fail',
+    readOnly: false,
     retention: {},
   });
+  assert.deepEqual(eventsOptions.parse({ store: { type: 'jetstream' } }).store, { type: 'jetstream', stream: 'MISTER_SMITH_EVENTS', subjectPrefix: 'ms.events' });
+  assert.equal(eventsOptions.safeParse({ store: { type: 'file', onCorruption: 'ignore' } }).success, false);
+  assert.equal(eventsOptions.safeParse({ store: { type: 'file', maxEventBytes: 512 * 1024 * 1024 } }).success, false);
   assert.equal(o.durable.maxDeliver, 5);
   assert.equal(o.subscriber.overflow, 'drop-oldest');
   assert.equal(eventsOptions.safeParse({ store: { type: 'file', fsync: 'sometimes' } }).success, false);

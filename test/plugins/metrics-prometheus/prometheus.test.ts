@@ -72,6 +72,47 @@ test('GET /metrics serves strict Prometheus text with facade metrics defined bef
   assert.equal(globalRegister.getMetricsAsArray().length, 0, 'the global registry is never used');
 });
 
+/** Counts in `setup`, before metrics-prometheus (listed after it) has attached its backend. */
+const countsInSetup = definePlugin({
+  name: 'counts-in-setup',
+  version: '1.0.0',
+  setup(ctx) {
+    ctx.metrics.counter({ name: 'setup_plain_total', help: 'Counted in setup' }).inc(3);
+    ctx.metrics.counter({ name: 'setup_jobs_total', help: 'Counted in setup, labelled', labelNames: ['kind'] }).inc({ kind: 'a' }, 2);
+    ctx.metrics.gauge({ name: 'setup_level', help: 'Set in setup' }).set(42);
+    ctx.metrics.histogram({ name: 'setup_wait_seconds', help: 'Observed in setup', buckets: [1] }).observe(0.5);
+  },
+});
+
+test('values recorded in setup by a plugin listed before metrics-prometheus all show on /metrics', async (t) => {
+  // A plain kernel (no test backend in between): the facade alone must keep the values.
+  const { createKernel } = await import('../../../kernel/createKernel.js');
+  const kernel = await createKernel({ config: { plugins: [countsInSetup, 'http', { use: prometheus, options: { defaultMetrics: false } }] }, logger: pino({ level: 'silent' }) });
+  t.after(() => kernel.stop('test over'));
+  await kernel.start();
+  const families = parseExposition((await request(`${kernel.resolve('http').url}/metrics`)).text);
+  assert.equal(samples(families, 'mister_smith_setup_plain_total')[0]?.value, 3);
+  assert.deepEqual(samples(families, 'mister_smith_setup_jobs_total').map((s) => [s.labels.kind, s.value]), [['a', 2]]);
+  assert.equal(samples(families, 'mister_smith_setup_level')[0]?.value, 42);
+  assert.equal(samples(families, 'mister_smith_setup_wait_seconds_count')[0]?.value, 1);
+  assert.equal(samples(families, 'mister_smith_setup_wait_seconds_sum')[0]?.value, 0.5);
+});
+
+test('task completions are a counter read at scrape time', async (t) => {
+  const kernel = await createTestKernel({ plugins: ['http', prometheus, 'tasks'], test: t });
+  const tasks = kernel.resolve('tasks');
+  await tasks.submit(async () => 'ok').result;
+  await assert.rejects(tasks.submit(async () => Promise.reject(new Error('no'))).result);
+  const families = parseExposition((await request(`${kernel.resolve('http').url}/metrics`)).text);
+  assert.equal(families.get('mister_smith_task_completions_total')?.type, 'counter');
+  const byStatus = Object.fromEntries(samples(families, 'mister_smith_task_completions_total').map((s) => [s.labels.status, s.value]));
+  assert.equal(byStatus.succeeded, 1);
+  assert.equal(byStatus.failed, 1);
+  await tasks.submit(async () => 'again').result;
+  const again = parseExposition((await request(`${kernel.resolve('http').url}/metrics`)).text);
+  assert.equal(samples(again, 'mister_smith_task_completions_total').find((s) => s.labels.status === 'succeeded')?.value, 2);
+});
+
 test('Accept: application/openmetrics-text gets OpenMetrics, and later Prometheus scrapes stay intact', async (t) => {
   const kernel = await createTestKernel({ plugins: ['http', { use: prometheus, options: { defaultMetrics: false } }], test: t });
   kernel.metrics.counter({ name: 'om_events_total', help: 'Events' }).inc(3);

@@ -1,60 +1,160 @@
+// provider-claude-cli with a stand-in executable: the failure modes the real CLI cannot be made to
+// show on demand (hang, crash, garbage), the flags it gets, stop and abort.
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { MisterSmithError } from '../../../sdk/index.js';
 import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import agentsPlugin from '../../../plugins/agents/index.js';
-import claudePlugin from '../../../plugins/provider-claude-cli/index.js';
+import claudePlugin, { ClaudeCliProvider } from '../../../plugins/provider-claude-cli/index.js';
+import { failure, modelRequest, type TestContext } from './helpers.js';
 
 const fakeClaude = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-claude.mjs');
 
-async function system(t: { after(fn: () => unknown): void }, mode: string, extra: Record<string, unknown> = {}) {
-  return createTestKernel({
-    test: t,
-    plugins: [
-      'supervision',
-      'actors',
-      'tools',
-      { use: agentsPlugin, options: { agents: [{ name: 'coder', provider: 'claude-cli', model: 'claude-sonnet', instructions: 'Be brief.', timeoutMs: 20_000 }] } },
-      { use: claudePlugin, options: { command: process.execPath, args: [fakeClaude], env: { FAKE_CLAUDE_MODE: mode }, allowedTools: ['Read', 'Grep'], ...extra } },
-    ],
-  });
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ms-claude-fake-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => assert.fail('expected a rejection'), (e: unknown) => e as MisterSmithError & { cause?: MisterSmithError });
+function provider(t: TestContext, mode: string, extra: Partial<ConstructorParameters<typeof ClaudeCliProvider>[0]> = {}) {
+  const p = new ClaudeCliProvider({
+    name: 'claude-cli',
+    command: process.execPath,
+    args: [fakeClaude],
+    builtinTools: [],
+    maxTurns: undefined,
+    maxRetries: 0,
+    timeoutMs: 20_000,
+    killGraceMs: 100,
+    maxOutputBytes: 1 << 20,
+    cwd: process.cwd(),
+    env: { FAKE_CLAUDE_MODE: mode },
+    tools: undefined,
+    mcp: undefined,
+    ...extra,
+  });
+  t.after(() => p.stop());
+  return p;
+}
 
-describe('provider-claude-cli', () => {
-  test('runs the CLI as a subprocess with the prompt on stdin and parses its JSON result', async (t) => {
-    const kernel = await system(t, 'ok');
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('provider-claude-cli (stand-in executable)', () => {
+  test('an agent run passes model, instructions, no built-in tools, CLAUDE_CODE_MAX_RETRIES=0 and the prompt on stdin; cost and session id are kept', async (t) => {
+    const kernel = await createTestKernel({
+      test: t,
+      plugins: [
+        'supervision',
+        'actors',
+        'tools',
+        { use: agentsPlugin, options: { agents: [{ name: 'coder', provider: 'claude-cli', model: 'claude-sonnet', instructions: 'Be brief.' }] } },
+        { use: claudePlugin, options: { command: process.execPath, args: [fakeClaude], env: { FAKE_CLAUDE_MODE: 'ok' } } },
+      ],
+    });
     const result = await kernel.resolve('agents').run('coder', 'write a haiku');
-    assert.equal(result.output, 'model=claude-sonnet system=Be brief. tools=Read,Grep prompt=write a haiku');
-    assert.deepEqual({ input: result.usage.inputTokens, output: result.usage.outputTokens }, { input: 12, output: 7 });
+    assert.deepEqual(JSON.parse(String(result.output)), { model: 'claude-sonnet', system: 'Be brief.', tools: '', allowed: null, retries: '0', prompt: 'write a haiku' });
+    const response = await provider(t, 'ok').complete(modelRequest({ tools: [] }));
+    assert.equal(response.costUsd, 0.25);
+    assert.equal(response.providerSessionId, 'session-1');
   });
 
-  test('an error result, a crash and unparsable output are provider failures with the reason', async (t) => {
-    for (const [mode, pattern] of [['error', /reported an error \(error_max_turns\): gave up/], ['crash', /exited with 3: claude: authentication required/], ['garbage', /not its JSON result/]] as const) {
-      const kernel = await system(t, mode);
-      const error = await failure(kernel.resolve('agents').run('coder', 'hi'));
-      assert.equal(error.code, 'AGENT_PROVIDER_FAILED', mode);
+  test('built-in tools are offered only to an agent granted claude.<Tool>', async (t) => {
+    const kernel = await createTestKernel({ test: t, plugins: ['supervision', 'tools'] });
+    const tools = kernel.resolve('tools');
+    tools.grant('reader', 'claude.Read');
+    const p = provider(t, 'ok', { builtinTools: ['Read', 'Bash'], tools });
+    const reader = JSON.parse((await p.complete(modelRequest({ tools: [], agent: 'reader' }))).reply!);
+    assert.equal(reader.tools, 'Read');
+    assert.equal(reader.allowed, 'Read');
+    const other = JSON.parse((await p.complete(modelRequest({ tools: [], agent: 'other' }))).reply!);
+    assert.equal(other.tools, '');
+    assert.equal(other.allowed, null);
+  });
+
+  test('an agent granted Mister Smith tools without the mcp endpoint is refused, naming what to load', async (t) => {
+    const error = await failure(provider(t, 'ok').complete(modelRequest()));
+    assert.equal(error.code, 'CLAUDE_CLI_NO_MCP');
+    assert.equal(error.retryable, false);
+    assert.match(error.message, /load "http" and "mcp"/);
+  });
+
+  test('an error result, a crash and garbage output are typed and not retryable', async (t) => {
+    for (const [mode, code, pattern] of [
+      ['error', 'CLAUDE_CLI_FAILED', /reported an error \(error_max_turns\): gave up/],
+      ['crash', 'CLAUDE_CLI_CRASHED', /exited with 3 without a result: claude: something broke/],
+      ['garbage', 'CLAUDE_CLI_BAD_OUTPUT', /not its JSON result: this is not json/],
+    ] as const) {
+      const error = await failure(provider(t, mode).complete(modelRequest({ tools: [] })));
+      assert.equal(error.code, code, mode);
+      assert.equal(error.retryable, false, mode);
       assert.match(error.message, pattern, mode);
-      await kernel.stop();
     }
   });
 
-  test('a CLI that hangs and ignores SIGTERM is killed at the deadline', async (t) => {
-    const kernel = await system(t, 'hang', { timeoutMs: 300, killGraceMs: 100 });
-    const began = Date.now();
-    const error = await failure(kernel.resolve('agents').run('coder', 'hi'));
-    assert.equal(error.code, 'AGENT_PROVIDER_FAILED');
-    assert.equal(error.cause?.code, 'CLAUDE_CLI_TIMEOUT');
-    assert.ok(Date.now() - began < 5_000);
+  test('a CLI that hangs and ignores SIGTERM is killed at the deadline (retryable timeout)', async (t) => {
+    const pidFile = path.join(tempDir(t), 'pid');
+    // The deadline leaves a loaded machine time to start Node and install the SIGTERM handler (the
+    // pid file says it did), so the kill needs the SIGKILL after the grace period.
+    const p = provider(t, 'hang', { timeoutMs: 3_000, killGraceMs: 100, env: { FAKE_CLAUDE_MODE: 'hang', FAKE_CLAUDE_PID_FILE: pidFile } });
+    const error = await failure(p.complete(modelRequest({ tools: [] })));
+    assert.equal(error.code, 'CLAUDE_CLI_TIMEOUT');
+    assert.equal(error.retryable, true);
+    assert.ok(existsSync(pidFile), 'the stand-in was ignoring SIGTERM when the deadline came');
+    assert.equal(alive(Number(readFileSync(pidFile, 'utf8'))), false);
+    assert.deepEqual(p.running(), []);
+  });
+
+  test('stop ends a running process (no process outlives it) and refuses new calls', async (t) => {
+    const pidFile = path.join(tempDir(t), 'pid');
+    const p = provider(t, 'hang', { killGraceMs: 100, env: { FAKE_CLAUDE_MODE: 'hang', FAKE_CLAUDE_PID_FILE: pidFile } });
+    const pending = failure(p.complete(modelRequest({ tools: [] })));
+    while (p.running().length === 0) await new Promise((r) => setImmediate(r));
+    const [pid] = p.running();
+    await p.stop();
+    assert.equal(alive(pid!), false);
+    assert.equal((await pending).code, 'CLAUDE_CLI_STOPPED');
+    assert.equal((await failure(p.complete(modelRequest({ tools: [] })))).code, 'CLAUDE_CLI_STOPPED');
+  });
+
+  test("the caller's abort ends the process", async (t) => {
+    const p = provider(t, 'hang', { killGraceMs: 50 });
+    const controller = new AbortController();
+    const pending = failure(p.complete(modelRequest({ tools: [], signal: controller.signal })));
+    while (p.running().length === 0) await new Promise((r) => setImmediate(r));
+    const [pid] = p.running();
+    controller.abort(new Error('user cancelled'));
+    assert.match((await pending).message, /user cancelled/);
+    assert.equal(alive(pid!), false);
+    assert.deepEqual(p.running(), []);
+  });
+
+  test('a stream abandoned after its first delta ends the process', async (t) => {
+    const pidFile = path.join(tempDir(t), 'pid');
+    const p = provider(t, 'stream-then-hang', { env: { FAKE_CLAUDE_MODE: 'stream-then-hang', FAKE_CLAUDE_PID_FILE: pidFile } });
+    const seen: string[] = [];
+    for await (const chunk of p.stream(modelRequest({ tools: [] }))) {
+      if (chunk.type === 'text.delta') seen.push(chunk.text);
+      break;
+    }
+    assert.deepEqual(seen, ['partial']);
+    assert.deepEqual(p.running(), []);
+    assert.ok(existsSync(pidFile), 'the stand-in writes its pid before its first line');
+    assert.equal(alive(Number(readFileSync(pidFile, 'utf8'))), false);
   });
 
   test('a missing executable is named', async (t) => {
-    const kernel = await system(t, 'ok', { command: 'claude-does-not-exist-here', args: [] });
-    const error = await failure(kernel.resolve('agents').run('coder', 'hi'));
-    assert.equal(error.cause?.code, 'CLAUDE_CLI_NOT_FOUND');
+    const error = await failure(provider(t, 'ok', { command: 'claude-does-not-exist-here', args: [] }).complete(modelRequest({ tools: [] })));
+    assert.equal(error.code, 'CLAUDE_CLI_NOT_FOUND');
   });
 
   test('passes the conformance check', async () => {

@@ -220,3 +220,16 @@ test('a root tree stopped on purpose leaves roots(); a failed one stays until it
   assert.deepEqual(supervision.roots(), [b2]);
   await b2.stop();
 });
+
+test('50 dynamic children that come and go leave one metric series per supervisor and reason, none per child', async (t) => {
+  const { supervision, kernel } = await kernelWithSupervision(t);
+  const sup = await supervision.start({ id: 'pool' });
+  const workers = Array.from({ length: 50 }, (_, i) => worker(`actor-${i}`, { restart: 'temporary' }));
+  for (const w of workers) await sup.startChild(w.spec);
+  for (const w of workers) w.current.exit();
+  await until(() => sup.countChildren().active === 0, 'every child exited');
+  const series = kernel.recordedMetrics.series('supervisor_child_exits_total');
+  assert.deepEqual(series, [{ supervisor: 'pool', reason: 'normal' }]);
+  assert.equal(kernel.recordedMetrics.value('supervisor_child_exits_total', { supervisor: 'pool', reason: 'normal' }), 50);
+  await sup.stop();
+});

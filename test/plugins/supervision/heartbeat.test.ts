@@ -56,7 +56,7 @@ test('a heartbeating child that falls silent is treated as crashed and restarted
   assert.equal(first.ctx.signal.aborted, true);
   assert.equal((first.ctx.signal.reason as { code?: string }).code, 'SUPERVISION_HEARTBEAT_TIMEOUT');
   assert.equal(first.stopCalls, 1, 'the silent incarnation was asked to stop');
-  assert.equal(kernel.recordedMetrics.value('supervisor_child_exits_total', { child: 'hb', reason: 'heartbeat-timeout' }), 1);
+  assert.equal(kernel.recordedMetrics.value('supervisor_child_exits_total', { supervisor: 'hbsup', reason: 'heartbeat-timeout' }), 1);
   // Late heartbeats from the abandoned incarnation are ignored; the new one is not watched until it beats.
   first.ctx.heartbeat();
   t.mock.timers.tick(10_000);

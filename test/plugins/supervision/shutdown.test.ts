@@ -38,9 +38,9 @@ test('a child that ignores its stop request is killed at its shutdown deadline (
   assert.equal(signal.aborted, true, "the killed child's signal is aborted");
   assert.equal((signal.reason as { code?: string }).code, 'SUPERVISION_CHILD_KILLED');
   assert.equal(polite.current.stopCalls, 1, 'the next child (older) is stopped after the kill');
-  assert.equal(kernel.recordedMetrics.value('supervisor_forced_kills_total', { supervisor: 'kill', child: 'stubborn' }), 1);
-  assert.equal(kernel.recordedMetrics.value('supervisor_child_exits_total', { child: 'stubborn', reason: 'killed' }), 1);
-  assert.equal(kernel.recordedMetrics.value('supervisor_child_exits_total', { child: 'polite', reason: 'shutdown' }), 1);
+  assert.equal(kernel.recordedMetrics.value('supervisor_forced_kills_total', { supervisor: 'kill' }), 1);
+  assert.equal(kernel.recordedMetrics.value('supervisor_child_exits_total', { supervisor: 'kill', reason: 'killed' }), 1);
+  assert.equal(kernel.recordedMetrics.value('supervisor_child_exits_total', { supervisor: 'kill', reason: 'shutdown' }), 1);
 });
 
 test("'brutal' aborts the child's signal at once without asking it to stop", async (t) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { setImmediate as immediate, setTimeout as delay } from 'node:timers/promises';
+import { setImmediate as immediate } from 'node:timers/promises';
 import { afterEach, describe, mock, test } from 'node:test';
 import { TaskError } from '../../../sdk/index.js';
 import { TaskExecutor, tasksOptionsSchema, type TaskContext, type TasksOptionsInput } from '../../../plugins/tasks/index.js';
@@ -189,8 +189,11 @@ describe('task executor', () => {
 
   test('shutdown drains: queued tasks are rejected, running ones finish, stragglers are aborted at the deadline', async () => {
     const ex = executor({ maxConcurrent: 2 });
+    // Released by the test once the drain has begun: no race between a sleep and the drain deadline.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const quick = ex.submit(async () => {
-      await delay(30);
+      await gate;
       return 'finished';
     });
     let stuckSignal: AbortSignal | undefined;
@@ -200,15 +203,16 @@ describe('task executor', () => {
     });
     const queued = [ex.submit(() => 'q1'), ex.submit({ run: () => 'q2', priority: 'critical' })];
     await flush();
-    const done = ex.shutdown({ timeoutMs: 300 });
+    const done = ex.shutdown({ timeoutMs: 1_000 });
     assert.equal(ex.accepting, false);
     for (const handle of queued) {
       await assert.rejects(handle.result, (e: TaskError) => e.code === 'TASK_EXECUTOR_SHUTDOWN' && e.context.phase === 'queued');
     }
     const late = ex.submit(() => 'late');
     await assert.rejects(late.result, (e: TaskError) => e.code === 'TASK_EXECUTOR_SHUTDOWN' && e.context.phase === 'refused');
-    assert.equal(await quick.result, 'finished');
     assert.equal(stuck.status, 'running', 'a running task keeps its time until the drain deadline');
+    release();
+    assert.equal(await quick.result, 'finished');
     await done;
     await assert.rejects(stuck.result, (e: TaskError) => e.code === 'TASK_EXECUTOR_SHUTDOWN' && e.context.phase === 'aborted');
     assert.equal(stuckSignal?.aborted, true);
@@ -219,10 +223,20 @@ describe('task executor', () => {
 
   test('shutdown returns as soon as running tasks finish', async () => {
     const ex = executor();
-    ex.submit(() => delay(10));
-    const began = performance.now();
-    await ex.shutdown({ timeoutMs: 10_000 });
-    assert.ok(performance.now() - began < 1_000);
+    let release!: () => void;
+    let signal!: AbortSignal;
+    const task = ex.submit((ctx) => {
+      signal = ctx.signal;
+      return new Promise<string>((resolve) => (release = () => resolve('done')));
+    });
+    await flush();
+    const done = ex.shutdown({ timeoutMs: 60_000 });
+    release();
+    await done;
+    // Had the drain waited for its deadline, the task would have been aborted there.
+    assert.equal(await task.result, 'done');
+    assert.equal(signal.aborted, false);
+    assert.equal(ex.stats().succeeded, 1);
   });
 
   test('bad submissions are programming errors (TypeError)', async () => {

@@ -53,14 +53,18 @@ test('a policy name without the resilience plugin is a typed error', async (t) =
 test('stopping the kernel drains: queued rejected, running finish, stragglers aborted within the deadline', async () => {
   const kernel = await createTestKernel({ plugins: [{ use: tasks, options: { maxConcurrent: 2, drainTimeoutMs: 1000 } }] });
   const service = kernel.resolve('tasks');
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
   const finishing = service.submit(async () => {
-    await delay(20);
+    await gate;
     return 'done';
   });
   const straggler = service.submit(() => new Promise<never>(() => {}));
   const queued = service.submit(() => 'never');
-  await delay(1);
-  const report = await kernel.stop();
+  assert.equal(service.stats().running, 2);
+  const stopping = kernel.stop();
+  release(); // finishes during the drain, well before its deadline
+  const report = await stopping;
   assert.deepEqual(report.errors, []);
   assert.equal(await finishing.result, 'done');
   await assert.rejects(straggler.result, { code: 'TASK_EXECUTOR_SHUTDOWN' });

@@ -183,6 +183,8 @@ describe('stream processing', () => {
     const ex = executor();
     const ac = new AbortController();
     let stageSignal: AbortSignal | undefined;
+    let stageRan!: () => void;
+    const ran = new Promise<void>((resolve) => (stageRan = resolve));
     async function* stuck(): AsyncGenerator<number> {
       yield 1;
       await new Promise(() => {});
@@ -190,10 +192,11 @@ describe('stream processing', () => {
     const run = ex.stream(stuck(), [
       (x: number, { signal }) => {
         stageSignal = signal;
+        stageRan();
         return x;
       },
     ], () => {}, { signal: ac.signal });
-    await delay(5);
+    await ran; // abort once the stage has run, however slow the machine
     ac.abort(new Error('user stopped it'));
     await assert.rejects(run, /user stopped it/);
     assert.equal(stageSignal?.aborted, true);
@@ -201,8 +204,10 @@ describe('stream processing', () => {
 
   test('shutdown refuses new streams and aborts running ones at the drain deadline', async () => {
     const ex = executor();
-    const endless = ex.stream(numbers(Number.MAX_SAFE_INTEGER), [], () => delay(1));
-    await delay(5);
+    let sunk!: () => void;
+    const first = new Promise<void>((resolve) => (sunk = resolve));
+    const endless = ex.stream(numbers(Number.MAX_SAFE_INTEGER), [], () => (sunk(), delay(1)));
+    await first; // the stream is running
     await ex.shutdown({ timeoutMs: 20 });
     await assert.rejects(endless, { code: 'TASK_EXECUTOR_SHUTDOWN' });
     await assert.rejects(ex.stream([1], [], () => {}), { code: 'TASK_EXECUTOR_SHUTDOWN' });

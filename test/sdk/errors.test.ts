@@ -149,7 +149,14 @@ test('classify maps an AbortError to cancelled', () => {
 
 test('classify maps a DOM TimeoutError (AbortSignal.timeout) to a retryable timeout', async () => {
   const signal = AbortSignal.timeout(1);
-  await new Promise((resolve) => signal.addEventListener('abort', resolve));
+  // AbortSignal.timeout's timer is unref'd: alone it does not keep the event loop alive, and on a
+  // loaded machine the test would end as "Promise resolution is still pending". Hold the loop open.
+  const keepAlive = setInterval(() => {}, 1_000);
+  try {
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  } finally {
+    clearInterval(keepAlive);
+  }
   const c = classify(signal.reason);
   assert.equal(c.code, 'TIMEOUT');
   assert.equal(c.retryable, true);
