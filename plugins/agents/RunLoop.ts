@@ -138,14 +138,11 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
           turn,
         });
       }
-      await write('agent.model.responded', {
-        turn,
-        reply: response.reply,
-        toolCalls,
-        usage,
-        costUsd,
-        providerSessionId: response.providerSessionId,
-      });
+      const responded: Record<string, unknown> = { turn, toolCalls, usage };
+      if (response.reply !== undefined) responded.reply = response.reply;
+      if (costUsd !== undefined) responded.costUsd = costUsd;
+      if (response.providerSessionId !== undefined) responded.providerSessionId = response.providerSessionId;
+      await write('agent.model.responded', responded);
       host.checkBudgets(handle, 0);
     }
   } catch (error) {

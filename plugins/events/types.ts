@@ -1,5 +1,5 @@
 /**
- * Public contract of the events plugin (DESIGN §4 "events"). The events helper owns this file and
+ * Public contract of the events plugin. The events helper owns this file and
  * may add to it; the names below are what other plugins use to publish.
  */
 import type { BackoffOptions } from '../../sdk/index.js';
@@ -41,7 +41,7 @@ export interface StoredEvent<D = unknown> {
 export type EventHandler = (event: StoredEvent) => void | Promise<void>;
 
 /**
- * Matches events by fields: fields AND together, values inside one field OR together (seed §8).
+ * Matches events by fields: fields AND together, values inside one field OR together.
  * `types` are patterns (`agent.*.started`, `tool.>`); absent fields match everything.
  */
 export interface EventFilter {

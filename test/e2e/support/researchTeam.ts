@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestKernel } from '../../../sdk/testing/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import type { EventBus, StoredEvent } from '../../../plugins/events/types.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import dashboard from '../../../plugins/dashboard/index.js';
 import type { PendingApproval, RunDetail, RunSummary, TreeNode } from '../../../plugins/dashboard/index.js';
 import type { EventBus, EventInput } from '../../../plugins/events/types.js';
-import { checkPluginConformance, createTestKernel } from '../../../sdk/testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import { definePlugin } from '../../../sdk/index.js';
 import { errorOf, request } from '../http/helpers.js';
 

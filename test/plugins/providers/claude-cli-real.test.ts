@@ -186,7 +186,7 @@ describe('provider-claude-cli with the real Claude Code CLI, offline', () => {
 
     const sum = await kernel.resolve('agents').run('coder', 'add 2 and 3');
     assert.deepEqual(offered, ['mcp__ms__math_add'], 'the model is offered exactly the granted tools, no built-ins');
-    assert.match(sum.output, /the model saw: \[tool_result .*5/);
+    assert.match(String(sum.output), /the model saw: \[tool_result .*5/);
     const calls = () => events.filter((e) => e.type === 'tool.called' && e.data.tool === 'math.add');
     for (let i = 0; i < 500 && calls().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(calls().length, 1);
@@ -194,8 +194,8 @@ describe('provider-claude-cli with the real Claude Code CLI, offline', () => {
 
     const secret = await kernel.resolve('agents').run('coder', 'read the secret');
     // The CLI was never offered the tool (not on the agent's MCP list, not in --allowedTools).
-    assert.match(secret.output, /the model saw: \[tool_result .*No such tool available: mcp__ms__secret_read/);
-    assert.doesNotMatch(secret.output, /the secret\b/);
+    assert.match(String(secret.output), /the model saw: \[tool_result .*No such tool available: mcp__ms__secret_read/);
+    assert.doesNotMatch(String(secret.output), /the secret\b/);
     assert.ok(!events.some((e) => e.type === 'tool.called' && e.data.tool === 'secret.read'));
   });
 });
