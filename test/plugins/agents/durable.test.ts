@@ -270,6 +270,24 @@ describe('durable runs', () => {
     assert.equal(result.usage.totalTokens, 6);
   });
 
+  test('budgets count across resumes: tokens spent before a restart still count', async (t) => {
+    const dir = await tmp(t);
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } };
+    const scripts = { s: [{ toolCalls: [{ name: 'gate.idem', input: { step: 'b' } }], usage: u(15, 5) }, { reply: 'over', usage: u(8, 2) }] };
+    const agentsDef = [{ name: 'w', provider: 'scripted', model: 's', tools: ['gate.*'], budget: { maxTokens: 25 } }];
+    const first = await system(undefined, { events, scripts, agents: agentsDef, agentsOptions: { recovery: 'resume' } });
+    const { runId } = await first.resolve('agents').start('w', 'go');
+    await recordOf(first.resolve('events'), runId, 'agent.tool.called');
+    await first.stop();
+    const gates = new Gates();
+    gates.open('b');
+    const second = await system(t, { events, scripts, agents: agentsDef, gates, agentsOptions: { recovery: 'resume' } });
+    const error = await errorOf(second.resolve('agents').wait(runId));
+    assert.equal(error.code, 'AGENT_BUDGET_EXCEEDED');
+    assert.equal(error.context.budget, 'maxTokens');
+    assert.equal((error.context.usage as { totalTokens: number }).totalTokens, 30);
+  });
+
   test('distributed: start hands the run to the scheduler; resume runs it here from its journal', async (t) => {
     const kernel = await system(t, {
       scripts: { s: [{ toolCalls: [{ name: 'math.add', input: { a: 1, b: 1 } }] }, { reply: 'two' }] },
