@@ -10,3 +10,5 @@ export { builtinPluginNames, loadPlugins, orderPlugins } from './loader.js';
 export type { LoadResult, ResolvedPlugin } from './loader.js';
 export { MetricsFacade } from './MetricsFacade.js';
 export type { PhaseRecord, Phase } from './Timeline.js';
+export { KernelErrorCodes } from './errors.js';
+export type { KernelErrorCode } from './errors.js';

@@ -25,7 +25,7 @@ export function createStore(
     if (remote === undefined || typeof remote.createEventStore !== 'function') {
       throw new EventError(
         EVENT_ERROR_CODES.STORE_UNAVAILABLE,
-        `events store type 'jetstream' needs the nats plugin: add { "use": "nats" } to the plugins of the config (before events), or use the 'file' store`,
+        `events store type 'jetstream' needs the nats plugin: add { "use": "transport-nats" } (the plugin named nats) to the plugins of the config, or use the 'file' store`,
         { context: { store: 'jetstream' } },
       );
     }

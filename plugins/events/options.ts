@@ -1,6 +1,6 @@
 /**
  * The plugin's options (zod v4). Every field has a default, so `{}` validates: a memory store of
- * 100 000 events. The `store` shape is fixed by DESIGN §4 "events".
+ * 100 000 events. The `store` shape is part of the plugin's public contract.
  */
 import { z } from '../../sdk/index.js';
 

@@ -1,7 +1,7 @@
 /**
  * Who may call what. Deny by default; an agent may call a name when one of its grant patterns (or
  * one granted to every agent, `'*'`) matches and none of its deny patterns (or `'*'`'s) does:
- * explicit deny wins, any allow allows, otherwise deny (seed §15).
+ * explicit deny wins, any allow allows, otherwise deny.
  */
 import { matches, toPatterns } from './patterns.js';
 import type { AgentPermissions } from './types.js';
@@ -87,7 +87,7 @@ function anyMatch(patterns: readonly string[] | undefined, name: string): boolea
 
 function add(map: Map<string, string[]>, agentId: string, patterns: readonly string[]): void {
   const list = map.get(agentId) ?? [];
-  // Unlike the seed's allow-list, a pattern is kept once: revoke then needs no "remove all copies".
+  // Unlike the original system's allow-list, a pattern is kept once: revoke then needs no "remove all copies".
   for (const p of patterns) if (!list.includes(p)) list.push(p);
   map.set(agentId, list);
 }

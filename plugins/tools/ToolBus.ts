@@ -1,5 +1,5 @@
 /**
- * The permissioned tool bus (DESIGN §4 "tools"). A call goes: permission (every agent of the
+ * The permissioned tool bus. A call goes: permission (every agent of the
  * delegation chain too) → lookup → idempotency replay → input validation → approval hook →
  * middleware (registration order) → handler under its deadline → output validation.
  *

@@ -1,5 +1,5 @@
 /**
- * Public contract of the tools plugin (DESIGN §4 "tools"). Other plugins (agents, providers) use
+ * Public contract of the tools plugin. Other plugins (agents, providers) use
  * these names through `import type`; the tools plugin implements them in `ToolBus.ts`.
  */
 import type { AsyncSeriesBailHook } from 'tapable';
