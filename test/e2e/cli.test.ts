@@ -1,6 +1,6 @@
 /** The `mister-smith` command as a user runs it: a real process, real signals, real exit codes. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -182,6 +182,21 @@ describe('mister-smith CLI', { timeout: 120_000 }, () => {
       assert.match(stderr, /plugins\[0\]\.options\.a\.a\.a.*nested deeper than 100 levels/);
       assert.doesNotMatch(stderr, /RangeError|Maximum call stack/);
     }
+  });
+
+  test('schema writes a JSON Schema for "$schema": to stdout, or to --out, covering the config\'s plugins', async (t) => {
+    const { code, stdout } = await cli(['schema', fixture('commander.json')]).exited;
+    assert.equal(code, 0);
+    const schema = JSON.parse(stdout) as { properties: Record<string, { items?: { anyOf: Array<{ allOf?: Array<{ if: { properties: { use: { const: string } } } }> }> } }> };
+    assert.ok(schema.properties.shutdownTimeoutMs);
+    const uses = schema.properties.plugins!.items!.anyOf[1]!.allOf!.map((c) => c.if.properties.use.const);
+    assert.ok(uses.includes('./commander.plugin.ts') && uses.includes('actors'), uses.join(', '));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mister-smith-schema-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'mister-smith.schema.json');
+    const written = await cli(['schema', '--out', out], {}, { cwd: dir }).exited;
+    assert.equal(written.code, 0, written.stderr);
+    assert.match(await readFile(out, 'utf8'), /"title": "Mister Smith config"/);
   });
 
   test('bad usage exits 2', async () => {
