@@ -221,6 +221,9 @@ describe('mister-smith CLI', { timeout: 120_000 }, () => {
     assert.match(stdout, /^  failed \(optional, running without\): fails-start \(start: boom at start\)$/m);
     assert.match(stdout, /^  not installed \(optional\): ms-plugin-not-installed$/m);
     assert.match(stdout, /^  ran: +1 plugin\(s\); failed: fails-start \(start: boom at start\)$/m);
+    // An error is one line too: its message joins the event's line, its stack stays in the JSON form.
+    assert.match(stdout, /^\[[\d:.]+\] ERROR: \[fails-start\] optional plugin 'fails-start' failed to start; the kernel runs on without it — boom at start/m);
+    assert.doesNotMatch(stdout, /^ {4}/m);
   });
 
   test('bad usage exits 2', async () => {
