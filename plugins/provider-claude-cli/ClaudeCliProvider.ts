@@ -133,7 +133,7 @@ export class ClaudeCliProvider implements ModelProvider {
     const o = this.#o;
     if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the claude-cli provider is stopped', { retryable: true });
     request.signal.throwIfAborted();
-    const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.allowed(request.agent, `claude.${t}`));
+    const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.permissions.allowed(request.agent, `claude.${t}`));
     if (request.tools.length > 0 && o.mcp?.url === undefined) {
       throw new AgentError(
         ClaudeCliErrorCodes.CLAUDE_CLI_NO_MCP,
