@@ -108,10 +108,13 @@ export default definePlugin({
       // On a terminal: one line per finished run, and one per restart or retry as they happen.
       const runs = new Map<string, { agent: string; sub: boolean }>();
       const progress = tty
-        ? events.subscribe({ types: ['agent.run.started', 'agent.run.completed', 'agent.run.failed', 'supervision.child.restarted', 'resilience.retry'] }, (e) => {
+        ? events.subscribe({ types: ['agent.run.started', 'agent.run.suspended', 'agent.run.completed', 'agent.run.failed', 'supervision.child.restarted', 'resilience.retry'] }, (e) => {
             const data = (e.data ?? {}) as Record<string, unknown>;
             if (e.type === 'agent.run.started') {
               runs.set(e.correlationId ?? '', { agent: String(data.agent ?? '?'), sub: typeof data.parentRunId === 'string' });
+            } else if (e.type === 'agent.run.suspended') {
+              const agent = runs.get(e.correlationId ?? '')?.agent ?? '?';
+              out.write(`  ⏸ ${agent} waits for ${data.reason === 'approval' ? `approval of ${String(data.name ?? 'a tool call')}` : String(data.reason)}  ${e.correlationId ?? ''}\n`);
             } else if (e.type === 'supervision.child.restarted') {
               out.write(`  ↻ ${String(data.supervisor)}/${String(data.child)} restarted by its supervisor (restart ${String(data.restartCount)})\n`);
             } else if (e.type === 'resilience.retry') {

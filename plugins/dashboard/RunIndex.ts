@@ -112,7 +112,8 @@ export class RunIndex {
         run.status = 'suspended';
         const callId = str(data.callId);
         if (callId !== undefined && data.reason === 'approval') {
-          const call = run.calls.get(callId) ?? (str(data.tool) !== undefined ? { name: str(data.tool)!, input: data.input } : undefined);
+          const named = str(data.name) ?? str(data.tool);
+          const call = run.calls.get(callId) ?? (named !== undefined ? { name: named, input: data.input } : undefined);
           run.approvals.set(callId, {
             runId,
             agent: run.agent,

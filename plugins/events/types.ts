@@ -28,7 +28,7 @@ export interface StoredEvent<D = unknown> {
   readonly source: string;
   /** ISO-8601 wall-clock time. */
   readonly time: string;
-  /** Monotonic per store, from 1, without gaps. */
+  /** Monotonic per store, from 1; gaps only where the store documents them (retention, a skipped range after repair). */
   readonly sequence: number;
   readonly data: D;
   readonly subject?: string;

@@ -45,6 +45,8 @@ function fmtDuration(ms) {
 const runMs = (r) => (r.endedAt ? Date.parse(r.endedAt) : Date.now()) - Date.parse(r.startedAt);
 // Long ids keep both ends: the start tells runs apart by kind, the end by number (…-q2).
 const shortId = (id) => (id.length > 20 ? `${id.slice(0, 9)}…${id.slice(-8)}` : id);
+// A sub-run whose id extends its parent's shows only the part that tells it apart.
+const runLabel = (r) => (r.parentRunId && r.runId.startsWith(r.parentRunId) && r.runId.length > r.parentRunId.length ? `…${r.runId.slice(r.parentRunId.length)}` : shortId(r.runId));
 const clockTime = (iso) => new Date(iso).toLocaleTimeString('en-GB', { hour12: false });
 
 // ── metrics and header ────────────────────────────────────────────────────────────────────────
@@ -152,7 +154,7 @@ function orderedRuns() {
 function renderRuns() {
   const rows = orderedRuns().map(([r, depth]) =>
     h('tr', { class: `${depth > 0 ? 'sub' : ''}${state.selected === r.runId ? ' selected' : ''}`, style: depth > 0 ? `--depth:${depth}` : undefined, 'data-run': r.runId, 'data-status': r.status, onclick: () => select(r.runId) },
-      h('td', { class: 'id' }, h('code', { title: r.runId }, shortId(r.runId))),
+      h('td', { class: 'id' }, h('code', { title: r.runId }, runLabel(r))),
       h('td', null, r.agent),
       h('td', null, pill(r.status), r.pendingApprovals > 0 ? h('span', { class: 'pill s-suspended', title: 'waiting for approval' }, 'approval') : null),
       h('td', { class: 'num' }, fmtInt(r.usage.turns)),
@@ -277,6 +279,8 @@ function renderDetail({ summary: s, steps, children }) {
   }
   const items = [];
   for (const st of steps) {
+    // A request is followed by its answer (or the run's end): the answer says all the row would.
+    if (st.kind === 'model.requested') continue;
     const isTool = st.kind.startsWith('tool.');
     const cls = [isTool ? 'tool' : '', st.error || st.kind === 'run.failed' ? 'err' : ''].join(' ');
     items.push(h('li', { class: cls, 'data-step': st.kind },
