@@ -39,6 +39,7 @@ export {
   PersistenceError,
   ResilienceError,
   ResourceError,
+  SdkErrorCodes,
   StreamError,
   SupervisionError,
   TaskError,

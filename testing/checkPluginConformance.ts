@@ -5,6 +5,7 @@ import { createKernel } from '../kernel/createKernel.js';
 import { builtinPluginNames } from '../kernel/loader.js';
 import { MisterSmithError } from '../sdk/errors.js';
 import type { Plugin } from '../sdk/plugin.js';
+import { TestingErrorCodes } from './errors.js';
 
 export interface ConformanceOptions {
   /** Options for the plugin under test (default: none, so its defaults must validate). */
@@ -34,7 +35,7 @@ export interface ConformanceReport {
 export class ConformanceError extends MisterSmithError {
   readonly problems: readonly string[];
   constructor(plugin: string, problems: readonly string[]) {
-    super('PLUGIN_NOT_CONFORMANT', `plugin '${plugin}' is not conformant:\n  - ${problems.join('\n  - ')}`, { kind: 'configuration' });
+    super(TestingErrorCodes.PLUGIN_NOT_CONFORMANT, `plugin '${plugin}' is not conformant:\n  - ${problems.join('\n  - ')}`, { kind: 'configuration' });
     this.problems = problems;
   }
 }

@@ -4,3 +4,4 @@ export type { TestContextLike, TestKernel, TestKernelOptions } from './createTes
 export { checkPluginConformance, ConformanceError } from './checkPluginConformance.js';
 export type { ConformanceOptions, ConformanceReport } from './checkPluginConformance.js';
 export { MemoryMetricsBackend } from './MemoryMetricsBackend.js';
+export { TestingErrorCodes } from './errors.js';

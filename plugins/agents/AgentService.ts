@@ -242,7 +242,18 @@ export class AgentService implements AgentServiceContract {
       };
       this.#handles.set(runId, handle);
       if (options.sessionId !== undefined) this.#sessions.set(options.sessionId, runId);
-      const record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      let record: JournalRecord;
+      try {
+        record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      } catch (error) {
+        // Not journaled, so not started: nothing of it may linger.
+        if (this.#handles.get(runId) === handle) this.#handles.delete(runId);
+        if (options.sessionId !== undefined && this.#sessions.get(options.sessionId) === runId) {
+          if (previousRunId !== undefined) this.#sessions.set(options.sessionId, previousRunId);
+          else this.#sessions.delete(options.sessionId);
+        }
+        throw error;
+      }
       state.apply(record);
       this.#index.track({ state, status: () => statusOf(handle) });
       this.#recorded(handle, record);
@@ -278,17 +289,20 @@ export class AgentService implements AgentServiceContract {
       }
       return true;
     }
-    if (this.#index.has(runId)) return true;
+    const known = this.#index.summary(runId);
+    if (known !== undefined && (known.status === 'completed' || known.status === 'failed' || known.status === 'cancelled')) return true;
     const records = await this.#journal.read(runId);
-    if (records.length === 0) return false;
+    if (records.length === 0) return known !== undefined;
     const state = await this.#rebuild(runId, records);
     if (state.terminal !== undefined) {
       this.#index.freeze(state.summary());
       return true;
     }
+    if (this.#deps.options.distributed || this.#handles.has(runId)) return true;
+    // Unfinished and not running here (reported at start, not resumed): starting it again resumes it.
     const revived = this.#revive(state, 'attach');
     if (listener !== undefined) revived?.listeners.add(listener);
-    if (revived !== undefined) this.#enqueue(revived);
+    if (revived?.phase === 'idle') this.#enqueue(revived);
     return true;
   }
 
@@ -349,12 +363,20 @@ export class AgentService implements AgentServiceContract {
   }
 
   stream(agent: string, input: string, options: RunOptions = {}): AsyncIterable<RunStreamChunk> {
-    return this.#iterate((listener) => this.#start(agent, input, options, listener).then(() => undefined));
+    return this.#iterate(async (listener, end) => {
+      const { runId } = await this.#start(agent, input, options, listener);
+      // A run that had already ended (a known runId): replay its records instead.
+      if (!this.#handles.has(runId)) {
+        for (const record of await this.#journal.read(runId)) listener(record);
+        end();
+      }
+      return undefined;
+    });
   }
 
   /** A run's records from the first, then live until it ends (SSE). */
   follow(runId: string): AsyncIterable<RunStreamChunk> {
-    return this.#iterate(async (listener) => {
+    return this.#iterate(async (listener, end) => {
       const seen = new Set<string>();
       const buffered: RunStreamChunk[] = [];
       let replaying = true;
@@ -372,12 +394,13 @@ export class AgentService implements AgentServiceContract {
       }
       replaying = false;
       for (const chunk of buffered) if (!('id' in chunk) || !seen.has(chunk.id)) listener(chunk);
-      if (handle === undefined && !records.some((r) => TERMINAL.has(r.type))) listener({ type: 'agent.run.suspended', runId, id: '', time: new Date().toISOString(), data: { detached: true } });
+      // Not running here (reported, not resumed; or another node's): what the journal has is all there is.
+      if (handle === undefined) end();
       return () => handle?.listeners.delete(live);
     });
   }
 
-  #iterate(begin: (listener: (chunk: RunStreamChunk) => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
+  #iterate(begin: (listener: (chunk: RunStreamChunk) => void, end: () => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
     return {
       [Symbol.asyncIterator]: () => {
         const queue: RunStreamChunk[] = [];
@@ -393,10 +416,14 @@ export class AgentService implements AgentServiceContract {
         const listener = (chunk: RunStreamChunk): void => {
           if (ended) return;
           queue.push(chunk);
-          if (TERMINAL.has(chunk.type) || (chunk.type === 'agent.run.suspended' && chunk.id === '')) ended = true;
+          if (TERMINAL.has(chunk.type)) ended = true;
           poke();
         };
-        const started = begin(listener).then(
+        const end = (): void => {
+          ended = true;
+          poke();
+        };
+        const started = begin(listener, end).then(
           (s) => (stop = s),
           (error: unknown) => {
             failure = toError(error);
@@ -621,6 +648,12 @@ export class AgentService implements AgentServiceContract {
   }
 
   #dispatch(handle: RunHandle): void {
+    if (this.#deps.signal.aborted) {
+      // Stopping: the run stays unfinished in the journal and resumes at the next start.
+      handle.phase = 'idle';
+      handle.reject(interrupted(handle.runId));
+      return;
+    }
     handle.entry.running++;
     this.#m.active.inc();
     handle.phase = 'active';
@@ -648,7 +681,7 @@ export class AgentService implements AgentServiceContract {
         this.#release(handle);
         if (this.#deps.signal.aborted) {
           handle.phase = 'idle';
-          handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+          handle.reject(interrupted(handle.runId));
           return;
         }
         handle.phase = 'idle';
@@ -694,7 +727,7 @@ export class AgentService implements AgentServiceContract {
       if (!this.#deps.signal.aborted) return; // the actor restarts and resumes the run
       this.#release(handle);
       handle.phase = 'idle';
-      handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+      handle.reject(interrupted(handle.runId));
       return;
     }
     this.#release(handle);
@@ -716,6 +749,7 @@ export class AgentService implements AgentServiceContract {
     handle.ref = undefined;
     handle.phase = 'idle';
     if (ref !== undefined) void ref.stop().catch(() => undefined);
+    if (this.#deps.signal.aborted) return; // stopping: queued runs stay in the journal for the next start
     const next = entry.queue.shift();
     if (next !== undefined) {
       next.phase = 'idle';
@@ -777,6 +811,9 @@ export class AgentService implements AgentServiceContract {
   }
 
   #checkBudgets(handle: RunHandle, extraToolCalls: number): void {
+    // The common case costs nothing: no usage budget on the run and no parent to count toward.
+    const own = handle.entry.definition.budget;
+    if (own.maxTokens === undefined && own.maxCostUsd === undefined && own.maxToolCalls === undefined && handle.state.started?.parentRunId === undefined) return;
     for (let runId: string | undefined = handle.runId; runId !== undefined; runId = this.#index.parentOf(runId)) {
       const agent = this.#index.agentOf(runId);
       const budget = agent !== undefined ? this.#agents.get(agent)?.definition.budget : undefined;
@@ -832,6 +869,11 @@ export class AgentService implements AgentServiceContract {
   async drain(signal: AbortSignal): Promise<void> {
     const loops = [...this.#handles.values()].map((h) => h.loop);
     await raceSignal(Promise.allSettled(loops), signal).catch(() => undefined);
+    // Queued and suspended runs wait for nothing now: their waiters hear it, the journal keeps them.
+    for (const entry of this.#agents.values()) entry.queue.length = 0;
+    for (const handle of this.#handles.values()) {
+      if (handle.phase !== 'done') handle.reject(interrupted(handle.runId));
+    }
   }
 
   #entry(agent: string): AgentEntry {
@@ -853,6 +895,10 @@ export class AgentService implements AgentServiceContract {
     }
     return provider;
   }
+}
+
+function interrupted(runId: string): AgentError {
+  return agentError(AgentErrorCodes.INTERRUPTED, `run ${runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId });
 }
 
 function statusOf(handle: RunHandle): RunStatus {

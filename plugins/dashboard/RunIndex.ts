@@ -1,5 +1,5 @@
 /**
- * Runs and pending approvals rebuilt from the agents' journal on the event log (DESIGN's
+ * Runs and pending approvals rebuilt from the agents' journal on the event log (the
  * `agent.run.* / agent.model.* / agent.tool.*` records, correlation id = run id). Reading the
  * journal rather than the agents service keeps the page right after a restart (runs of earlier
  * processes are on the log too) and works against any agents build that journals its runs.

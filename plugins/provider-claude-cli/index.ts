@@ -61,4 +61,3 @@ export { ClaudeCliProvider, renderPrompt } from './ClaudeCliProvider.js';
 export type { ClaudeCliProviderOptions } from './ClaudeCliProvider.js';
 export { ClaudeCliErrorCodes } from './errors.js';
 export { cliToolName, MCP_SERVER_NAME } from './mcpConfig.js';
-export type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';

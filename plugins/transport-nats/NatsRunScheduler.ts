@@ -26,19 +26,21 @@ import { KvBucket } from './KvBucket.js';
 import type { NatsConnection } from './NatsConnection.js';
 import { RunLease } from './RunLease.js';
 import type { Subjects } from './subjects.js';
+import type { AgentService, RunScheduler, RunTicket } from '../agents/types.js';
 
-/** A run handed to the scheduler. */
-export interface RunTicket {
-  readonly runId: string;
-  readonly agent: string;
-}
-
-/** What the scheduler needs from the agents service (contract: `attachScheduler`, `resume`). */
+/**
+ * What the scheduler needs from the agents service (`list`, `resume`, `attachScheduler`), narrowed
+ * so that it can be driven by anything with that shape; `AgentService` is one (checked below).
+ */
 export interface RunHost {
   list(): ReadonlyArray<{ readonly name: string; readonly maxConcurrentRuns?: number }>;
   resume(runId: string, options?: { readonly signal?: AbortSignal }): Promise<unknown>;
-  attachScheduler(scheduler: { schedule(ticket: RunTicket): Promise<void> }): Disposer;
+  attachScheduler(scheduler: RunScheduler): Disposer;
 }
+
+/** Compile-time proof that the agents service is a RunHost. */
+export type AgentServiceIsRunHost = AgentService extends RunHost ? true : never;
+export type { RunTicket };
 
 export interface RunSchedulerOptions {
   readonly stream: string;
@@ -51,7 +53,7 @@ const decoder = new TextDecoder();
 /** How long one pull waits on the server before asking again (bounded so stop is prompt). */
 const PULL_EXPIRES_MS = 2_000;
 
-export class NatsRunScheduler {
+export class NatsRunScheduler implements RunScheduler {
   readonly #connection: NatsConnection;
   readonly #subjects: Subjects;
   readonly #host: RunHost;
@@ -239,3 +241,7 @@ export class NatsRunScheduler {
     return this.#closing;
   }
 }
+
+// Fails to compile if the agents service stops fitting the scheduler.
+const agentServiceFits: AgentServiceIsRunHost = true;
+void agentServiceFits;

@@ -217,6 +217,10 @@ describe('agent runs', () => {
       ['agent.run.started', 'agent.model.requested', 'agent.model.responded', 'agent.tool.called', 'agent.tool.returned', 'agent.model.requested', 'text.delta', 'text.delta', 'text.delta', 'agent.model.responded', 'agent.run.completed'],
     );
     assert.equal(chunks.filter((c) => c.type === 'text.delta').map((c) => (c as { text: string }).text).join(''), 'three it is');
+    // Streaming a run that has ended replays its records.
+    const again: RunStreamChunk[] = [];
+    for await (const chunk of kernel.resolve('agents').stream('s', 'add', { runId: chunks[0]!.runId })) again.push(chunk);
+    assert.deepEqual(again.map((c) => c.type), chunks.filter((c) => c.type !== 'text.delta').map((c) => c.type));
     await assert.rejects(async () => {
       for await (const _ of kernel.resolve('agents').stream('nobody', 'x')) void _;
     }, { code: 'AGENT_NOT_FOUND' });
