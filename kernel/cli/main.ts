@@ -14,6 +14,7 @@ import { EXIT, printError, println, type Io } from './io.js';
 import { extractConfigFlag, pluginCommands, runPluginCommand, type FoundCommand } from './pluginCommands.js';
 import { ProcessGuard } from './ProcessGuard.js';
 import { findConfig, loadSystem, type LoadedSystem } from './readConfig.js';
+import { KernelErrorCodes } from '../errors.js';
 
 export { EXIT } from './io.js';
 
@@ -184,7 +185,7 @@ if (invokedDirectly || process.env.MISTER_SMITH_CLI === '1') {
       setTimeout(() => guard.exitNow(code), 2_000).unref();
     },
     (error: unknown) => {
-      printError(io, error instanceof MisterSmithError ? error : new KernelError('KERNEL_CLI_FAILED', String(error), { cause: error }));
+      printError(io, error instanceof MisterSmithError ? error : new KernelError(KernelErrorCodes.KERNEL_CLI_FAILED, String(error), { cause: error }));
       process.exitCode = EXIT.failure;
     },
   );

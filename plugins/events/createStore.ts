@@ -25,11 +25,11 @@ export function createStore(
     if (remote === undefined || typeof remote.createEventStore !== 'function') {
       throw new EventError(
         EVENT_ERROR_CODES.STORE_UNAVAILABLE,
-        `events store type 'jetstream' needs the nats plugin: add { "use": "nats" } to the plugins of the config (before events), or use the 'file' store`,
+        `events store type 'jetstream' needs the nats plugin: add { "use": "transport-nats" } (the plugin named nats) to the plugins of the config, or use the 'file' store`,
         { context: { store: 'jetstream' } },
       );
     }
-    return remote.createEventStore({ type: 'jetstream', stream: options.stream, subjectPrefix: options.subjectPrefix });
+    return remote.createEventStore({ ...options, type: 'jetstream', stream: options.stream, subjectPrefix: options.subjectPrefix });
   }
   return new FileStore({
     dir: path.resolve(configDir, options.dir),

@@ -45,6 +45,8 @@ interface Inflight {
   reject(error: Error): void;
   acked: boolean;
   committed: boolean;
+  /** Payload bytes (for the `bytes` gauge when committed at ack time). */
+  bytes: number;
 }
 
 const encoder = new TextEncoder();
@@ -66,6 +68,8 @@ export class JetStreamStore implements EventStore {
   #bytes = 0;
   readonly #inflight = new Map<string, Inflight>();
   readonly #ids = new Map<string, number>();
+  /** Our appends the server acknowledged but not yet dispatched, by their stream sequence. */
+  readonly #acked = new Map<number, Inflight>();
   #tail: ConsumerMessages | undefined;
   #tailDone: Promise<void> | undefined;
   #positions: KvBucket | undefined;
@@ -161,27 +165,54 @@ export class JetStreamStore implements EventStore {
   /** One event of the stream, in order: fill in the local append it answers, or decode a remote one. */
   #onTail(msg: JsMsg): void {
     const seq = msg.seq;
-    if (seq <= this.#last) return; // a redelivery after an ordered-consumer reset
-    this.#last = seq;
-    this.#bytes += msg.data.length;
+    // Already dispatched (our own append, committed at its ack) or a redelivery after a reset.
+    if (seq <= this.#last) return;
     const id = msg.headers?.get('Nats-Msg-Id') ?? '';
     const mine = id === '' ? undefined : this.#inflight.get(id);
-    let event: StoredEvent;
     if (mine !== undefined) {
-      mine.event.sequence = seq;
+      this.#commit(mine.event as StoredEvent, seq, msg.data.length);
       mine.committed = true;
-      event = mine.event as StoredEvent;
+      if (mine.acked) this.#settle(mine);
     } else {
+      let event: StoredEvent;
       try {
         event = decodeEvent(msg.data, seq);
       } catch (error) {
         this.#logger?.error({ err: error, seq }, `JetStream event ${seq} of ${this.#options.stream} cannot be decoded; skipped`);
+        this.#last = seq;
         return;
       }
+      this.#commit(event, seq, msg.data.length);
     }
+    this.#drainAcked();
+  }
+
+  /** Dispatches one event at `seq` (the next in order). */
+  #commit(event: StoredEvent, seq: number, bytes: number): void {
+    (event as { sequence: number }).sequence = seq;
+    this.#last = seq;
+    if (this.#acked.size !== 0) this.#acked.delete(seq);
+    this.#bytes += bytes;
     this.#remember(event.id, seq);
     this.#onCommit!(event);
-    if (mine !== undefined && mine.acked) this.#settle(mine);
+  }
+
+  /**
+   * Commits our own acknowledged appends that are next in stream order without waiting for the
+   * tail to bring them back: when the server acknowledged sequence N and everything up to N-1 has
+   * been dispatched, N is the next event of the log whoever wrote the others. This saves the
+   * tail's round trip on every local append; the tail skips them when they arrive.
+   */
+  #drainAcked(): void {
+    const acked = this.#acked;
+    if (acked.size === 0) return;
+    for (let entry = acked.get(this.#last + 1); entry !== undefined; entry = acked.get(this.#last + 1)) {
+      acked.delete(this.#last + 1);
+      if (entry.committed) continue;
+      this.#commit(entry.event as StoredEvent, this.#last + 1, entry.bytes);
+      entry.committed = true;
+      this.#settle(entry);
+    }
   }
 
   #remember(id: string, seq: number): void {
@@ -203,7 +234,7 @@ export class JetStreamStore implements EventStore {
     this.#connection.checkPayload(subject, payload.length);
     let entry!: Inflight;
     const done = new Promise<void>((resolve, reject) => {
-      entry = { event, resolve, reject, acked: false, committed: false };
+      entry = { event, resolve, reject, acked: false, committed: false, bytes: payload.length };
     });
     this.#inflight.set(event.id, entry);
     js.publish(subject, payload, { msgID: event.id, timeout: this.#options.ackTimeoutMs }).then(
@@ -214,6 +245,9 @@ export class JetStreamStore implements EventStore {
           // A re-sent event whose first copy was already delivered (before this append began).
           event.sequence = ack.seq;
           this.#settle(entry);
+        } else if (ack.seq > this.#last) {
+          this.#acked.set(ack.seq, entry);
+          this.#drainAcked();
         }
       },
       (error: unknown) => {

@@ -5,6 +5,7 @@
  */
 import { nuid, type NatsConnection as Client } from '@nats-io/transport-node';
 import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.js';
+import { drainBudget, withDeadline } from '../../sdk/util/index.js';
 import type {} from '../actors/types.js';
 import type {} from '../tools/types.js';
 import type { EventStore } from '../events/stores/EventStore.js';
@@ -15,6 +16,7 @@ import { badSubject } from './errors.js';
 import { NatsEventBridge } from './NatsEventBridge.js';
 import { NatsRemoteActors } from './NatsRemoteActors.js';
 import { NatsRemoteTools } from './NatsRemoteTools.js';
+import { NatsRunScheduler, type RunHost } from './NatsRunScheduler.js';
 import { checkPattern, Subjects } from './subjects.js';
 import type { EventBridge, NatsService } from './types.js';
 
@@ -26,6 +28,8 @@ export class NatsTransport implements NatsService {
   /** This node's id: the origin of what it sends (bridged events), unique per kernel. */
   readonly nodeId = nuid.next();
   #tools: NatsRemoteTools | undefined;
+  /** The distributed-runs scheduler, when the agents plugin is loaded and `runs.enabled`. */
+  runs: NatsRunScheduler | undefined;
 
   constructor(ctx: PluginContext<NatsOptions>) {
     this.#ctx = ctx;
@@ -62,13 +66,32 @@ export class NatsTransport implements NatsService {
         await remote.close();
       });
     }
+    const agents = ctx.tryResolve<RunHost>('agents');
+    if (agents !== undefined && ctx.options.runs.enabled && typeof agents.attachScheduler === 'function') {
+      const scheduler = new NatsRunScheduler(this.connection, this.subjects, agents, ctx.options.runs, this.nodeId, ctx.logger.child({ component: 'runs' }), ctx.metrics);
+      this.runs = scheduler;
+      // Pull runs only once every plugin has started (the agents plugin may start after us), and
+      // hand them back before any plugin stops (while the agents plugin can still journal).
+      ctx.hooks.started.tapPromise('nats.runs', () => scheduler.open());
+      ctx.hooks.beforeStop.tapPromise('nats.runs', () =>
+        withDeadline(() => scheduler.close(), { timeoutMs: ctx.options.drainTimeoutMs }).catch((error: unknown) => {
+          ctx.logger.warn({ err: error }, `distributed runs did not hand back in time: ${(error as Error).message}`);
+        }),
+      );
+      this.#disposers.push(() => scheduler.close());
+    }
     if (ctx.options.bridge.length > 0) await this.bridge(ctx.options.bridge);
     if (ctx.options.exposeTools.length > 0) await this.exposeTools(ctx.options.exposeTools);
     if (ctx.options.importTools.length > 0) await this.importTools(ctx.options.importTools);
   }
 
   async stop(signal: AbortSignal, deadline: number): Promise<void> {
-    for (const dispose of this.#disposers.splice(0).reverse()) await dispose().catch(() => undefined);
+    for (const dispose of this.#disposers.splice(0).reverse()) {
+      // Each part gets what is left of the stop budget, so a stuck one cannot hold the drain.
+      await withDeadline(() => dispose(), { timeoutMs: Math.max(1, drainBudget(deadline)), signal }).catch((error: unknown) => {
+        this.#ctx.logger.warn({ err: error }, `NATS: a part did not stop in time: ${(error as Error).message}`);
+      });
+    }
     await this.connection.close(signal, deadline);
   }
 

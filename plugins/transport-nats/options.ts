@@ -82,6 +82,11 @@ export const natsOptions = z.strictObject({
   /** Distributed agent runs (used when the agents plugin runs with `distributed: true`). */
   runs: z
     .strictObject({
+      /**
+       * Serve as a run scheduler when the agents plugin is loaded: agents with `distributed: true`
+       * queue their runs here, and this node pulls the runs of the agents it defines.
+       */
+      enabled: z.boolean().default(true),
       /** The work-queue stream of run tickets. */
       stream: z.string().regex(SUBJECT_TOKEN).default('MISTER_SMITH_RUNS'),
       /** The KV-style bucket of run leases. */

@@ -31,10 +31,16 @@ export class NodeProcess {
   }
 
   /** Forks a node with these plugin entries and waits until its kernel has started. */
-  static async start(t: { after(fn: () => unknown): void }, name: string, plugins: unknown[], signal = AbortSignal.timeout(60_000)): Promise<NodeProcess> {
+  static async start(
+    t: { after(fn: () => unknown): void },
+    name: string,
+    plugins: unknown[],
+    env: Record<string, string> = {},
+    signal = AbortSignal.timeout(60_000),
+  ): Promise<NodeProcess> {
     const child = fork(SCRIPT, [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, MS_NODE_NAME: name, MS_NODE_CONFIG: JSON.stringify({ plugins }), NODE_TEST_CONTEXT: '' },
+      env: { ...process.env, ...env, MS_NODE_NAME: name, MS_NODE_CONFIG: JSON.stringify({ plugins }), NODE_TEST_CONTEXT: '' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     const node = new NodeProcess(name, child);

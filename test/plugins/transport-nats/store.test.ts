@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { EventBus } from '../../../plugins/events/EventBus.js';
 import type { PendingEvent } from '../../../plugins/events/stores/EventStore.js';
-import type { StoredEvent } from '../../../plugins/events/types.js';
+import type { EventBus as EventBusService, StoredEvent } from '../../../plugins/events/types.js';
 import { skipWithoutNats, startNats } from './natsServer.js';
 import { natsKernel, until } from './helpers.js';
 
@@ -139,4 +139,21 @@ test('a nats-server restart mid-traffic loses no acknowledged event', opts, asyn
   for await (const e of bus.replay()) stored.add(e.id);
   const lost = [...acked].filter((id) => !stored.has(id));
   assert.deepEqual(lost, [], `every acknowledged event survived (${acked.size} acknowledged, ${failed} publishes failed during the outage)`);
+});
+
+test('through the events plugin: { store: { type: "jetstream" } } makes two kernels share one log', opts, async (t) => {
+  const server = await startNats(t);
+  const events = { use: 'events', options: { store: { type: 'jetstream', stream: 'PLUGIN_LOG' } } } as const;
+  const n1 = await natsKernel(t, server.url, {}, [events]);
+  const n2 = await natsKernel(t, server.url, {}, [events]);
+  const bus1 = n1.kernel.resolve<EventBusService>('events');
+  const bus2 = n2.kernel.resolve<EventBusService>('events');
+  const seenBy2: StoredEvent[] = [];
+  bus2.subscribe('audit.*', (e) => void seenBy2.push(e), { durable: 'auditor' });
+  const e1 = await bus1.publish({ type: 'audit.login', source: 'node1', data: { user: 'ann' } });
+  const e2 = await bus2.publish({ type: 'audit.logout', source: 'node2', data: { user: 'ann' } });
+  await until(() => seenBy2.length === 2, 'node 2 to see both events');
+  assert.deepEqual(seenBy2.map((e) => [e.sequence, e.id]), [[e1.sequence, e1.id], [e2.sequence, e2.id]].sort((x, y) => (x[0] as number) - (y[0] as number)));
+  await until(() => bus1.lastSequence === 2, 'node 1 to see node 2\'s event too');
+  assert.equal((await bus1.get(e2.id))?.source, 'node2');
 });
