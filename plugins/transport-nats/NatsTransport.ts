@@ -8,6 +8,7 @@ import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.
 import { drainBudget, withDeadline } from '../../sdk/util/index.js';
 import type {} from '../actors/types.js';
 import type {} from '../tools/types.js';
+import type {} from '../events/types.js';
 import type { EventStore } from '../events/stores/EventStore.js';
 import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
 import { jetStreamStoreOptions, type JetStreamStoreOptionsInput, type NatsOptions } from './options.js';
@@ -68,7 +69,17 @@ export class NatsTransport implements NatsService {
     }
     const agents = ctx.tryResolve<RunHost>('agents');
     if (agents !== undefined && ctx.options.runs.enabled && typeof agents.attachScheduler === 'function') {
-      const scheduler = new NatsRunScheduler(this.connection, this.subjects, agents, ctx.options.runs, this.nodeId, ctx.logger.child({ component: 'runs' }), ctx.metrics);
+      const events = ctx.tryResolve('events');
+      const scheduler = new NatsRunScheduler(
+        this.connection,
+        this.subjects,
+        agents,
+        ctx.options.runs,
+        this.nodeId,
+        ctx.logger.child({ component: 'runs' }),
+        ctx.metrics,
+        () => events?.lastSequence,
+      );
       this.runs = scheduler;
       // Pull runs only once every plugin has started (the agents plugin may start after us), and
       // hand them back before any plugin stops (while the agents plugin can still journal).
