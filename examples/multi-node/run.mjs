@@ -34,7 +34,6 @@ for (let i = 0; ; i++) {
 const env = { ...process.env, MISTER_SMITH__PLUGINS__NATS__SERVERS: `nats://127.0.0.1:${port}` };
 const node = (config, args = []) => spawn(process.execPath, [bin, 'start', path.join(here, config), ...args], { stdio: 'inherit', env });
 const warehouse = node('warehouse.config.json');
-if (process.env.DELAY) await new Promise((r) => setTimeout(r, Number(process.env.DELAY)));
 const shop = node('shop.config.json', ['--once']);
 const code = await new Promise((resolve) => shop.on('exit', (c) => resolve(c ?? 1)));
 warehouse.kill('SIGTERM');
