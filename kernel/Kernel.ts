@@ -1,6 +1,6 @@
 /**
  * The microkernel: lifecycle, container, hooks, faults. It knows nothing about actors or tools;
- * everything it runs is a plugin. See DESIGN §2 for the contract this implements.
+ * everything it runs is a plugin.
  */
 import type { Logger } from 'pino';
 import {
@@ -24,8 +24,14 @@ import { createKernelHooks } from './createKernelHooks.js';
 import type { ResolvedPlugin, SkippedPlugin } from './loader.js';
 import { MetricsFacade } from './MetricsFacade.js';
 import { ServiceContainer } from './ServiceContainer.js';
+import { missingServiceError, type SetupOutcome } from './setupProblems.js';
 import { Timeline, type PhaseRecord } from './Timeline.js';
 import { abortReason, isThenable, withDeadline } from '../sdk/util/index.js';
+import { KernelErrorCodes } from './errors.js';
+
+/** After this long a plugin's stop is logged as being waited for, then every SLOW_STOP_REPEAT_MS. */
+const SLOW_STOP_NOTICE_MS = 1_000;
+const SLOW_STOP_REPEAT_MS = 5_000;
 
 type PluginStatus = 'loaded' | 'set-up' | 'starting' | 'started' | 'stopped' | 'failed';
 
@@ -140,7 +146,7 @@ export class Kernel {
     // kernel stops it cannot start again, and saying so beats resolving as if it were running.
     if (this.#startPromise !== undefined && this.#state !== 'stopping' && this.#state !== 'stopped') return this.#startPromise;
     if (this.#state !== 'created') {
-      return Promise.reject(new KernelError('KERNEL_INVALID_STATE', `cannot start a kernel in state '${this.#state}'`));
+      return Promise.reject(new KernelError(KernelErrorCodes.KERNEL_INVALID_STATE, `cannot start a kernel in state '${this.#state}'`));
     }
     this.#startPromise = this.#start();
     return this.#startPromise;
@@ -200,7 +206,7 @@ export class Kernel {
       await withDeadline(() => Promise.allSettled(pending), {
         timeoutMs: options.timeoutMs,
         signal: options.signal,
-        timeoutError: () => new KernelError('KERNEL_SETTLE_TIMEOUT', `tracked work did not settle within ${options.timeoutMs} ms`),
+        timeoutError: () => new KernelError(KernelErrorCodes.KERNEL_SETTLE_TIMEOUT, `tracked work did not settle within ${options.timeoutMs} ms`),
       });
     }
     return this.#trackedFailures;
@@ -250,7 +256,7 @@ export class Kernel {
     } catch (error) {
       const cause = toError(error);
       const who = current === undefined ? 'a kernel hook' : `plugin '${current.record.plugin.name}'`;
-      const failure = new KernelError('KERNEL_START_FAILED', `${who} failed to ${current?.phase ?? 'start'}: ${cause.message}`, {
+      const failure = new KernelError(KernelErrorCodes.KERNEL_START_FAILED, `${who} failed to ${current?.phase ?? 'start'}: ${cause.message}`, {
         cause,
         context: current === undefined ? {} : { plugin: current.record.plugin.name, phase: current.phase },
       });
@@ -289,7 +295,7 @@ export class Kernel {
       const deadline = {
         timeoutMs,
         signal: this.#stopping.signal,
-        timeoutError: () => new KernelError('KERNEL_PHASE_TIMEOUT', `${phase} did not finish within ${timeoutMs} ms`, { context: { plugin: name, phase } }),
+        timeoutError: () => new KernelError(KernelErrorCodes.KERNEL_PHASE_TIMEOUT, `${phase} did not finish within ${timeoutMs} ms`, { context: { plugin: name, phase } }),
       };
       if (isThenable(pending)) await withDeadline(() => pending, deadline);
       if (work !== undefined) await withDeadline(async (signal) => work(signal), deadline);
@@ -311,7 +317,7 @@ export class Kernel {
 
   /** Undo a failed start: stop, in reverse order, every plugin whose start began; dispose all. */
   async #rollback(): Promise<void> {
-    this.#stopping.abort(new KernelError('KERNEL_START_FAILED', 'start failed'));
+    this.#stopping.abort(new KernelError(KernelErrorCodes.KERNEL_START_FAILED, 'start failed'));
     await this.#stopPlugins(this.config.shutdownTimeoutMs);
     await this.container.disposeAll(this.logger);
   }
@@ -323,7 +329,7 @@ export class Kernel {
     }
     if (this.#state === 'starting') {
       // Stopping mid-start aborts the start; its rollback stops what had started.
-      this.#stopping.abort(new KernelError('KERNEL_STOPPED', `stopped during start: ${reason}`));
+      this.#stopping.abort(new KernelError(KernelErrorCodes.KERNEL_STOPPED, `stopped during start: ${reason}`));
       await this.#startPromise!.catch(() => undefined);
       if ((this.#state as KernelState) !== 'running') {
         // The start was abandoned because we asked it to be: what the caller asked for is a stop.
@@ -334,7 +340,7 @@ export class Kernel {
     this.#state = 'stopping';
     this.logger.info({ reason }, 'stopping');
     const errors: Error[] = [];
-    this.#stopping.abort(new KernelError('KERNEL_STOPPING', `kernel stopping: ${reason}`));
+    this.#stopping.abort(new KernelError(KernelErrorCodes.KERNEL_STOPPING, `kernel stopping: ${reason}`));
     try {
       await this.hooks.beforeStop.promise({ reason });
     } catch (error) {
@@ -376,6 +382,16 @@ export class Kernel {
     const name = record.plugin.name;
     const began = performance.now();
     let failure: Error | undefined;
+    // A stop that takes a while says who it is waiting for, so a hung shutdown has a name.
+    const waiting = (): void =>
+      void record.logger.warn(
+        { waitedMs: Math.round(performance.now() - began), leftMs: Math.max(0, Math.round(timeoutMs - (performance.now() - began))) },
+        `stopping: waiting for plugin '${name}'`,
+      );
+    let notice = setTimeout(function again() {
+      waiting();
+      notice = setTimeout(again, SLOW_STOP_REPEAT_MS).unref();
+    }, Math.min(SLOW_STOP_NOTICE_MS, timeoutMs / 2)).unref();
     try {
       await withDeadline(
         async (signal) => {
@@ -391,12 +407,14 @@ export class Kernel {
         },
         {
           timeoutMs,
-          timeoutError: () => new KernelError('KERNEL_STOP_TIMEOUT', `plugin '${name}' did not stop within ${Math.round(timeoutMs)} ms`, { context: { plugin: name } }),
+          timeoutError: () => new KernelError(KernelErrorCodes.KERNEL_STOP_TIMEOUT, `plugin '${name}' did not stop within ${Math.round(timeoutMs)} ms`, { context: { plugin: name } }),
         },
       );
     } catch (error) {
       failure = toError(error);
       record.logger.error({ err: error }, failure.message);
+    } finally {
+      clearTimeout(notice);
     }
     record.status = record.status === 'failed' ? 'failed' : 'stopped';
     this.#timeline.add({ plugin: name, phase: 'stop', durationMs: performance.now() - began, ...(failure ? { error: failure.message } : {}) });
@@ -429,13 +447,17 @@ export class Kernel {
         return container.provide(name, serviceName, value, options?.dispose);
       },
       resolve(serviceName: string): never {
+        if (!container.has(serviceName)) {
+          const later = kernel.#records.filter((r) => r.status === 'loaded' && r !== record).map((r) => r.plugin.name);
+          throw missingServiceError(name, serviceName, later, container.list().map((s) => s.name));
+        }
         return container.resolve(serviceName, name);
       },
       tryResolve(serviceName: string): never {
         return container.tryResolve(serviceName) as never;
       },
       onStart(handler) {
-        if (record.status !== 'loaded') throw new KernelError('KERNEL_INVALID_STATE', `plugin '${name}': onStart must be called during setup`);
+        if (record.status !== 'loaded') throw new KernelError(KernelErrorCodes.KERNEL_INVALID_STATE, `plugin '${name}': onStart must be called during setup`);
         record.startHandlers.push(handler);
       },
       onStop(handler) {
@@ -449,6 +471,35 @@ export class Kernel {
       },
     };
     return ctx;
+  }
+
+  /**
+   * Runs every plugin's `setup` (no start handlers) against a real container, as `start` would,
+   * carrying on past failures, then disposes everything: `mister-smith check` learns from it who
+   * provides what and which setups would fail. The kernel cannot start afterwards.
+   */
+  async dryRunSetups(): Promise<{ outcomes: SetupOutcome[]; providers: Map<string, string> }> {
+    if (this.#state !== 'created') throw new KernelError(KernelErrorCodes.KERNEL_INVALID_STATE, `cannot dry-run a kernel in state '${this.#state}'`);
+    this.#state = 'stopping';
+    const outcomes: SetupOutcome[] = [];
+    for (const [index, record] of this.#records.entries()) {
+      try {
+        await withDeadline(async () => record.plugin.definition.setup(this.#contextFor(record) as PluginContext<never>), {
+          timeoutMs: this.config.startTimeoutMs,
+          timeoutError: () => new KernelError(KernelErrorCodes.KERNEL_PHASE_TIMEOUT, `setup did not finish within ${this.config.startTimeoutMs} ms`),
+        });
+        record.status = 'set-up';
+        outcomes.push({ plugin: record.plugin.name, index });
+      } catch (error) {
+        record.status = 'failed';
+        outcomes.push({ plugin: record.plugin.name, index, error: toError(error) });
+      }
+    }
+    const providers = new Map(this.container.list().map((s) => [s.name, s.owner]));
+    this.#stopping.abort(new KernelError(KernelErrorCodes.KERNEL_STOPPING, 'dry run done'));
+    await this.container.disposeAll(this.logger);
+    this.#state = 'stopped';
+    return { outcomes, providers };
   }
 
   #track<T>(record: PluginRecord, promise: Promise<T>, label?: string): Promise<T> {

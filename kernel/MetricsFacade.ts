@@ -28,6 +28,7 @@ import {
   type MetricType,
 } from '../sdk/index.js';
 import { MetricsBuffer } from './MetricsBuffer.js';
+import { KernelErrorCodes } from './errors.js';
 
 const NOOP_SINK: CounterSink & GaugeSink & HistogramSink = {
   inc() {},
@@ -176,14 +177,14 @@ export class MetricsFacade implements Metrics {
       const sameLabels = (existing.definition.labelNames ?? []).join(',') === (definition.labelNames ?? []).join(',');
       if (existing.type !== type || !sameLabels) {
         throw new ConfigError(
-          'METRIC_CONFLICT',
+          KernelErrorCodes.METRIC_CONFLICT,
           `metric '${definition.name}' is already defined as a ${existing.type} with labels [${(existing.definition.labelNames ?? []).join(', ')}]`,
         );
       }
       return existing;
     }
     if (!NAME_RE.test(definition.name)) {
-      throw new ConfigError('METRIC_INVALID_NAME', `metric name '${definition.name}' must match ${NAME_RE.source}`);
+      throw new ConfigError(KernelErrorCodes.METRIC_INVALID_NAME, `metric name '${definition.name}' must match ${NAME_RE.source}`);
     }
     const entry = this.#newEntry(type, definition);
     this.#entries.set(definition.name, entry);

@@ -1,6 +1,7 @@
 import { asValue, createContainer, type AwilixContainer } from 'awilix';
 import { KernelError, toError, type Disposer } from '../sdk/index.js';
 import type { Logger } from 'pino';
+import { KernelErrorCodes } from './errors.js';
 
 interface Registration {
   readonly name: string;
@@ -27,7 +28,7 @@ export class ServiceContainer {
   provide<T>(owner: string, name: string, value: T, dispose?: (value: T) => void | Promise<void>): Disposer {
     const existing = this.#live.get(name);
     if (existing !== undefined) {
-      throw new KernelError('KERNEL_SERVICE_CONFLICT', `service '${name}' is already provided by '${existing.owner}'; '${owner}' cannot provide it too`, {
+      throw new KernelError(KernelErrorCodes.KERNEL_SERVICE_CONFLICT, `service '${name}' is already provided by '${existing.owner}'; '${owner}' cannot provide it too`, {
         context: { service: name, owner: existing.owner, contender: owner },
       });
     }
@@ -45,7 +46,7 @@ export class ServiceContainer {
   resolve<T>(name: string, requester: string): T {
     if (!this.#live.has(name)) {
       throw new KernelError(
-        'KERNEL_SERVICE_NOT_FOUND',
+        KernelErrorCodes.KERNEL_SERVICE_NOT_FOUND,
         `'${requester}' asked for service '${name}', which no loaded plugin provides (provided: ${[...this.#live.keys()].join(', ') || 'none'})`,
         { context: { service: name, requester } },
       );

@@ -10,6 +10,8 @@ import { ConfigError, isPlugin, type Plugin } from '../sdk/index.js';
 import { applyEnvOverrides, ENV_OVERRIDES, envOverridesOf, withEnvOverrides, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
 import { findUnknownKeys, formatUnknownKey } from './unknownKeys.js';
+import { KernelErrorCodes } from './errors.js';
+import { MAX_CONFIG_DEPTH, tooDeep } from './configDepth.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -73,7 +75,7 @@ export interface LoadedConfig extends KernelConfigInput {
 
 /**
  * Formats zod issues as `path: message`, paths written like `plugins[2].options.mailbox.capacity`,
- * and zod's type mismatches as DESIGN §2 writes them: `…capacity: expected number, received string`
+ * and zod's type mismatches in one readable form: `…capacity: expected number, received string`
  * (zod says `Invalid input: expected number, …`).
  */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
@@ -124,26 +126,30 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     try {
       text = await readFile(configPath, 'utf8');
     } catch (error) {
-      throw new ConfigError('CONFIG_FILE_NOT_FOUND', `cannot read config file ${configPath}: ${(error as Error).message}`, [], { cause: error });
+      throw new ConfigError(KernelErrorCodes.CONFIG_FILE_NOT_FOUND, `cannot read config file ${configPath}: ${(error as Error).message}`, [], { cause: error });
     }
     try {
       raw = JSON.parse(text);
     } catch (error) {
-      throw new ConfigError('CONFIG_PARSE_FAILED', `config file ${configPath} is not valid JSON: ${(error as Error).message}`, [], { cause: error });
+      throw new ConfigError(KernelErrorCodes.CONFIG_PARSE_FAILED, `config file ${configPath} is not valid JSON: ${(error as Error).message}`, [], { cause: error });
     }
   } else {
     let mod: Record<string, unknown>;
     try {
       mod = await importModule(pathToFileURL(configPath).href);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? 'CONFIG_FILE_NOT_FOUND' : 'CONFIG_PARSE_FAILED';
+      const code = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? KernelErrorCodes.CONFIG_FILE_NOT_FOUND : KernelErrorCodes.CONFIG_PARSE_FAILED;
       throw new ConfigError(code, `cannot load config module ${configPath}: ${(error as Error).message}`, [], { cause: error });
     }
     raw = mod.default;
     if (typeof raw === 'function') raw = await (raw as () => unknown)();
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError('CONFIG_INVALID', `config file ${configPath} must hold an object`, ['(root): expected object']);
+    throw new ConfigError(KernelErrorCodes.CONFIG_INVALID, `config file ${configPath} must hold an object`, ['(root): expected object']);
+  }
+  const deep = tooDeep(raw);
+  if (deep !== undefined) {
+    throw new ConfigError(KernelErrorCodes.CONFIG_INVALID, `invalid configuration in ${configPath} (1 problem):`, [`${deep}: nested deeper than ${MAX_CONFIG_DEPTH} levels`]);
   }
   const withEnv = applyEnvOverrides(raw as Record<string, unknown>, env);
   return withEnvOverrides({ ...(withEnv as KernelConfigInput), configPath }, envOverridesOf(withEnv));

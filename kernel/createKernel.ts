@@ -6,6 +6,7 @@ import { createLogger } from './createLogger.js';
 import { Kernel } from './Kernel.js';
 import { envOverridesOf, withEnvOverrides } from './envOverrides.js';
 import { loadPlugins } from './loader.js';
+import { KernelErrorCodes } from './errors.js';
 
 export interface CreateKernelOptions {
   /** A config object, or what `loadConfig(file)` returned. */
@@ -28,7 +29,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
   const { config, plugins, problems, skipped } = await loadPlugins(raw, configDir);
   if (problems.length > 0) {
     throw new ConfigError(
-      'CONFIG_INVALID',
+      KernelErrorCodes.CONFIG_INVALID,
       `invalid configuration${configPath !== undefined ? ` in ${configPath}` : ''} (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
       problems,
       { context: { configPath } },

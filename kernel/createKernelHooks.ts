@@ -1,10 +1,11 @@
 import { AsyncSeriesBailHook, AsyncSeriesHook, SyncHook, type Tap } from 'tapable';
 import { KernelError, toError, type KernelHooks } from '../sdk/index.js';
+import { KernelErrorCodes } from './errors.js';
 
 /** The error a failing tap turns into: it names the hook and the tap (tapable requires a name). */
 export function tapFailure(hook: string, tap: string, error: unknown): KernelError {
   const cause = toError(error);
-  return new KernelError('KERNEL_HOOK_TAP_FAILED', `hook '${hook}': tap '${tap}' failed: ${cause.message}`, {
+  return new KernelError(KernelErrorCodes.KERNEL_HOOK_TAP_FAILED, `hook '${hook}': tap '${tap}' failed: ${cause.message}`, {
     cause,
     context: { hook, tap },
   });

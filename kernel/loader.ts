@@ -11,6 +11,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { isPlugin, type Plugin } from '../sdk/index.js';
 import { formatPath, KernelConfigSchema, normalizeEntry, PluginEntryObjectSchema, validate, type KernelConfig } from './config.js';
+import { MAX_CONFIG_DEPTH, tooDeep } from './configDepth.js';
 import { applyPluginOverrides, envOverridesOf, nameVariable, pluginKey, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
 import { KERNEL_VERSION } from '../sdk/index.js';
@@ -154,6 +155,11 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
   const problems: string[] = [];
   // Validate the top level with `plugins` left raw, then each entry on its own, so that one bad
   // entry does not hide the problems of the others.
+  // A config object handed straight to createKernel gets the same guard loadConfig applies.
+  const deep = tooDeep(rawConfig);
+  if (deep !== undefined) {
+    return { config: KernelConfigSchema.parse({}) as KernelConfig, plugins: [], problems: [`${deep}: nested deeper than ${MAX_CONFIG_DEPTH} levels`], skipped: [] };
+  }
   const overrides = envOverridesOf(rawConfig);
   // What `loadConfig` returned may be passed as is: where it was read from is no config key.
   if (rawConfig !== null && typeof rawConfig === 'object' && 'configPath' in rawConfig) {
@@ -200,7 +206,7 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
     const { index, entry, mod, at } = item;
     if (mod.problem !== undefined || mod.plugin === undefined) {
       if (entry.optional && mod.notFound === true) {
-        skipped.push({ use: String(entry.use), configIndex: index, reason: mod.problem! });
+        skipped.push({ use: String(entry.use), configIndex: index, reason: isPathSpecifier(String(entry.use)) ? 'file not found' : 'not a built-in plugin nor an installed npm package' });
         const guess = entry.name ?? shortName(String(entry.use));
         for (const o of pluginOverrides) if (pluginKey(o.plugin!) === pluginKey(guess)) matchedOverrides.add(o);
       } else problems.push(mod.problem!);

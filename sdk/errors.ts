@@ -3,10 +3,25 @@
  *
  * An error has a stable `code` (never changes once published), a `kind` (which subsystem's rules
  * apply), a `severity` and whether retrying can help. The kind → severity → recovery table follows the
- * original system's runtime error model (seed notes §2), so recovery plugins and resilience policies
+ * original system's runtime error model, so recovery plugins and resilience policies
  * decide from data instead of from `instanceof` chains.
  */
 import { messageOf } from './util/messageOf.js';
+
+/**
+ * The SDK's own codes: what `TimeoutError` and `CancelledError` carry by default, and what `classify`
+ * gives errors that are not Mister Smith errors (Node system codes such as `ECONNRESET` pass through).
+ */
+export const SdkErrorCodes = Object.freeze({
+  /** Something did not finish in time (a `TimeoutError`, a DOM `TimeoutError` from `AbortSignal.timeout`). */
+  TIMEOUT: 'TIMEOUT',
+  /** The operation was cancelled (a `CancelledError`, an `AbortError`). */
+  CANCELLED: 'CANCELLED',
+  /** A zod schema rejected a value. */
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** Anything else thrown that carries no code `classify` knows. */
+  UNKNOWN: 'UNKNOWN',
+} as const);
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -46,7 +61,7 @@ export interface KindDefaults {
 const FALLBACK_RETRY: RecoveryAction = { action: 'retry', maxAttempts: 1, delayMs: 100 };
 
 /**
- * Defaults per kind, from the seed's runtime error table (RE): runtime critical/restart, supervision
+ * Defaults per kind, from the runtime error table: runtime critical/restart, supervision
  * high/escalate, configuration medium/reload, resource medium/retry(3, 1 s), network low/circuit
  * breaker, persistence high/failover, and the rest with the fallback retry(1, 100 ms).
  */
@@ -152,14 +167,14 @@ export class AgentError extends kindError('agent') {}
 /** Thrown where a wait ends because its deadline passed. */
 export class TimeoutError extends MisterSmithError {
   constructor(message: string, options: KindOptions & { code?: string } = {}) {
-    super(options.code ?? 'TIMEOUT', message, { ...options, kind: 'resource', retryable: options.retryable ?? true });
+    super(options.code ?? SdkErrorCodes.TIMEOUT, message, { ...options, kind: 'resource', retryable: options.retryable ?? true });
   }
 }
 
 /** Thrown where a wait ends because its AbortSignal fired. */
 export class CancelledError extends MisterSmithError {
   constructor(message = 'operation cancelled', options: KindOptions & { code?: string } = {}) {
-    super(options.code ?? 'CANCELLED', message, { ...options, kind: 'cancelled' });
+    super(options.code ?? SdkErrorCodes.CANCELLED, message, { ...options, kind: 'cancelled' });
   }
 }
 
@@ -209,10 +224,10 @@ export function classify(error: unknown): Classification {
   const message = messageOf(error);
   if (error !== null && typeof error === 'object') {
     const e = error as { name?: unknown; code?: unknown; issues?: unknown };
-    if (e.name === 'AbortError') return fromKind('CANCELLED', 'cancelled', message);
-    if (e.name === 'TimeoutError') return fromKind('TIMEOUT', 'network', message, true);
+    if (e.name === 'AbortError') return fromKind(SdkErrorCodes.CANCELLED, 'cancelled', message);
+    if (e.name === 'TimeoutError') return fromKind(SdkErrorCodes.TIMEOUT, 'network', message, true);
     if (e.name === 'ZodError' || (e.name === '$ZodError' && Array.isArray(e.issues))) {
-      return fromKind('VALIDATION_FAILED', 'configuration', message, false);
+      return fromKind(SdkErrorCodes.VALIDATION_FAILED, 'configuration', message, false);
     }
     if (typeof e.code === 'string') {
       if (TRANSIENT_NETWORK_CODES.has(e.code)) return fromKind(e.code, 'network', message, true);
@@ -220,7 +235,7 @@ export function classify(error: unknown): Classification {
       if (PERSISTENCE_CODES.has(e.code)) return fromKind(e.code, 'persistence', message, false);
     }
   }
-  return fromKind('UNKNOWN', 'unknown', message);
+  return fromKind(SdkErrorCodes.UNKNOWN, 'unknown', message);
 }
 
 /** Normalises anything thrown into an `Error` (strings and plain objects become `Error`s). */

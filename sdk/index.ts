@@ -39,6 +39,7 @@ export {
   PersistenceError,
   ResilienceError,
   ResourceError,
+  SdkErrorCodes,
   StreamError,
   SupervisionError,
   TaskError,
@@ -67,6 +68,8 @@ export type {
   MetricType,
 } from './metrics.js';
 export { KERNEL_VERSION } from './version.js';
+// Also brings every built-in plugin's `Services` entry into scope for whoever imports the SDK.
+export type { BuiltinServices } from './services.js';
 /** The shape of retry backoff options in plugin configurations (the helpers live in `mister-smith/sdk/util`). */
 export type { BackoffOptions } from './util/async.js';
 

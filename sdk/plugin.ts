@@ -10,7 +10,7 @@ export type Disposer = () => Promise<void>;
 /** What may be provided under a name: the declared service type for a known name, anything else otherwise. */
 export type ServiceValue<K extends string> = K extends keyof Services ? Services[K] : unknown;
 
-/** Kernel states; see DESIGN §2. */
+/** Kernel states. */
 export type KernelState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 export interface ProvideOptions<T> {
@@ -32,7 +32,7 @@ export type LifecycleHandler = (signal: AbortSignal, phase: PhaseDeadline) => vo
 
 /**
  * The options a `PluginContext<O>` holds: `O` itself, or, when `O` is a zod schema, what it parses
- * to — so both `PluginContext<{ greeting: string }>` and DESIGN §3's `PluginContext<typeof options>`
+ * to — so both `PluginContext<{ greeting: string }>` and `PluginContext<typeof options>`
  * (with `options` the plugin's schema) type `ctx.options`.
  */
 export type ContextOptions<O> = [O] extends [z.ZodType] ? z.output<O> : O;

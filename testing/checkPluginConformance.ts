@@ -5,6 +5,7 @@ import { createKernel } from '../kernel/createKernel.js';
 import { builtinPluginNames } from '../kernel/loader.js';
 import { MisterSmithError } from '../sdk/errors.js';
 import type { Plugin } from '../sdk/plugin.js';
+import { TestingErrorCodes } from './errors.js';
 
 export interface ConformanceOptions {
   /** Options for the plugin under test (default: none, so its defaults must validate). */
@@ -34,7 +35,7 @@ export interface ConformanceReport {
 export class ConformanceError extends MisterSmithError {
   readonly problems: readonly string[];
   constructor(plugin: string, problems: readonly string[]) {
-    super('PLUGIN_NOT_CONFORMANT', `plugin '${plugin}' is not conformant:\n  - ${problems.join('\n  - ')}`, { kind: 'configuration' });
+    super(TestingErrorCodes.PLUGIN_NOT_CONFORMANT, `plugin '${plugin}' is not conformant:\n  - ${problems.join('\n  - ')}`, { kind: 'configuration' });
     this.problems = problems;
   }
 }
@@ -47,7 +48,8 @@ function countResources(): Map<string, number> {
 
 /**
  * The check every plugin should pass, built-in or third-party: its default options validate; it
- * starts and stops in a real kernel; stop meets its deadline; and after stop it leaves no timers,
+ * starts and stops in a real kernel; stop meets its deadline; no work it tracked (`ctx.track`)
+ * rejects or outlives the stop; and after stop it leaves no timers,
  * sockets, servers or other handles behind (`process.getActiveResourcesInfo()` before vs after).
  * Throws `ConformanceError` listing every problem; resolves to a report when all is well.
  */
@@ -95,6 +97,13 @@ export async function checkPluginConformance(plugin: Plugin, options: Conformanc
     if ((error as MisterSmithError).code === 'KERNEL_STOP_TIMEOUT') problems.push(`missed its stop deadline: ${error.message}`);
     else problems.push(`stop failed: ${error.message}`);
   }
+  // Work handed to ctx.track must not fail: a rejection there is a plugin bug the kernel only logs.
+  try {
+    const failed = await kernel.settled({ timeoutMs: shutdownTimeoutMs });
+    if (failed > 0) problems.push(`${failed} piece(s) of tracked work (ctx.track) rejected; the kernel logged each as 'tracked work failed'`);
+  } catch {
+    problems.push(`tracked work (ctx.track) was still pending ${shutdownTimeoutMs} ms after stop`);
+  }
   // Closing sockets and servers takes a turn or two of the loop; give handles a moment to go.
   const settleUntil = performance.now() + (options.settleMs ?? 100);
   let leaks: string[] = [];
@@ -123,7 +132,7 @@ async function builtinDependencies(plugin: Plugin): Promise<string[]> {
     const name = queue.shift()!;
     if (name === plugin.name || needed.includes(name) || !builtins.includes(name)) continue;
     needed.push(name);
-    const mod = (await import(new URL(`../../plugins/${name}/index${MODULE_EXT}`, import.meta.url).href)) as { default?: Plugin };
+    const mod = (await import(new URL(`../plugins/${name}/index${MODULE_EXT}`, import.meta.url).href)) as { default?: Plugin };
     queue.push(...(mod.default?.dependsOn ?? []));
   }
   return needed;

@@ -13,12 +13,10 @@ export interface TestKernelOptions {
   /** Start the kernel before returning (default true). */
   readonly start?: boolean;
   /**
-   * A node:test context: the kernel is stopped in its `after`. Without one, under `node --test`
-   * the kernel is stopped after the test that created it (node:test's `after`, which attaches to
-   * the running test, or to the file when called outside a test); elsewhere stop it yourself
-   * (or use `await using kernel = await createTestKernel(…)`).
+   * A node:test context whose `after` stops the kernel (the same as `createTestKernel(t, options)`).
+   * Without one, stop it yourself or use `await using`.
    */
-  readonly test?: { after(fn: () => unknown): void };
+  readonly test?: TestContextLike;
   /** Where relative plugin paths resolve (default: cwd). */
   readonly configDir?: string;
   /** A logger; default: silent, or JSON to stdout at the level in `MISTER_SMITH_TEST_LOG`. */
@@ -32,11 +30,32 @@ export type TestKernel = Kernel & {
   [Symbol.asyncDispose](): Promise<void>;
 };
 
+/** What `createTestKernel` needs of a test context: node:test's `t` (or a suite's) fits. */
+export interface TestContextLike {
+  after(fn: () => unknown): void;
+}
+
 /**
- * Creates (and by default starts) a kernel for a test. Logs are silent unless
- * `MISTER_SMITH_TEST_LOG=debug` (or another level) is set.
+ * Creates (and by default starts) a kernel for a test, stopped when the test ends:
+ *
+ * ```ts
+ * test('greets', async (t) => {
+ *   const kernel = await createTestKernel(t, { plugins: ['supervision', 'actors', greeter] });
+ * });
+ * ```
+ *
+ * Without a test context nothing stops it for you: use `await using kernel = await
+ * createTestKernel({ … })` (stopped when the block ends) or call `kernel.stop()`. Logs are silent
+ * unless `MISTER_SMITH_TEST_LOG=debug` (or another level) is set.
  */
-export async function createTestKernel(options: TestKernelOptions): Promise<TestKernel> {
+export async function createTestKernel(test: TestContextLike, options: TestKernelOptions): Promise<TestKernel>;
+export async function createTestKernel(options: TestKernelOptions): Promise<TestKernel>;
+export async function createTestKernel(first: TestContextLike | TestKernelOptions, second?: TestKernelOptions): Promise<TestKernel> {
+  const options = second ?? (first as TestKernelOptions);
+  const context = second !== undefined ? (first as TestContextLike) : options.test;
+  if (options === undefined || !Array.isArray(options.plugins)) {
+    throw new TypeError('createTestKernel(t, { plugins: [...] }): the options need a plugins array');
+  }
   const level = process.env.MISTER_SMITH_TEST_LOG;
   const logger = options.logger ?? pino({ level: level !== undefined && level !== '' ? level : 'silent' });
   const kernel = (await createKernel({
@@ -48,29 +67,7 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
   kernel.hooks.metricsBackend.call(recorded);
   Object.defineProperty(kernel, 'recordedMetrics', { value: recorded });
   Object.defineProperty(kernel, Symbol.asyncDispose, { value: async () => void (await kernel.stop('test finished')) });
-  if (options.test !== undefined) options.test.after(() => kernel.stop('test finished'));
-  else await stopAfterCurrentTest(() => kernel.stop('test finished'));
+  context?.after(() => kernel.stop('test finished'));
   if (options.start ?? true) await kernel.start();
   return kernel;
-}
-
-/**
- * DESIGN §3: a test kernel is "stopped after the test" even when no test context is passed. Done
- * with node:test's `after`, which attaches to the running test — but only when the caller is
- * plainly inside a test body: under the node:test runner (`node --test` sets NODE_TEST_CONTEXT;
- * anywhere else `after` would start a TAP run in a plain script), and with a test, not a hook, as
- * the innermost runner frame of the (async) stack (from a `before` hook, `after` would attach to
- * the hook and stop a kernel meant for the whole file). Otherwise nothing is registered: stop it
- * yourself, or pass `test`.
- */
-async function stopAfterCurrentTest(stop: () => Promise<unknown>): Promise<void> {
-  if (process.env.NODE_TEST_CONTEXT === undefined) return;
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 200;
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
-  const runner = /at (?:async )?(\w+)\.run \(node:internal\/test_runner\//.exec(stack);
-  if (runner?.[1] !== 'Test') return;
-  const { after } = await import('node:test');
-  after(async () => void (await stop()));
 }

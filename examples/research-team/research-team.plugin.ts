@@ -105,12 +105,26 @@ export default definePlugin({
 
       const began = performance.now();
       const fromSequence = events.lastSequence;
+      // On a terminal: one line per finished run, and one per restart or retry as they happen.
+      const runs = new Map<string, { agent: string; sub: boolean }>();
       const progress = tty
-        ? events.subscribe({ types: ['agent.run.completed', 'agent.run.failed'] }, (e) => {
-            const data = e.data as { agent?: string; usage?: { turns?: number; toolCalls?: number; totalTokens?: number }; code?: string };
-            const mark = e.type === 'agent.run.completed' ? '✓' : '✗';
-            const u = data.usage ?? {};
-            out.write(`  ${mark} ${String(data.agent ?? '?').padEnd(12)} ${e.correlationId ?? ''}  ${u.turns ?? 0} turns, ${u.toolCalls ?? 0} tool calls, ${u.totalTokens ?? 0} tokens${data.code ? `  ${data.code}` : ''}\n`);
+        ? events.subscribe({ types: ['agent.run.started', 'agent.run.suspended', 'agent.run.completed', 'agent.run.failed', 'supervision.child.restarted', 'resilience.retry'] }, (e) => {
+            const data = (e.data ?? {}) as Record<string, unknown>;
+            if (e.type === 'agent.run.started') {
+              runs.set(e.correlationId ?? '', { agent: String(data.agent ?? '?'), sub: typeof data.parentRunId === 'string' });
+            } else if (e.type === 'agent.run.suspended') {
+              const agent = runs.get(e.correlationId ?? '')?.agent ?? '?';
+              out.write(`  ⏸ ${agent} waits for ${data.reason === 'approval' ? `approval of ${String(data.name ?? 'a tool call')}` : String(data.reason)}  ${e.correlationId ?? ''}\n`);
+            } else if (e.type === 'supervision.child.restarted') {
+              out.write(`  ↻ ${String(data.supervisor)}/${String(data.child)} restarted by its supervisor (restart ${String(data.restartCount)})\n`);
+            } else if (e.type === 'resilience.retry') {
+              out.write(`  ⟳ retry (policy '${String(data.policy)}', after attempt ${String(data.attempt)}): ${String(data.code)}\n`);
+            } else {
+              const run = runs.get(e.correlationId ?? '') ?? { agent: String(data.agent ?? '?'), sub: false };
+              const u = (data.usage ?? {}) as { turns?: number; toolCalls?: number; totalTokens?: number };
+              const mark = e.type === 'agent.run.completed' ? '✓' : '✗';
+              out.write(`  ${run.sub ? '  ↳ ' : ''}${mark} ${run.agent.padEnd(run.sub ? 11 : 15)} ${u.turns ?? 0} turns, ${u.toolCalls ?? 0} tool calls, ${u.totalTokens ?? 0} tokens  ${e.correlationId ?? ''}${data.code ? `  ${String(data.code)}` : ''}\n`);
+            }
           })
         : undefined;
 

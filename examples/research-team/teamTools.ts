@@ -62,6 +62,7 @@ export function catalogueTool(docsDir: string, failFirstAttempts: number): ToolD
 
 export interface ReportEffect {
   readonly callId: string;
+  readonly title: string;
   readonly file: string;
   readonly time: string;
 }
@@ -72,7 +73,7 @@ export function reportTool(reportsDir: string): DurableToolDefinition {
     name: 'report.publish',
     description: 'Files an answer as a markdown report in the reports folder. Needs approval.',
     input: z.object({ title: z.string().min(1).max(200), body: z.string().min(1).max(20_000) }),
-    output: z.object({ file: z.string(), alreadyFiled: z.boolean() }),
+    output: z.object({ file: z.string(), title: z.string(), alreadyFiled: z.boolean() }),
     needsApproval: true,
     // Safe to run again after a crash: the call id is the idempotency key of the write.
     idempotent: true,
@@ -81,12 +82,12 @@ export function reportTool(reportsDir: string): DurableToolDefinition {
       await mkdir(reportsDir, { recursive: true });
       const done = await readLedger(ledger);
       const earlier = done.find((e) => e.callId === ctx.callId);
-      if (earlier !== undefined) return { file: earlier.file, alreadyFiled: true };
+      if (earlier !== undefined) return { file: earlier.file, title: earlier.title, alreadyFiled: true };
       const file = `${ctx.callId.replace(/[^A-Za-z0-9_.-]/g, '_')}.md`;
       await writeFile(path.join(reportsDir, file), `# ${title}\n\n${body}\n`);
-      const effect: ReportEffect = { callId: ctx.callId, file, time: new Date().toISOString() };
+      const effect: ReportEffect = { callId: ctx.callId, title, file, time: new Date().toISOString() };
       await appendFile(ledger, `${JSON.stringify(effect)}\n`);
-      return { file, alreadyFiled: false };
+      return { file, title, alreadyFiled: false };
     },
   };
 }

@@ -5,8 +5,9 @@
 import { KernelError, MisterSmithError } from '../../sdk/index.js';
 import type { Kernel } from '../Kernel.js';
 import { EXIT, printError, type Io } from './io.js';
+import { KernelErrorCodes } from '../errors.js';
 
-const PROCESS_EXIT = 'KERNEL_PROCESS_EXIT';
+const PROCESS_EXIT = KernelErrorCodes.KERNEL_PROCESS_EXIT;
 
 /**
  * Installed for the length of one CLI command.
@@ -89,7 +90,7 @@ export class ProcessGuard {
       if (this.#kernels.length === 0) this.#io.stderr.write('second signal: forcing exit\n');
       this.exitNow(EXIT.failure);
     }
-    this.#abort.abort(new KernelError('KERNEL_STOPPING', `signal ${signal}`));
+    this.#abort.abort(new KernelError(KernelErrorCodes.KERNEL_STOPPING, `signal ${signal}`));
     for (const kernel of this.#kernels) {
       kernel.logger.info({ signal }, 'signal received: stopping gracefully (send it again to force exit)');
       void kernel.stop(`signal ${signal}`);

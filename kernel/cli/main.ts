@@ -7,15 +7,18 @@ import { KERNEL_VERSION, KernelError, MisterSmithError } from '../../sdk/index.j
 import type { CliCommand } from './commands/CliCommand.js';
 import { checkCommand } from './commands/check.js';
 import { pluginsCommand } from './commands/plugins.js';
+import { initCommand } from './commands/init.js';
+import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
 import { EXIT, printError, println, type Io } from './io.js';
 import { extractConfigFlag, pluginCommands, runPluginCommand, type FoundCommand } from './pluginCommands.js';
 import { ProcessGuard } from './ProcessGuard.js';
 import { findConfig, loadSystem, type LoadedSystem } from './readConfig.js';
+import { KernelErrorCodes } from '../errors.js';
 
 export { EXIT } from './io.js';
 
-const BUILTINS: readonly CliCommand[] = [startCommand, checkCommand, pluginsCommand];
+const BUILTINS: readonly CliCommand[] = [startCommand, checkCommand, pluginsCommand, schemaCommand, initCommand];
 
 const ENVIRONMENT = `Environment:
   MISTER_SMITH_LOG_LEVEL=<level>          log level: trace, debug, info, warn, error, fatal, silent
@@ -182,7 +185,7 @@ if (invokedDirectly || process.env.MISTER_SMITH_CLI === '1') {
       setTimeout(() => guard.exitNow(code), 2_000).unref();
     },
     (error: unknown) => {
-      printError(io, error instanceof MisterSmithError ? error : new KernelError('KERNEL_CLI_FAILED', String(error), { cause: error }));
+      printError(io, error instanceof MisterSmithError ? error : new KernelError(KernelErrorCodes.KERNEL_CLI_FAILED, String(error), { cause: error }));
       process.exitCode = EXIT.failure;
     },
   );

@@ -21,6 +21,7 @@ import { deepMerge, isPlainObject } from '../merge.js';
 import { EXIT, printError, type Io } from './io.js';
 import type { ProcessGuard } from './ProcessGuard.js';
 import { withoutPath, type LoadedSystem } from './readConfig.js';
+import { KernelErrorCodes } from '../errors.js';
 
 /** A command and the plugin that contributes it. */
 export interface FoundCommand {
@@ -107,7 +108,7 @@ export function partialConfig(system: LoadedSystem, opts: StartKernelOptions): R
       const plugin = byName.get(name);
       if (plugin === undefined) {
         if (by !== undefined) return; // an optional dependency that is not loaded
-        throw new ConfigError('CONFIG_INVALID', `startKernel({ only }): no plugin named '${name}' in ${system.configPath} (loaded: ${known()})`);
+        throw new ConfigError(KernelErrorCodes.CONFIG_INVALID, `startKernel({ only }): no plugin named '${name}' in ${system.configPath} (loaded: ${known()})`);
       }
       if (selected.has(name)) return;
       selected.add(name);
@@ -117,7 +118,7 @@ export function partialConfig(system: LoadedSystem, opts: StartKernelOptions): R
   }
   for (const name of Object.keys(opts.options ?? {})) {
     if (!selected.has(name)) {
-      throw new ConfigError('CONFIG_INVALID', `startKernel({ options }): '${name}' is not among the plugins started (${[...selected].join(', ') || 'none'})`);
+      throw new ConfigError(KernelErrorCodes.CONFIG_INVALID, `startKernel({ options }): '${name}' is not among the plugins started (${[...selected].join(', ') || 'none'})`);
     }
   }
   const entries = (system.raw.plugins ?? []) as unknown[];
@@ -149,7 +150,7 @@ export async function runPluginCommand(found: FoundCommand, system: LoadedSystem
     stderr: io.stderr,
     signal: guard.signal,
     async startKernel(opts: StartKernelOptions = {}): Promise<CommandKernel> {
-      if (guard.signal.aborted) throw new KernelError('KERNEL_STOPPING', 'startKernel: the command was interrupted by a signal');
+      if (guard.signal.aborted) throw new KernelError(KernelErrorCodes.KERNEL_STOPPING, 'startKernel: the command was interrupted by a signal');
       const raw = partialConfig(system, opts);
       const logTo = opts.logTo ?? 'stderr';
       const logger = createLogger({
@@ -169,7 +170,7 @@ export async function runPluginCommand(found: FoundCommand, system: LoadedSystem
   try {
     code = await found.command.run(ctx);
     if (!Number.isInteger(code)) {
-      throw new KernelError('KERNEL_COMMAND_FAILED', `command '${found.name}' of plugin '${found.plugin.name}' resolved to ${String(code)}, not an exit code`);
+      throw new KernelError(KernelErrorCodes.KERNEL_COMMAND_FAILED, `command '${found.name}' of plugin '${found.plugin.name}' resolved to ${String(code)}, not an exit code`);
     }
   } catch (error) {
     printError(io, error);

@@ -30,7 +30,7 @@ import { noop, withDeadline } from '../../sdk/util/index.js';
 
 /** Messages handled in one microtask run before yielding to I/O with setImmediate. */
 const MAX_PER_RUN = 50_000;
-/** The supervision contract's default `shutdown` of a worker (DESIGN §4). */
+/** The supervision contract's default `shutdown` of a worker. */
 const DEFAULT_CHILD_SHUTDOWN_MS = 5000;
 const OVERFLOWS = new Set(['fail', 'drop-newest', 'drop-oldest']);
 const RESTARTS = new Set(['permanent', 'transient', 'temporary']);

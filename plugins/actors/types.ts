@@ -1,5 +1,5 @@
 /**
- * Public contract of the actors plugin (DESIGN §4 "actors"). The actors helper owns this file and
+ * Public contract of the actors plugin. The actors helper owns this file and
  * may add to it; the names and shapes below are what other plugins (routing, tools, agents) use.
  */
 import type { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncBailHook } from 'tapable';

@@ -48,6 +48,12 @@ export interface AgentServiceDeps {
   readonly options: AgentsOptions;
 }
 
+/** A finished run's whole conversation, for the next run of its session. */
+interface Conversation {
+  readonly messages: readonly ChatMessage[];
+  readonly providerSessionId: string | undefined;
+}
+
 const TERMINAL = new Set<string>(['agent.run.completed', 'agent.run.failed', 'agent.run.cancelled']);
 
 export class AgentService implements AgentServiceContract {
@@ -58,7 +64,7 @@ export class AgentService implements AgentServiceContract {
   readonly #handles = new Map<string, RunHandle>();
   readonly #index: RunIndex;
   readonly #sessions = new Map<string, string>();
-  readonly #conversations = new Map<string, readonly ChatMessage[]>();
+  readonly #conversations = new Map<string, Conversation>();
   readonly #interrupted: InterruptedRun[] = [];
   readonly #providerFailures = new Map<string, number>();
   readonly #host: LoopHost;
@@ -172,9 +178,9 @@ export class AgentService implements AgentServiceContract {
 
   // ── starting and waiting ───────────────────────────────────────────────────────────────────
 
-  async run(agent: string, input: string, options: RunOptions = {}): Promise<RunResult> {
+  async run<O = string>(agent: string, input: string, options: RunOptions = {}): Promise<RunResult<O>> {
     const { runId } = await this.start(agent, input, options);
-    return this.wait(runId);
+    return this.wait<O>(runId);
   }
 
   start(agent: string, input: string, options: RunOptions = {}): Promise<{ readonly runId: string }> {
@@ -217,7 +223,11 @@ export class AgentService implements AgentServiceContract {
     try {
       const state = new RunState(runId);
       const previousRunId = options.sessionId !== undefined ? this.#sessions.get(options.sessionId) : undefined;
-      if (previousRunId !== undefined) state.history = await this.#conversation(previousRunId);
+      if (previousRunId !== undefined) {
+        const previous = await this.#conversation(previousRunId);
+        state.history = previous.messages;
+        state.providerSessionId = previous.providerSessionId;
+      }
       handle = new RunHandle(runId, entry, state);
       if (listener !== undefined) handle.listeners.add(listener);
       const started: StartedData = {
@@ -232,7 +242,18 @@ export class AgentService implements AgentServiceContract {
       };
       this.#handles.set(runId, handle);
       if (options.sessionId !== undefined) this.#sessions.set(options.sessionId, runId);
-      const record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      let record: JournalRecord;
+      try {
+        record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+      } catch (error) {
+        // Not journaled, so not started: nothing of it may linger.
+        if (this.#handles.get(runId) === handle) this.#handles.delete(runId);
+        if (options.sessionId !== undefined && this.#sessions.get(options.sessionId) === runId) {
+          if (previousRunId !== undefined) this.#sessions.set(options.sessionId, previousRunId);
+          else this.#sessions.delete(options.sessionId);
+        }
+        throw error;
+      }
       state.apply(record);
       this.#index.track({ state, status: () => statusOf(handle) });
       this.#recorded(handle, record);
@@ -268,21 +289,28 @@ export class AgentService implements AgentServiceContract {
       }
       return true;
     }
-    if (this.#index.has(runId)) return true;
+    const known = this.#index.summary(runId);
+    if (known !== undefined && (known.status === 'completed' || known.status === 'failed' || known.status === 'cancelled')) return true;
     const records = await this.#journal.read(runId);
-    if (records.length === 0) return false;
+    if (records.length === 0) return known !== undefined;
     const state = await this.#rebuild(runId, records);
     if (state.terminal !== undefined) {
       this.#index.freeze(state.summary());
       return true;
     }
+    if (this.#deps.options.distributed || this.#handles.has(runId)) return true;
+    // Unfinished and not running here (reported at start, not resumed): starting it again resumes it.
     const revived = this.#revive(state, 'attach');
     if (listener !== undefined) revived?.listeners.add(listener);
-    if (revived !== undefined) this.#enqueue(revived);
+    if (revived?.phase === 'idle') this.#enqueue(revived);
     return true;
   }
 
-  async wait(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult> {
+  async wait<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#wait(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #wait(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     const handle = this.#handles.get(runId);
     // Distributed: a run handed to the scheduler and not driven here ends on whichever node took
     // it, so its end comes through the journal, not through this node's handle.
@@ -291,16 +319,16 @@ export class AgentService implements AgentServiceContract {
     const records = await this.#journal.read(runId);
     if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
     const state = await this.#rebuild(runId, records);
-    if (state.terminal !== undefined) return resultOf(state);
+    if (state.terminal !== undefined) return settledResult(state);
     // Unfinished and not here: another node runs it (distributed), or it waits for `resume`.
     return raceSignal(this.#awaitTerminal(runId), options.signal);
   }
 
   /** Resolves when the journal gets the run's terminal record (a run another node drives). */
-  #awaitTerminal(runId: string): Promise<RunResult> {
+  #awaitTerminal(runId: string): Promise<RunResult<unknown>> {
     const events = this.#deps.events;
     if (events === undefined) return Promise.reject(agentError(AgentErrorCodes.RUN_NOT_FOUND, `run '${runId}' is not running here`, { runId }));
-    return new Promise<RunResult>((resolve, reject) => {
+    return new Promise<RunResult<unknown>>((resolve, reject) => {
       const sub = events.subscribe(
         { types: [...TERMINAL], correlationId: runId },
         async () => {
@@ -319,13 +347,17 @@ export class AgentService implements AgentServiceContract {
     });
   }
 
-  async resume(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult> {
+  async resume<O = string>(runId: string, options: { readonly signal?: AbortSignal } = {}): Promise<RunResult<O>> {
+    return this.#resume(runId, options) as Promise<RunResult<O>>;
+  }
+
+  async #resume(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     let handle = this.#handles.get(runId);
     if (handle === undefined) {
       const records = await this.#journal.read(runId);
       if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
       const state = await this.#rebuild(runId, records);
-      if (state.terminal !== undefined) return resultOf(state);
+      if (state.terminal !== undefined) return settledResult(state);
       handle = this.#revive(state, 'resume');
       if (handle === undefined) throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `run '${runId}' is of agent '${state.agent}', which is not defined here`, { runId, agent: state.agent });
     } else if (handle.phase === 'idle') handle.resumeReason ??= 'resume';
@@ -334,12 +366,20 @@ export class AgentService implements AgentServiceContract {
   }
 
   stream(agent: string, input: string, options: RunOptions = {}): AsyncIterable<RunStreamChunk> {
-    return this.#iterate((listener) => this.#start(agent, input, options, listener).then(() => undefined));
+    return this.#iterate(async (listener, end) => {
+      const { runId } = await this.#start(agent, input, options, listener);
+      // A run that had already ended (a known runId): replay its records instead.
+      if (!this.#handles.has(runId)) {
+        for (const record of await this.#journal.read(runId)) listener(record);
+        end();
+      }
+      return undefined;
+    });
   }
 
   /** A run's records from the first, then live until it ends (SSE). */
   follow(runId: string): AsyncIterable<RunStreamChunk> {
-    return this.#iterate(async (listener) => {
+    return this.#iterate(async (listener, end) => {
       const seen = new Set<string>();
       const buffered: RunStreamChunk[] = [];
       let replaying = true;
@@ -357,12 +397,13 @@ export class AgentService implements AgentServiceContract {
       }
       replaying = false;
       for (const chunk of buffered) if (!('id' in chunk) || !seen.has(chunk.id)) listener(chunk);
-      if (handle === undefined && !records.some((r) => TERMINAL.has(r.type))) listener({ type: 'agent.run.suspended', runId, id: '', time: new Date().toISOString(), data: { detached: true } });
+      // Not running here (reported, not resumed; or another node's): what the journal has is all there is.
+      if (handle === undefined) end();
       return () => handle?.listeners.delete(live);
     });
   }
 
-  #iterate(begin: (listener: (chunk: RunStreamChunk) => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
+  #iterate(begin: (listener: (chunk: RunStreamChunk) => void, end: () => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
     return {
       [Symbol.asyncIterator]: () => {
         const queue: RunStreamChunk[] = [];
@@ -378,10 +419,14 @@ export class AgentService implements AgentServiceContract {
         const listener = (chunk: RunStreamChunk): void => {
           if (ended) return;
           queue.push(chunk);
-          if (TERMINAL.has(chunk.type) || (chunk.type === 'agent.run.suspended' && chunk.id === '')) ended = true;
+          if (TERMINAL.has(chunk.type)) ended = true;
           poke();
         };
-        const started = begin(listener).then(
+        const end = (): void => {
+          ended = true;
+          poke();
+        };
+        const started = begin(listener, end).then(
           (s) => (stop = s),
           (error: unknown) => {
             failure = toError(error);
@@ -513,11 +558,11 @@ export class AgentService implements AgentServiceContract {
       if (state === undefined) states.set(record.runId, (state = new RunState(record.runId)));
       state.apply(record);
     }
-    const conversation = (runId: string, depth = 0): readonly ChatMessage[] => {
+    const conversation = (runId: string, depth = 0): Conversation => {
       const s = states.get(runId);
-      if (s === undefined || depth > 1000) return [];
-      const history = s.started?.previousRunId !== undefined ? conversation(s.started.previousRunId, depth + 1) : [];
-      return [...history, ...s.messages, ...(s.finalReply !== undefined ? [{ role: 'assistant' as const, content: s.finalReply.reply }] : [])];
+      if (s === undefined || depth > 1000) return { messages: [], providerSessionId: undefined };
+      const history = s.started?.previousRunId !== undefined ? conversation(s.started.previousRunId, depth + 1).messages : [];
+      return { messages: [...history, ...s.messages, ...(s.finalReply !== undefined ? [{ role: 'assistant' as const, content: s.finalReply.reply }] : [])], providerSessionId: s.providerSessionId };
     };
     const resumable: RunHandle[] = [];
     for (const state of states.values()) {
@@ -528,7 +573,11 @@ export class AgentService implements AgentServiceContract {
         continue;
       }
       this.#interrupted.push({ runId: state.runId, agent: state.agent, input: state.input, startedAt: state.startedAt });
-      if (state.started.previousRunId !== undefined) state.history = conversation(state.started.previousRunId);
+      if (state.started.previousRunId !== undefined) {
+        const previous = conversation(state.started.previousRunId);
+        state.history = previous.messages;
+        state.providerSessionId ??= previous.providerSessionId;
+      }
       if (mode !== 'resume' || !this.#agents.has(state.agent) || this.#deps.options.distributed) {
         this.#index.freeze(state.summary());
         this.#deps.logger.warn({ runId: state.runId, agent: state.agent }, `run ${state.runId} of agent '${state.agent}' was interrupted`);
@@ -568,18 +617,25 @@ export class AgentService implements AgentServiceContract {
   async #rebuild(runId: string, records: readonly JournalRecord[]): Promise<RunState> {
     const state = new RunState(runId);
     for (const r of records) state.apply(r);
-    if (state.started?.previousRunId !== undefined) state.history = await this.#conversation(state.started.previousRunId);
+    if (state.started?.previousRunId !== undefined) {
+      const previous = await this.#conversation(state.started.previousRunId);
+      state.history = previous.messages;
+      state.providerSessionId ??= previous.providerSessionId;
+    }
     return state;
   }
 
   /** The whole conversation of a run (its session's earlier runs first), for the next run of the session. */
-  async #conversation(runId: string): Promise<readonly ChatMessage[]> {
+  async #conversation(runId: string): Promise<Conversation> {
     const cached = this.#conversations.get(runId);
     if (cached !== undefined) return cached;
     const state = this.#handles.get(runId)?.state ?? (await this.#rebuild(runId, await this.#journal.read(runId)));
-    const messages = [...state.conversation(), ...(state.finalReply !== undefined ? [{ role: 'assistant' as const, content: state.finalReply.reply }] : [])];
-    if (state.terminal !== undefined) this.#conversations.set(runId, messages);
-    return messages;
+    const conversation: Conversation = {
+      messages: [...state.conversation(), ...(state.finalReply !== undefined ? [{ role: 'assistant' as const, content: state.finalReply.reply }] : [])],
+      providerSessionId: state.providerSessionId,
+    };
+    if (state.terminal !== undefined) this.#conversations.set(runId, conversation);
+    return conversation;
   }
 
   // ── slots and actors ───────────────────────────────────────────────────────────────────────
@@ -595,6 +651,12 @@ export class AgentService implements AgentServiceContract {
   }
 
   #dispatch(handle: RunHandle): void {
+    if (this.#deps.signal.aborted) {
+      // Stopping: the run stays unfinished in the journal and resumes at the next start.
+      handle.phase = 'idle';
+      handle.reject(interrupted(handle.runId));
+      return;
+    }
     handle.entry.running++;
     this.#m.active.inc();
     handle.phase = 'active';
@@ -622,7 +684,7 @@ export class AgentService implements AgentServiceContract {
         this.#release(handle);
         if (this.#deps.signal.aborted) {
           handle.phase = 'idle';
-          handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+          handle.reject(interrupted(handle.runId));
           return;
         }
         handle.phase = 'idle';
@@ -668,7 +730,7 @@ export class AgentService implements AgentServiceContract {
       if (!this.#deps.signal.aborted) return; // the actor restarts and resumes the run
       this.#release(handle);
       handle.phase = 'idle';
-      handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+      handle.reject(interrupted(handle.runId));
       return;
     }
     this.#release(handle);
@@ -690,6 +752,7 @@ export class AgentService implements AgentServiceContract {
     handle.ref = undefined;
     handle.phase = 'idle';
     if (ref !== undefined) void ref.stop().catch(() => undefined);
+    if (this.#deps.signal.aborted) return; // stopping: queued runs stay in the journal for the next start
     const next = entry.queue.shift();
     if (next !== undefined) {
       next.phase = 'idle';
@@ -751,6 +814,9 @@ export class AgentService implements AgentServiceContract {
   }
 
   #checkBudgets(handle: RunHandle, extraToolCalls: number): void {
+    // The common case costs nothing: no usage budget on the run and no parent to count toward.
+    const own = handle.entry.definition.budget;
+    if (own.maxTokens === undefined && own.maxCostUsd === undefined && own.maxToolCalls === undefined && handle.state.started?.parentRunId === undefined) return;
     for (let runId: string | undefined = handle.runId; runId !== undefined; runId = this.#index.parentOf(runId)) {
       const agent = this.#index.agentOf(runId);
       const budget = agent !== undefined ? this.#agents.get(agent)?.definition.budget : undefined;
@@ -806,6 +872,11 @@ export class AgentService implements AgentServiceContract {
   async drain(signal: AbortSignal): Promise<void> {
     const loops = [...this.#handles.values()].map((h) => h.loop);
     await raceSignal(Promise.allSettled(loops), signal).catch(() => undefined);
+    // Queued and suspended runs wait for nothing now: their waiters hear it, the journal keeps them.
+    for (const entry of this.#agents.values()) entry.queue.length = 0;
+    for (const handle of this.#handles.values()) {
+      if (handle.phase !== 'done') handle.reject(interrupted(handle.runId));
+    }
   }
 
   #entry(agent: string): AgentEntry {
@@ -829,13 +900,17 @@ export class AgentService implements AgentServiceContract {
   }
 }
 
+function interrupted(runId: string): AgentError {
+  return agentError(AgentErrorCodes.INTERRUPTED, `run ${runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId });
+}
+
 function statusOf(handle: RunHandle): RunStatus {
   if (handle.phase === 'queued') return 'queued';
   if (handle.phase === 'suspended') return 'suspended';
   return handle.state.status;
 }
 
-function resultOf(state: RunState): RunResult {
+function resultOf(state: RunState): RunResult<unknown> {
   const data = state.terminal!.data as { output?: unknown };
   return { runId: state.runId, agent: state.agent, status: 'completed', output: data.output, steps: state.steps, usage: state.usage };
 }
@@ -857,7 +932,12 @@ function errorOf(state: RunState): AgentError {
   }, undefined, (data as { retryable?: boolean }).retryable);
 }
 
-function resultOrError(state: RunState, resolve: (r: RunResult) => void, reject: (e: Error) => void): void {
+/** A finished run's result, or the error it failed with. */
+function settledResult(state: RunState): Promise<RunResult<unknown>> {
+  return new Promise((resolve, reject) => resultOrError(state, resolve, reject));
+}
+
+function resultOrError(state: RunState, resolve: (r: RunResult<unknown>) => void, reject: (e: Error) => void): void {
   if (state.terminal?.type === 'agent.run.completed') resolve(resultOf(state));
   else reject(errorOf(state));
 }

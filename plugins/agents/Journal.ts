@@ -20,6 +20,10 @@ export const JOURNAL_TYPES: ReadonlySet<string> = new Set<JournalRecordType>([
   'agent.run.cancelled',
 ]);
 
+/**
+ * Where a run's records go. Callers pass data without `undefined` fields, so a record reads back
+ * the same from every store.
+ */
 export interface Journal {
   /** Whether records outlive the process. */
   readonly durable: boolean;
@@ -44,12 +48,6 @@ export function toRecord(event: StoredEvent): JournalRecord | undefined {
   };
 }
 
-/** Drops `undefined` fields so records round-trip through JSON unchanged. */
-function clean(data: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Object.keys(data)) if (data[key] === undefined) delete data[key];
-  return data;
-}
-
 export class EventJournal implements Journal {
   readonly durable = true;
   readonly #events: EventBus;
@@ -65,7 +63,7 @@ export class EventJournal implements Journal {
       subject: agent,
       correlationId: runId,
       ...(causationId !== undefined ? { causationId } : {}),
-      data: clean(data),
+      data,
     });
     return toRecord(event)!;
   }
@@ -102,7 +100,7 @@ export class MemoryJournal implements Journal {
       runId,
       time: new Date().toISOString(),
       ...(causationId !== undefined ? { causationId } : {}),
-      data: clean(data),
+      data,
     };
     let list = this.#runs.get(runId);
     if (list === undefined) this.#runs.set(runId, (list = []));

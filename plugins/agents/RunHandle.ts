@@ -38,8 +38,8 @@ export class RunHandle {
   resumeReason: string | undefined;
   /** A cancel asked for while the run had no loop. */
   cancelRequested = false;
-  readonly done: Promise<RunResult>;
-  #resolve!: (result: RunResult) => void;
+  readonly done: Promise<RunResult<unknown>>;
+  #resolve!: (result: RunResult<unknown>) => void;
   #reject!: (error: Error) => void;
   settled = false;
 
@@ -47,7 +47,7 @@ export class RunHandle {
     this.runId = runId;
     this.entry = entry;
     this.state = state;
-    this.done = new Promise<RunResult>((resolve, reject) => {
+    this.done = new Promise<RunResult<unknown>>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
@@ -55,7 +55,7 @@ export class RunHandle {
     this.done.catch(() => undefined);
   }
 
-  resolve(result: RunResult): void {
+  resolve(result: RunResult<unknown>): void {
     if (this.settled) return;
     this.settled = true;
     this.#resolve(result);

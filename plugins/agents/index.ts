@@ -13,6 +13,7 @@ import type {} from '../tools/types.js';
 import { AgentService } from './AgentService.js';
 import { mountRoutes } from './routes.js';
 import { AgentsOptionsSchema } from './options.js';
+import { runsCommand } from './runsCommand.js';
 
 export default definePlugin({
   name: 'agents',
@@ -22,6 +23,7 @@ export default definePlugin({
   dependsOn: ['actors', 'tools'],
   optionalDependsOn: ['events', 'health', 'http', 'resilience'],
   options: AgentsOptionsSchema,
+  commands: { runs: runsCommand },
   setup(ctx) {
     const service = new AgentService({
       actors: ctx.resolve('actors'),
@@ -56,4 +58,5 @@ export default definePlugin({
 export { AgentService } from './AgentService.js';
 export { AgentDefinitionSchema, AgentsOptionsSchema, DEFAULT_RUN_TIMEOUT_MS } from './options.js';
 export { AgentErrorCodes, TOOL_OUTCOME_UNKNOWN, TOOL_REJECTED } from './errors.js';
+export { formatRunsTable, formatRunTree, foldRuns, runsCommand } from './runsCommand.js';
 export type * from './types.js';

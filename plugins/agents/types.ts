@@ -148,12 +148,13 @@ export interface RunUsage extends TokenUsage {
   readonly costUsd: number;
 }
 
-export interface RunResult {
+/** A completed run. `O` is the output's type: the reply text, or (structured output) the validated JSON. */
+export interface RunResult<O = string> {
   readonly runId: string;
   readonly agent: string;
   readonly status: 'completed';
-  /** The reply; for an agent with `output`, the parsed and validated JSON. */
-  readonly output: unknown;
+  /** The reply; for an agent with `output`, the parsed and validated JSON (name its type as `O`). */
+  readonly output: O;
   readonly steps: readonly AgentStep[];
   /** This run's own usage (sub-runs excluded; `agents.get` shows them as children). */
   readonly usage: RunUsage;
@@ -226,11 +227,11 @@ export interface AgentService {
   list(): AgentDefinition[];
   registerProvider(provider: ModelProvider): Disposer;
   /** Runs an agent on an input to its final reply (rejects with an `AGENT_*` error). */
-  run(agent: string, input: string, options?: RunOptions): Promise<RunResult>;
+  run<O = string>(agent: string, input: string, options?: RunOptions): Promise<RunResult<O>>;
   /** Starts a run without waiting (queued if the agent is at `maxConcurrentRuns`; `AGENT_BUSY` past the queue). */
   start(agent: string, input: string, options?: RunOptions): Promise<{ readonly runId: string }>;
   /** The result of a run started earlier (or found in the journal). */
-  wait(runId: string, options?: { readonly signal?: AbortSignal }): Promise<RunResult>;
+  wait<O = string>(runId: string, options?: { readonly signal?: AbortSignal }): Promise<RunResult<O>>;
   /** Starts a run and yields its records as they happen, ending with its completed/failed/cancelled record. */
   stream(agent: string, input: string, options?: RunOptions): AsyncIterable<RunStreamChunk>;
   /** Summaries of known runs, newest last. */
@@ -246,7 +247,7 @@ export interface AgentService {
   /** Distributed runs: `start` hands runs to the scheduler instead of running them here. */
   attachScheduler(scheduler: RunScheduler): Disposer;
   /** Runs or resumes a run from its journal on this node and resolves to its result. */
-  resume(runId: string, options?: { readonly signal?: AbortSignal }): Promise<RunResult>;
+  resume<O = string>(runId: string, options?: { readonly signal?: AbortSignal }): Promise<RunResult<O>>;
   /** Runs found unfinished in the event log when the plugin started. */
   interruptedRuns(): InterruptedRun[];
 }

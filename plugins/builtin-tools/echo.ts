@@ -1,4 +1,4 @@
-/** `echo`: returns its input. The seed's first tool; handy to check grants and wiring. */
+/** `echo`: returns its input. The original system's first tool; handy to check grants and wiring. */
 import { z } from '../../sdk/index.js';
 import type { ToolDefinition } from '../tools/types.js';
 

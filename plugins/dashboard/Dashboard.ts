@@ -60,7 +60,8 @@ export class Dashboard {
   #timer: NodeJS.Timeout | undefined;
   #counters = { retries: 0, toolCalls: 0, toolFailures: 0 };
   readonly #dirtyRuns = new Set<string>();
-  #pending: EventView[] = [];
+  /** Events since the last tick, for open pages (views are made once per tick, not per event). */
+  #pending: StoredEvent[] = [];
   #approvalsDirty = true;
   #lastTree = '';
   #lastHealth = '';
@@ -82,7 +83,7 @@ export class Dashboard {
         const types = ['agent.>', 'supervision.>', 'resilience.retry', 'tool.called', 'tool.failed'];
         for await (const event of events.replay({ toSequence: upTo, types, signal })) this.#count(event);
         const from = Math.max(1, upTo - this.#deps.options.eventBuffer + 1);
-        for await (const event of events.replay({ fromSequence: from, toSequence: upTo, signal })) this.#ring.push(toEventView(event));
+        for await (const event of events.replay({ fromSequence: from, toSequence: upTo, signal })) this.#ring.push(event);
       }
       this.#subscription = events.subscribe({}, (event) => this.#onEvent(event), { from: upTo + 1 });
     }
@@ -116,12 +117,12 @@ export class Dashboard {
 
   #onEvent(event: StoredEvent): void {
     this.#count(event);
-    const view = toEventView(event);
-    this.#ring.push(view);
+    this.#ring.push(event);
     if (this.hub.size > 0) {
-      this.#pending.push(view);
-      // A page that cannot keep up loses old lines of the stream panel, never memory.
-      if (this.#pending.length > this.#deps.options.eventBuffer) this.#pending = this.#pending.slice(-this.#deps.options.eventBuffer);
+      this.#pending.push(event);
+      // A page that cannot keep up loses old lines of the stream panel, never memory. Trimmed at
+      // twice the buffer, so the copy is paid once per `eventBuffer` events, not on every event.
+      if (this.#pending.length >= 2 * this.#deps.options.eventBuffer) this.#pending = this.#pending.slice(-this.#deps.options.eventBuffer);
     }
   }
 
@@ -154,7 +155,7 @@ export class Dashboard {
     }
     const runs = [...this.#dirtyRuns].flatMap((id) => this.runs.get(id) ?? []);
     this.#dirtyRuns.clear();
-    const events = this.#pending;
+    const events = this.#pending.slice(-this.#deps.options.eventBuffer).map(toEventView);
     this.#pending = [];
     const approvals = this.#approvalsDirty ? this.runs.approvals() : undefined;
     this.#approvalsDirty = false;

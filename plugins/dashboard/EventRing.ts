@@ -15,29 +15,33 @@ export function toEventView(event: StoredEvent): EventView {
   };
 }
 
+/**
+ * Holds the stored events themselves and makes their views only when someone reads: publishing
+ * stays a pointer store per event, whatever the event rate, with or without a page open.
+ */
 export class EventRing {
-  readonly #items: (EventView | undefined)[];
+  readonly #items: (StoredEvent | undefined)[];
   #next = 0;
   #count = 0;
 
   constructor(capacity: number) {
-    this.#items = new Array<EventView | undefined>(capacity);
+    this.#items = new Array<StoredEvent | undefined>(capacity);
   }
 
-  push(view: EventView): void {
-    this.#items[this.#next] = view;
+  push(event: StoredEvent): void {
+    this.#items[this.#next] = event;
     this.#next = (this.#next + 1) % this.#items.length;
     if (this.#count < this.#items.length) this.#count++;
   }
 
   /** Oldest first; only events with a sequence above `after`, at most `limit` (the newest ones). */
   list(after = 0, limit = this.#items.length): EventView[] {
-    const out: EventView[] = [];
+    const out: StoredEvent[] = [];
     const cap = this.#items.length;
     for (let i = 0; i < this.#count; i++) {
       const item = this.#items[(this.#next - this.#count + i + cap) % cap]!;
       if (item.sequence > after) out.push(item);
     }
-    return out.length > limit ? out.slice(out.length - limit) : out;
+    return (out.length > limit ? out.slice(out.length - limit) : out).map(toEventView);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Runs and pending approvals rebuilt from the agents' journal on the event log (DESIGN's
+ * Runs and pending approvals rebuilt from the agents' journal on the event log (the
  * `agent.run.* / agent.model.* / agent.tool.*` records, correlation id = run id). Reading the
  * journal rather than the agents service keeps the page right after a restart (runs of earlier
  * processes are on the log too) and works against any agents build that journals its runs.
@@ -112,7 +112,8 @@ export class RunIndex {
         run.status = 'suspended';
         const callId = str(data.callId);
         if (callId !== undefined && data.reason === 'approval') {
-          const call = run.calls.get(callId) ?? (str(data.tool) !== undefined ? { name: str(data.tool)!, input: data.input } : undefined);
+          const named = str(data.name) ?? str(data.tool);
+          const call = run.calls.get(callId) ?? (named !== undefined ? { name: named, input: data.input } : undefined);
           run.approvals.set(callId, {
             runId,
             agent: run.agent,

@@ -12,15 +12,20 @@ import {
   EventError,
   toError,
   type BackoffOptions,
-  type Counter,
   type Metrics,
 } from '../../sdk/index.js';
 import { CursorSubscriber } from './CursorSubscriber.js';
 import { busStopped, EVENT_ERROR_CODES, invalidEvent, storeFailed } from './errors.js';
+import { busHealth, type BusHealth } from './busHealth.js';
+import { registerBusMetrics } from './busMetrics.js';
+import { untilAborted } from './untilAborted.js';
 import { LiveSubscriber } from './LiveSubscriber.js';
+import { prepareEvent } from './prepareEvent.js';
+import { ReplyWaiters, type Waiter } from './ReplyWaiters.js';
+import { RouteTable } from './RouteTable.js';
 import { ReplayIterator } from './ReplayIterator.js';
 import { compileMatcher } from './Matcher.js';
-import { compilePattern, typeProblem, type PatternMatcher } from './patterns.js';
+import { compilePattern } from './patterns.js';
 import type { EventStore, OpenReport, PendingEvent } from './stores/EventStore.js';
 import type { BusCounters, BusLogger, SubscriberHost } from './SubscriberHost.js';
 import {
@@ -37,7 +42,6 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './types.js';
-import { checkOptionalString, jsonProblem } from './validate.js';
 import { DEFAULT_BACKOFF, withDeadline } from '../../sdk/util/index.js';
 
 export interface EventBusOptions {
@@ -58,38 +62,13 @@ export interface EventBusOptions {
   readonly onFault?: (error: Error, context: { readonly subscription: string }) => void;
 }
 
-/** What the bus reports to a health check. */
-export interface BusHealth {
-  readonly status: 'healthy' | 'degraded' | 'unhealthy';
-  readonly message: string;
-  readonly details: Record<string, unknown>;
-}
+export type { BusHealth } from './busHealth.js';
 
 type Subscriber = LiveSubscriber | CursorSubscriber;
 
-/** Which subscribers want one event type; rebuilt lazily when subscriptions change. */
-interface Route {
-  readonly type: string;
-  readonly labels: { readonly type: string };
-  subscribers: Subscriber[];
-  version: number;
-  /** Publishes not yet added to the per-type counter. */
-  pending: number;
-}
-
-interface Waiter {
-  readonly correlationId: string;
-  request: object | undefined;
-  readonly reply: PatternMatcher | undefined;
-  resolve(event: StoredEvent): void;
-  reject(error: Error): void;
-}
-
 type State = 'created' | 'opening' | 'open' | 'stopping' | 'stopped';
 
-const MAX_ROUTES = 10_000;
 const NOOP_LOGGER: BusLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const NOOP_COUNTER: Counter = { inc() {} };
 
 export class EventBus implements EventBusContract {
   readonly #store: EventStore;
@@ -100,20 +79,16 @@ export class EventBus implements EventBusContract {
   readonly #durable: { maxDeliver: number; backoff: BackoffOptions; ackTimeoutMs: number };
   readonly #requestTimeoutMs: number;
   readonly #counters: BusCounters;
-  readonly #publishedByType: Counter;
 
   #state: State = 'created';
-  readonly #routes = new Map<string, Route>();
-  #routeVersion = 0;
-  #lastRoute: Route | undefined;
   readonly #subscribers: Subscriber[] = [];
+  readonly #routes: RouteTable<Subscriber>;
   readonly #durableNames = new Set<string>();
   #liveCount = 0;
   #ready: Array<{ drain(): void }> = [];
   #flushScheduled = false;
-  readonly #dirtyRoutes: Route[] = [];
   #dispatchedThrough = 0;
-  readonly #waiters = new Map<string, Waiter[]>();
+  readonly #waiters = new ReplyWaiters();
   /** Appends whose promise has not settled yet, and who waits for them to reach 0 (stop). */
   #inFlight = 0;
   #settled: (() => void) | undefined;
@@ -141,27 +116,9 @@ export class EventBus implements EventBusContract {
       ackTimeoutMs: options.durable?.ackTimeoutMs ?? 30_000,
     };
     this.#requestTimeoutMs = options.request?.timeoutMs ?? 5_000;
-    const m = options.metrics;
-    this.#publishedByType = m?.counter({ name: 'events_published_total', help: 'Events stored by publish, per type', labelNames: ['type'] }) ?? NOOP_COUNTER;
-    this.#counters = {
-      delivered: m?.counter({ name: 'events_delivered_total', help: 'Events a subscriber handled without error' }) ?? NOOP_COUNTER,
-      failed: m?.counter({ name: 'events_failed_total', help: 'Handler invocations that threw, rejected or timed out' }) ?? NOOP_COUNTER,
-      dropped: m?.counter({ name: 'events_dropped_total', help: 'Events a live subscriber dropped because its queue was full (they stay in the store)' }) ?? NOOP_COUNTER,
-      deadLettered: m?.counter({ name: 'events_dead_lettered_total', help: 'Events a durable subscription gave up on after maxDeliver attempts' }) ?? NOOP_COUNTER,
-    };
-    if (m !== undefined) {
-      const store = this.#store;
-      const bytes = m.gauge({ name: 'event_store_bytes', help: 'Bytes the event store occupies', collect: () => bytes.set(store.bytes) });
-      const last = m.gauge({ name: 'event_store_last_sequence', help: 'Last stored sequence', collect: () => last.set(store.lastSequence) });
-      const lag = m.gauge({
-        name: 'events_durable_lag',
-        help: 'Committed events a durable subscription has not handled yet',
-        labelNames: ['subscription'],
-        collect: () => {
-          for (const s of this.#subscribers) if (s instanceof CursorSubscriber && s.durable) lag.set({ subscription: s.name }, s.lag);
-        },
-      });
-    }
+    const metrics = registerBusMetrics(options.metrics, this.#store, () => this.#durableLags());
+    this.#routes = new RouteTable(this.#subscribers, metrics.published);
+    this.#counters = metrics.counters;
     let resolve!: () => void;
     let reject!: (error: Error) => void;
     const promise = new Promise<void>((res, rej) => {
@@ -313,8 +270,7 @@ export class EventBus implements EventBusContract {
             });
     }
     this.#subscribers.push(subscriber);
-    this.#routeVersion++;
-    this.#lastRoute = undefined;
+    this.#routes.invalidate();
     return subscriber;
   }
 
@@ -357,9 +313,7 @@ export class EventBus implements EventBusContract {
         () =>
           new Promise<StoredEvent>((resolve, reject) => {
             waiter = { correlationId, request: event, reply, resolve, reject };
-            const list = this.#waiters.get(correlationId);
-            if (list === undefined) this.#waiters.set(correlationId, [waiter]);
-            else list.push(waiter);
+            this.#waiters.add(waiter);
             this.#append(event).catch(reject);
           }),
         {
@@ -373,33 +327,13 @@ export class EventBus implements EventBusContract {
         },
       );
     } finally {
-      if (waiter !== undefined) this.#forgetWaiter(waiter);
+      if (waiter !== undefined) this.#waiters.remove(waiter);
     }
   }
 
   /** Store writable, and how far behind each durable subscription is. */
   async health(maxLag = 10_000): Promise<BusHealth> {
-    const durable: Record<string, number> = {};
-    let worst = 0;
-    for (const s of this.#subscribers) {
-      if (s instanceof CursorSubscriber && s.durable) {
-        durable[s.name] = s.lag;
-        worst = Math.max(worst, s.lag);
-      }
-    }
-    const details: Record<string, unknown> = { store: this.#store.kind, lastSequence: this.#store.lastSequence, bytes: this.#store.bytes, durableLag: durable };
-    if (this.#state !== 'open') return { status: 'unhealthy', message: `event bus is ${this.#state}`, details };
-    try {
-      await this.#store.checkWritable();
-    } catch (error) {
-      return { status: 'unhealthy', message: `event store is not writable: ${toError(error).message}`, details };
-    }
-    if (this.#lastStoreError !== undefined) {
-      details.lastStoreError = this.#lastStoreError.message;
-      return { status: 'unhealthy', message: `the last publish failed to write: ${this.#lastStoreError.message}`, details };
-    }
-    if (worst > maxLag) return { status: 'degraded', message: `a durable subscription is ${worst} events behind (limit ${maxLag})`, details };
-    return { status: 'healthy', message: 'event store writable', details };
+    return busHealth({ state: this.#state, store: this.#store, durableLags: this.#durableLags(), lastStoreError: this.#lastStoreError, maxLag });
   }
 
   /**
@@ -425,8 +359,7 @@ export class EventBus implements EventBusContract {
     }
     await Promise.all([...this.#subscribers].map((s) => untilAborted(s.unsubscribe(), signal)));
     const stopped = busStopped('wait for a reply');
-    for (const list of this.#waiters.values()) for (const w of list) w.reject(stopped);
-    this.#waiters.clear();
+    this.#waiters.rejectAll(stopped);
     try {
       await this.#store.close();
     } finally {
@@ -435,39 +368,7 @@ export class EventBus implements EventBusContract {
   }
 
   #prepare(input: EventInput): PendingEvent {
-    if (input === null || typeof input !== 'object') throw invalidEvent('event', 'must be an object', input);
-    const type = input.type;
-    if (typeof type !== 'string') throw invalidEvent('type', 'is required and must be a string', type);
-    // A type with a route was validated before: the route map doubles as the cache of good types.
-    if (!this.#routes.has(type)) {
-      const problem = typeProblem(type);
-      if (problem !== undefined) throw invalidEvent('type', problem, type);
-    }
-    const source = input.source;
-    if (typeof source !== 'string' || source.length === 0) throw invalidEvent('source', 'is required and must be a non-empty string', source);
-    const data = input.data;
-    if (typeof data === 'object' || typeof data === 'number' || typeof data === 'bigint' || typeof data === 'function' || typeof data === 'symbol') {
-      const problem = jsonProblem(data, 'data');
-      if (problem !== undefined) {
-        const colon = problem.indexOf(': ');
-        throw invalidEvent(problem.slice(0, colon), `is not JSON-serialisable (${problem.slice(colon + 2)})`);
-      }
-    }
-    const { subject, correlationId, causationId } = input;
-    const event: PendingEvent = { id: '', type, source, time: this.#now(), sequence: 0, data: data === undefined ? null : data };
-    if (subject !== undefined) {
-      checkOptionalString(subject, 'subject');
-      (event as { subject?: string }).subject = subject;
-    }
-    if (correlationId !== undefined) {
-      checkOptionalString(correlationId, 'correlationId');
-      (event as { correlationId?: string }).correlationId = correlationId;
-    }
-    if (causationId !== undefined) {
-      checkOptionalString(causationId, 'causationId');
-      (event as { causationId?: string }).causationId = causationId;
-    }
-    return event;
+    return prepareEvent(input, this.#routes, this.#clock);
   }
 
   #append(event: PendingEvent): Promise<StoredEvent> {
@@ -524,17 +425,9 @@ export class EventBus implements EventBusContract {
   /** The store's commit listener: runs once per committed event, in sequence order. */
   #dispatch(event: StoredEvent): void {
     this.#dispatchedThrough = event.sequence;
-    let route = this.#lastRoute;
-    if (route === undefined || route.type !== event.type) {
-      route = this.#routes.get(event.type);
-      if (route === undefined) route = this.#newRoute(event.type);
-      this.#lastRoute = route;
-    }
-    if (route.version !== this.#routeVersion) this.#refresh(route);
-    if (route.pending++ === 0) this.#dirtyRoutes.push(route);
-    const subs = route.subscribers;
+    const subs = this.#routes.route(event.type);
     for (let i = 0; i < subs.length; i++) subs[i]!.offer(event);
-    if (this.#waiters.size !== 0 && event.correlationId !== undefined) this.#matchReply(event);
+    if (this.#waiters.size !== 0) this.#waiters.offer(event);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
@@ -551,70 +444,22 @@ export class EventBus implements EventBusContract {
 
   #runFlush(): void {
     this.#flushScheduled = false;
-    const dirty = this.#dirtyRoutes;
-    if (dirty.length > 0) {
-      for (let i = 0; i < dirty.length; i++) {
-        const r = dirty[i]!;
-        this.#publishedByType.inc(r.labels, r.pending);
-        r.pending = 0;
-      }
-      dirty.length = 0;
-    }
+    this.#routes.flushCounts();
     const ready = this.#ready;
     if (ready.length === 0) return;
     this.#ready = [];
     for (let i = 0; i < ready.length; i++) ready[i]!.drain();
   }
 
-  #newRoute(type: string): Route {
-    if (this.#routes.size >= MAX_ROUTES) {
-      // Types are usually a small fixed set; a flood of distinct ones must not grow memory forever.
-      for (const r of this.#routes.values()) if (r.pending > 0) this.#publishedByType.inc(r.labels, r.pending);
-      this.#dirtyRoutes.length = 0;
-      this.#routes.clear();
-      this.#lastRoute = undefined;
-    }
-    const route: Route = { type, labels: { type }, subscribers: [], version: -1, pending: 0 };
-    this.#routes.set(type, route);
-    return route;
-  }
-
-  #refresh(route: Route): void {
-    route.subscribers = this.#subscribers.filter((s) => {
-      try {
-        return s.matcher.wantsType(route.type);
-      } catch {
-        return false;
-      }
-    });
-    route.version = this.#routeVersion;
+  *#durableLags(): Iterable<readonly [string, number]> {
+    for (const s of this.#subscribers) if (s instanceof CursorSubscriber && s.durable) yield [s.name, s.lag];
   }
 
   #remove(sub: Subscriber): void {
     const i = this.#subscribers.indexOf(sub);
     if (i >= 0) this.#subscribers.splice(i, 1);
     if (sub instanceof CursorSubscriber && sub.durable) this.#durableNames.delete(sub.name);
-    this.#routeVersion++;
-    this.#lastRoute = undefined;
-  }
-
-  #matchReply(event: StoredEvent): void {
-    const list = this.#waiters.get(event.correlationId!);
-    if (list === undefined) return;
-    for (let i = 0; i < list.length; i++) {
-      const w = list[i]!;
-      if (w.request === event) continue;
-      if (w.reply !== undefined && !w.reply.matches(event.type)) continue;
-      w.resolve(event);
-    }
-  }
-
-  #forgetWaiter(waiter: Waiter): void {
-    const list = this.#waiters.get(waiter.correlationId);
-    if (list === undefined) return;
-    const i = list.indexOf(waiter);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#waiters.delete(waiter.correlationId);
+    this.#routes.invalidate();
   }
 
   async #deadLetter(subscription: string, event: StoredEvent, error: unknown, attempts: number): Promise<void> {
@@ -644,6 +489,8 @@ export class EventBus implements EventBusContract {
    * synchronous burst (before the delivery microtask runs) the clock is read every 64 publishes:
    * events of one burst may share a timestamp, which at millisecond resolution they mostly would.
    */
+  readonly #clock = (): string => this.#now();
+
   #now(): string {
     if (this.#flushScheduled && --this.#clockBudget > 0) return this.#nowIso;
     this.#clockBudget = 64;
@@ -659,27 +506,4 @@ export class EventBus implements EventBusContract {
 function positiveInt(value: number, field: string): number {
   if (!Number.isSafeInteger(value) || value < 1) throw invalidEvent(field, 'must be a positive integer', value);
   return value;
-}
-
-/** Without a stop signal, stop waits at most this long for handlers in flight. */
-const DEFAULT_STOP_WAIT_MS = 5_000;
-
-/** Waits for `work`, or until `signal` aborts (or, with no signal, 5 s pass); never rejects. */
-async function untilAborted(work: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return;
-  let onAbort: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise<void>((resolve) => {
-      if (signal === undefined) {
-        timer = setTimeout(resolve, DEFAULT_STOP_WAIT_MS);
-      } else {
-        onAbort = resolve;
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-    }),
-  ]);
-  if (timer !== undefined) clearTimeout(timer);
-  if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
 }

@@ -110,6 +110,7 @@ export class ReplayIterator implements AsyncIterator<StoredEvent> {
         this.#finish();
         return { value: undefined, done: true };
       }
+      if (this.#store.refresh !== undefined) await this.#store.refresh();
       const asked = this.#query.fromSequence;
       const first = this.#store.firstSequence;
       if (asked !== undefined && asked >= 1 && asked < first && asked <= this.#store.lastSequence) {

@@ -4,8 +4,13 @@
  * `subject`; the rest travel as extension attributes, whose names CloudEvents restricts to
  * lower-case letters and digits: `sequence` (the Sequence extension, a string), `correlationid`,
  * `causationid`.
+ *
+ * CloudEvents requires `source` to be a URI-reference; ours is any non-empty string. A source that
+ * is not one (`ü/src`, `a b`) is percent-encoded on the way out (see uriReference.ts), so the output
+ * passes the CloudEvents SDK's strict validation; `fromCloudEvent` keeps a source as given.
  */
 import { invalidEvent } from './errors.js';
+import { toUriReference } from './uriReference.js';
 import type { StoredEvent } from './types.js';
 
 /** A CloudEvent in the JSON format, as this plugin produces it. */
@@ -29,7 +34,7 @@ export function toCloudEvent(event: StoredEvent): CloudEvent {
   const out: Record<string, unknown> = {
     specversion: '1.0',
     id: event.id,
-    source: event.source,
+    source: toUriReference(event.source),
     type: event.type,
     time: event.time,
     datacontenttype: 'application/json',

@@ -1,5 +1,5 @@
 /**
- * The events plugin (DESIGN §4 "events"): provides the `events` service, an EventBus over a
+ * The events plugin: provides the `events` service, an EventBus over a
  * memory or file store. This file declares the plugin and lists what the folder exports.
  */
 import { definePlugin } from '../../sdk/index.js';

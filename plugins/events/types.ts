@@ -1,5 +1,5 @@
 /**
- * Public contract of the events plugin (DESIGN §4 "events"). The events helper owns this file and
+ * Public contract of the events plugin. The events helper owns this file and
  * may add to it; the names below are what other plugins use to publish.
  */
 import type { BackoffOptions } from '../../sdk/index.js';
@@ -28,7 +28,7 @@ export interface StoredEvent<D = unknown> {
   readonly source: string;
   /** ISO-8601 wall-clock time. */
   readonly time: string;
-  /** Monotonic per store, from 1, without gaps. */
+  /** Monotonic per store, from 1; gaps only where the store documents them (retention, a skipped range after repair). */
   readonly sequence: number;
   readonly data: D;
   readonly subject?: string;
@@ -41,7 +41,7 @@ export interface StoredEvent<D = unknown> {
 export type EventHandler = (event: StoredEvent) => void | Promise<void>;
 
 /**
- * Matches events by fields: fields AND together, values inside one field OR together (seed §8).
+ * Matches events by fields: fields AND together, values inside one field OR together.
  * `types` are patterns (`agent.*.started`, `tool.>`); absent fields match everything.
  */
 export interface EventFilter {

@@ -59,7 +59,7 @@ interface Entry {
 function positive(value: number | undefined, fallback: number, what: string, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new HealthError(HEALTH_ERROR_CODES.INVALID_OPTIONS, `health check '${name}': ${what} must be a positive number of ms, got ${String(value)}`);
+    throw new HealthError(HEALTH_ERROR_CODES.HEALTH_INVALID_OPTIONS, `health check '${name}': ${what} must be a positive number of ms, got ${String(value)}`);
   }
   return value;
 }
@@ -97,14 +97,14 @@ export class HealthMonitor implements HealthService {
   }
 
   register(name: string, check: HealthCheck, options: CheckOptions = {}): Disposer {
-    if (typeof name !== 'string' || name === '') throw new HealthError(HEALTH_ERROR_CODES.INVALID_OPTIONS, 'a health check needs a non-empty name');
-    if (typeof check !== 'function') throw new HealthError(HEALTH_ERROR_CODES.INVALID_OPTIONS, `health check '${name}' must be a function`);
+    if (typeof name !== 'string' || name === '') throw new HealthError(HEALTH_ERROR_CODES.HEALTH_INVALID_OPTIONS, 'a health check needs a non-empty name');
+    if (typeof check !== 'function') throw new HealthError(HEALTH_ERROR_CODES.HEALTH_INVALID_OPTIONS, `health check '${name}' must be a function`);
     if (this.#entries.has(name)) {
-      throw new HealthError(HEALTH_ERROR_CODES.CHECK_CONFLICT, `a health check named '${name}' is already registered; unregister it first or choose another name`);
+      throw new HealthError(HEALTH_ERROR_CODES.HEALTH_CHECK_CONFLICT, `a health check named '${name}' is already registered; unregister it first or choose another name`);
     }
     const kind = options.kind ?? 'ready';
     if (kind !== 'live' && kind !== 'ready') {
-      throw new HealthError(HEALTH_ERROR_CODES.INVALID_OPTIONS, `health check '${name}': kind must be 'live' or 'ready', got '${String(kind)}'`);
+      throw new HealthError(HEALTH_ERROR_CODES.HEALTH_INVALID_OPTIONS, `health check '${name}': kind must be 'live' or 'ready', got '${String(kind)}'`);
     }
     const timeoutMs = positive(options.timeoutMs, this.#options.timeoutMs, 'timeoutMs', name);
     const intervalMs = positive(options.intervalMs, this.#options.intervalMs, 'intervalMs', name);
@@ -138,7 +138,7 @@ export class HealthMonitor implements HealthService {
     if (name !== undefined) {
       const entry = this.#entries.get(name);
       if (entry === undefined) {
-        throw new HealthError(HEALTH_ERROR_CODES.CHECK_NOT_FOUND, `no health check named '${name}'; registered: ${[...this.#entries.keys()].join(', ') || 'none'}`);
+        throw new HealthError(HEALTH_ERROR_CODES.HEALTH_CHECK_NOT_FOUND, `no health check named '${name}'; registered: ${[...this.#entries.keys()].join(', ') || 'none'}`);
       }
       return this.#execute(entry);
     }
@@ -190,7 +190,7 @@ export class HealthMonitor implements HealthService {
   /** Clears every timer and aborts the checks in progress. Results stay readable. */
   stop(): void {
     this.#started = false;
-    this.#stopping.abort(new HealthError('HEALTH_STOPPED', 'the health monitor is stopping'));
+    this.#stopping.abort(new HealthError(HEALTH_ERROR_CODES.HEALTH_STOPPED, 'the health monitor is stopping'));
     for (const entry of this.#entries.values()) {
       if (entry.timer !== undefined) clearTimeout(entry.timer);
       entry.timer = undefined;
@@ -221,10 +221,10 @@ export class HealthMonitor implements HealthService {
       const returned: unknown = await withDeadline((s) => entry.check(s), {
         timeoutMs: entry.timeoutMs,
         signal,
-        timeoutError: () => new TimeoutError(`timed out after ${entry.timeoutMs} ms`, { code: HEALTH_ERROR_CODES.CHECK_TIMEOUT }),
+        timeoutError: () => new TimeoutError(`timed out after ${entry.timeoutMs} ms`, { code: HEALTH_ERROR_CODES.HEALTH_CHECK_TIMEOUT }),
       });
       const problem = invalid(returned);
-      result = problem === undefined ? (returned as CheckResult) : { status: 'unhealthy', message: problem, details: { code: HEALTH_ERROR_CODES.INVALID_RESULT } };
+      result = problem === undefined ? (returned as CheckResult) : { status: 'unhealthy', message: problem, details: { code: HEALTH_ERROR_CODES.HEALTH_CHECK_INVALID_RESULT } };
     } catch (error) {
       // Stopping is not a verdict on the check: keep what we knew.
       if (signal.aborted) return entry.state;

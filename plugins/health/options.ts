@@ -7,7 +7,7 @@ const eventLoop = z
     degradedMs: z.number().positive().default(200),
     /** …and unhealthy. */
     unhealthyMs: z.number().positive().default(1_000),
-    /** The seed's runtime check ran every 10 s. */
+    /** The original system's runtime check ran every 10 s. */
     intervalMs: z.number().int().positive().default(10_000),
     /** Sampling resolution of `monitorEventLoopDelay`. */
     resolutionMs: z.number().int().positive().default(20),
@@ -31,7 +31,7 @@ const heap = z
 
 /** Options of the health plugin; `{}` validates. */
 export const HealthOptionsSchema = z.object({
-  /** Default interval of every check (the seed's 30 s). */
+  /** Default interval of every check (the original system's 30 s). */
   intervalMs: z.number().int().positive().default(30_000),
   /** Default timeout of every check. */
   timeoutMs: z.number().int().positive().default(5_000),

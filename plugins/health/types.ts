@@ -1,5 +1,5 @@
 /**
- * Public contract of the health plugin (DESIGN §4). The health helper owns this file and may add to
+ * Public contract of the health plugin. The health helper owns this file and may add to
  * it; other plugins register checks through `ctx.tryResolve('health')?.register(...)`.
  */
 import type { Disposer, KernelState } from '../../sdk/index.js';

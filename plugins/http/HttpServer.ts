@@ -112,7 +112,7 @@ export class HttpServer implements HttpService {
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
-          new NetworkError(HTTP_ERROR_CODES.LISTEN_FAILED, `cannot listen on ${host}:${port}: ${error.message}; pick another host or port`, {
+          new NetworkError(HTTP_ERROR_CODES.HTTP_LISTEN_FAILED, `cannot listen on ${host}:${port}: ${error.message}; pick another host or port`, {
             cause: error,
             context: { host, port },
           }),
@@ -195,7 +195,7 @@ export class HttpServer implements HttpService {
   #dispatch(exchange: Exchange, req: IncomingMessage, res: ServerResponse): void {
     const request = exchange.request;
     if (this.#closing) {
-      this.#fail(res, 503, HTTP_ERROR_CODES.SHUTTING_DOWN, 'the server is shutting down; retry on another instance', { 'retry-after': '1' });
+      this.#fail(res, 503, HTTP_ERROR_CODES.HTTP_SHUTTING_DOWN, 'the server is shutting down; retry on another instance', { 'retry-after': '1' });
       return;
     }
     const match = this.#router.match(request.method, request.path);
@@ -203,14 +203,14 @@ export class HttpServer implements HttpService {
       // With auth on, only authenticated clients learn which paths exist.
       if (this.#tokenDigest !== undefined && !this.#authorized(req)) return this.#unauthorized(req, res);
       if (match.kind === 'not-found') {
-        return this.#fail(res, 404, HTTP_ERROR_CODES.NOT_FOUND, `no route for ${request.method} ${request.path}`);
+        return this.#fail(res, 404, HTTP_ERROR_CODES.HTTP_NOT_FOUND, `no route for ${request.method} ${request.path}`);
       }
       if (request.method === 'OPTIONS') {
         res.writeHead(204, { allow: match.allow });
         res.end();
         return;
       }
-      return this.#fail(res, 405, HTTP_ERROR_CODES.METHOD_NOT_ALLOWED, `${request.method} is not allowed on ${request.path}; allowed: ${match.allow}`, {
+      return this.#fail(res, 405, HTTP_ERROR_CODES.HTTP_METHOD_NOT_ALLOWED, `${request.method} is not allowed on ${request.path}; allowed: ${match.allow}`, {
         allow: match.allow,
       });
     }
@@ -223,7 +223,7 @@ export class HttpServer implements HttpService {
         try {
           params[route.paramNames[i]!] = decodeURIComponent(match.values[i]!);
         } catch {
-          return this.#fail(res, 400, HTTP_ERROR_CODES.BAD_REQUEST, `path segment '${match.values[i]}' is not valid URI encoding`);
+          return this.#fail(res, 400, HTTP_ERROR_CODES.HTTP_BAD_REQUEST, `path segment '${match.values[i]}' is not valid URI encoding`);
         }
       }
       request.params = params;
@@ -266,7 +266,7 @@ export class HttpServer implements HttpService {
           try {
             exchange.request.body = JSON.parse(raw.toString('utf8'));
           } catch (error) {
-            return this.#fail(res, 400, HTTP_ERROR_CODES.BAD_REQUEST, `request body is not valid JSON: ${(error as Error).message}`);
+            return this.#fail(res, 400, HTTP_ERROR_CODES.HTTP_BAD_REQUEST, `request body is not valid JSON: ${(error as Error).message}`);
           }
         }
       } else {
@@ -347,7 +347,7 @@ export class HttpServer implements HttpService {
     }
     res.removeHeader('content-type');
     if (http !== undefined) this.#fail(res, http.status, http.code, http.message, { ...http.headers });
-    else this.#fail(res, 500, HTTP_ERROR_CODES.INTERNAL, 'internal server error (logged)');
+    else this.#fail(res, 500, HTTP_ERROR_CODES.HTTP_INTERNAL_ERROR, 'internal server error (logged)');
   }
 
   #arm(exchange: Exchange, res: ServerResponse): void {
@@ -362,16 +362,16 @@ export class HttpServer implements HttpService {
     exchange.timedOut = true;
     const ms = this.#options.requestTimeoutMs;
     const reading = exchange.readingBody;
-    exchange.request.abort(new TimeoutError(`request timed out after ${ms} ms`, { code: reading ? HTTP_ERROR_CODES.REQUEST_TIMEOUT : HTTP_ERROR_CODES.HANDLER_TIMEOUT }));
+    exchange.request.abort(new TimeoutError(`request timed out after ${ms} ms`, { code: reading ? HTTP_ERROR_CODES.HTTP_REQUEST_TIMEOUT : HTTP_ERROR_CODES.HTTP_HANDLER_TIMEOUT }));
     this.#logger.warn({ method: exchange.request.method, path: exchange.request.path, timeoutMs: ms, reading }, 'request timed out');
     if (res.headersSent) {
       res.destroy();
       return;
     }
     if (reading) {
-      this.#fail(res, 408, HTTP_ERROR_CODES.REQUEST_TIMEOUT, `request body not received within ${ms} ms`, { connection: 'close' });
+      this.#fail(res, 408, HTTP_ERROR_CODES.HTTP_REQUEST_TIMEOUT, `request body not received within ${ms} ms`, { connection: 'close' });
     } else {
-      this.#fail(res, 503, HTTP_ERROR_CODES.HANDLER_TIMEOUT, `handler did not answer within ${ms} ms`);
+      this.#fail(res, 503, HTTP_ERROR_CODES.HTTP_HANDLER_TIMEOUT, `handler did not answer within ${ms} ms`);
     }
   };
 
@@ -394,13 +394,13 @@ export class HttpServer implements HttpService {
 
   #unauthorized(req: IncomingMessage, res: ServerResponse): void {
     const sent = req.headers.authorization !== undefined;
-    this.#fail(res, 401, HTTP_ERROR_CODES.UNAUTHORIZED, sent ? 'the bearer token is not valid' : 'this route needs an Authorization: Bearer <token> header', {
+    this.#fail(res, 401, HTTP_ERROR_CODES.HTTP_UNAUTHORIZED, sent ? 'the bearer token is not valid' : 'this route needs an Authorization: Bearer <token> header', {
       'www-authenticate': sent ? 'Bearer realm="mister-smith", error="invalid_token"' : 'Bearer realm="mister-smith"',
     });
   }
 
   #tooLarge(res: ServerResponse): void {
-    this.#fail(res, 413, HTTP_ERROR_CODES.BODY_TOO_LARGE, `request body exceeds the limit of ${this.#options.bodyLimitBytes} bytes`, {
+    this.#fail(res, 413, HTTP_ERROR_CODES.HTTP_BODY_TOO_LARGE, `request body exceeds the limit of ${this.#options.bodyLimitBytes} bytes`, {
       connection: 'close',
     });
   }

@@ -58,13 +58,13 @@ export class Router {
     // Methods are case-insensitive for callers (`route('get', …)` from plain JavaScript).
     if (typeof method === 'string') method = method.toUpperCase() as HttpMethod;
     if (!HTTP_METHODS.includes(method)) {
-      throw new HttpRouteError(HTTP_ERROR_CODES.INVALID_ROUTE, `unknown HTTP method '${String(method)}'; use one of ${HTTP_METHODS.join(', ')}`);
+      throw new HttpRouteError(HTTP_ERROR_CODES.HTTP_INVALID_ROUTE, `unknown HTTP method '${String(method)}'; use one of ${HTTP_METHODS.join(', ')}`);
     }
     if (typeof pattern !== 'string' || !pattern.startsWith('/')) {
-      throw new HttpRouteError(HTTP_ERROR_CODES.INVALID_ROUTE, `route path '${String(pattern)}' must start with '/'`);
+      throw new HttpRouteError(HTTP_ERROR_CODES.HTTP_INVALID_ROUTE, `route path '${String(pattern)}' must start with '/'`);
     }
     if (typeof handler !== 'function') {
-      throw new HttpRouteError(HTTP_ERROR_CODES.INVALID_ROUTE, `route ${method} ${pattern} needs a handler function`);
+      throw new HttpRouteError(HTTP_ERROR_CODES.HTTP_INVALID_ROUTE, `route ${method} ${pattern} needs a handler function`);
     }
     const segments = splitPath(pattern);
     const paramNames: string[] = [];
@@ -72,14 +72,14 @@ export class Router {
     segments.forEach((segment, i) => {
       if (segment === '*') {
         if (i !== segments.length - 1) {
-          throw new HttpRouteError(HTTP_ERROR_CODES.INVALID_ROUTE, `route path '${pattern}': '*' may only be the last segment`);
+          throw new HttpRouteError(HTTP_ERROR_CODES.HTTP_INVALID_ROUTE, `route path '${pattern}': '*' may only be the last segment`);
         }
         paramNames.push('*');
         node = node.wildcard ??= new Node();
       } else if (segment.startsWith(':')) {
         const name = segment.slice(1);
         if (!PARAM_RE.test(name) || paramNames.includes(name)) {
-          throw new HttpRouteError(HTTP_ERROR_CODES.INVALID_ROUTE, `route path '${pattern}': parameter '${segment}' is not a valid, unique name`);
+          throw new HttpRouteError(HTTP_ERROR_CODES.HTTP_INVALID_ROUTE, `route path '${pattern}': parameter '${segment}' is not a valid, unique name`);
         }
         paramNames.push(name);
         node = node.param ??= new Node();
@@ -92,7 +92,7 @@ export class Router {
     const existing = node.routes.get(method);
     if (existing !== undefined) {
       throw new HttpRouteError(
-        HTTP_ERROR_CODES.ROUTE_CONFLICT,
+        HTTP_ERROR_CODES.HTTP_ROUTE_CONFLICT,
         `route ${method} ${pattern} conflicts with ${method} ${existing.pattern}, already registered; remove it first or pick another path`,
       );
     }

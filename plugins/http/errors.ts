@@ -6,31 +6,31 @@ import { ConfigError, NetworkError, type MisterSmithErrorOptions } from '../../s
 
 export const HTTP_ERROR_CODES = Object.freeze({
   /** `route()` got a method + path pair that is already registered. */
-  ROUTE_CONFLICT: 'HTTP_ROUTE_CONFLICT',
+  HTTP_ROUTE_CONFLICT: 'HTTP_ROUTE_CONFLICT',
   /** `route()` got a malformed path or an unknown method. */
-  INVALID_ROUTE: 'HTTP_INVALID_ROUTE',
+  HTTP_INVALID_ROUTE: 'HTTP_INVALID_ROUTE',
   /** 413: the request body is larger than `bodyLimitBytes`. */
-  BODY_TOO_LARGE: 'HTTP_BODY_TOO_LARGE',
+  HTTP_BODY_TOO_LARGE: 'HTTP_BODY_TOO_LARGE',
   /** 400: a JSON body that does not parse, or a malformed path. */
-  BAD_REQUEST: 'HTTP_BAD_REQUEST',
+  HTTP_BAD_REQUEST: 'HTTP_BAD_REQUEST',
   /** 401: auth is on and the request has no (or a wrong) bearer token. */
-  UNAUTHORIZED: 'HTTP_UNAUTHORIZED',
+  HTTP_UNAUTHORIZED: 'HTTP_UNAUTHORIZED',
   /** 404: no route matches the path. */
-  NOT_FOUND: 'HTTP_NOT_FOUND',
+  HTTP_NOT_FOUND: 'HTTP_NOT_FOUND',
   /** 405: a route matches the path but not the method; `Allow` lists the methods that do. */
-  METHOD_NOT_ALLOWED: 'HTTP_METHOD_NOT_ALLOWED',
+  HTTP_METHOD_NOT_ALLOWED: 'HTTP_METHOD_NOT_ALLOWED',
   /** 408: the client did not send its whole body within `requestTimeoutMs`. */
-  REQUEST_TIMEOUT: 'HTTP_REQUEST_TIMEOUT',
+  HTTP_REQUEST_TIMEOUT: 'HTTP_REQUEST_TIMEOUT',
   /** 503: the handler did not answer within `requestTimeoutMs`. */
-  HANDLER_TIMEOUT: 'HTTP_HANDLER_TIMEOUT',
+  HTTP_HANDLER_TIMEOUT: 'HTTP_HANDLER_TIMEOUT',
   /** 503: the server is shutting down and takes no new requests. */
-  SHUTTING_DOWN: 'HTTP_SHUTTING_DOWN',
+  HTTP_SHUTTING_DOWN: 'HTTP_SHUTTING_DOWN',
   /** 500: a handler threw something that is not an `HttpError`. */
-  INTERNAL: 'HTTP_INTERNAL_ERROR',
+  HTTP_INTERNAL_ERROR: 'HTTP_INTERNAL_ERROR',
   /** The server could not bind its host and port. */
-  LISTEN_FAILED: 'HTTP_LISTEN_FAILED',
+  HTTP_LISTEN_FAILED: 'HTTP_LISTEN_FAILED',
   /** `auth.tokenEnv` names an environment variable that is not set. */
-  AUTH_TOKEN_MISSING: 'HTTP_AUTH_TOKEN_MISSING',
+  HTTP_AUTH_TOKEN_MISSING: 'HTTP_AUTH_TOKEN_MISSING',
 });
 
 /**

@@ -12,7 +12,7 @@ function resolveToken(auth: HttpOptions['auth']): string | undefined {
     if (auth.token === undefined) {
       // Failing here beats serving without the auth the operator asked for.
       throw new ConfigError(
-        HTTP_ERROR_CODES.AUTH_TOKEN_MISSING,
+        HTTP_ERROR_CODES.HTTP_AUTH_TOKEN_MISSING,
         `http: auth.tokenEnv names '${auth.tokenEnv}', but that environment variable is not set; set it or remove auth.tokenEnv`,
       );
     }

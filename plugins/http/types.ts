@@ -1,4 +1,4 @@
-/** Public contract of the http plugin (DESIGN §4). The http helper owns this file and may add to it. */
+/** Public contract of the http plugin. The http helper owns this file and may add to it. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Disposer } from '../../sdk/index.js';
 

@@ -28,12 +28,12 @@ export class McpServer implements McpService {
     if (this.#endpoint === undefined || url === undefined) {
       throw new ConfigError(McpErrorCodes.HTTP_UNAVAILABLE, `mcp cannot issue a token for '${agentId}': the http plugin is not ${this.#endpoint === undefined ? 'loaded (add "http" to the config)' : 'started'}`);
     }
-    const { token, revoke } = this.#endpoint.issue({ agentId, delegation: options.delegation });
+    const { token, revoke } = this.#endpoint.issue({ agentId, delegation: options.delegation, only: options.tools === undefined ? undefined : new Set(options.tools) });
     return { token, url, agentId, dispose: async () => revoke() };
   }
 
   async connect(transport: Transport, agentId: string, options: IssueTokenOptions = {}): Promise<Disposer> {
-    const server = createToolServer(this.#tools, { agentId, delegation: options.delegation });
+    const server = createToolServer(this.#tools, { agentId, delegation: options.delegation, only: options.tools === undefined ? undefined : new Set(options.tools) });
     await server.connect(transport);
     return () => server.close();
   }

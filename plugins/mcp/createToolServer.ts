@@ -12,6 +12,8 @@ import type { ToolBus, ToolInfo } from '../tools/types.js';
 export interface ToolServerIdentity {
   readonly agentId: string;
   readonly delegation?: readonly string[] | undefined;
+  /** When set, only these tools (on top of the grants). */
+  readonly only?: ReadonlySet<string> | undefined;
 }
 
 /** MCP wants object schemas; a tool whose output is not an object declares none. */
@@ -35,12 +37,16 @@ function toResult(output: unknown, structured: boolean): CallToolResult {
 
 export function createToolServer(tools: ToolBus, identity: ToolServerIdentity): Server {
   const server = new Server({ name: 'mister-smith', version: KERNEL_VERSION }, { capabilities: { tools: { listChanged: false } } });
-  const { agentId, delegation } = identity;
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.list(agentId).filter((t) => delegation === undefined || delegation.every((d) => tools.allowed(d, t.name))).map(toMcpTool) }));
+  const { agentId, delegation, only } = identity;
+  const offered = (name: string): boolean => (only === undefined || only.has(name)) && (delegation === undefined || delegation.every((d) => tools.permissions.allowed(d, name)));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.list(agentId).filter((t) => offered(t.name)).map(toMcpTool) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: input, _meta } = request.params;
     // A client may pass an idempotency key; the bus answers a repeated key from its cache.
     const callId = typeof _meta?.callId === 'string' ? _meta.callId : undefined;
+    if (only !== undefined && !only.has(name)) {
+      return { isError: true, content: [{ type: 'text', text: `TOOL_ACCESS_DENIED: '${name}' is not among the tools offered to this client (${[...only].join(', ') || 'none'})` }] };
+    }
     try {
       const output = await tools.call(agentId, name, input ?? {}, {
         signal: extra.signal,

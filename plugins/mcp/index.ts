@@ -1,5 +1,6 @@
 /** The tool bus as an MCP server (Streamable HTTP, stdio), and external MCP servers' tools on the bus. */
 import { definePlugin } from '../../sdk/index.js';
+import type {} from '../health/types.js';
 import type {} from '../http/types.js';
 import type {} from '../supervision/types.js';
 import type {} from '../tools/types.js';
@@ -15,7 +16,7 @@ export default definePlugin({
   description: 'The tool bus as an MCP server over HTTP and stdio; external MCP servers\' tools on the bus',
   kernel: '^1.0.0',
   dependsOn: ['tools', 'supervision'],
-  optionalDependsOn: ['http'],
+  optionalDependsOn: ['http', 'health'],
   options: McpOptionsSchema,
   commands: { mcp: mcpCommand },
   setup(ctx) {
@@ -33,6 +34,17 @@ export default definePlugin({
       if (endpoint !== undefined) ctx.logger.info({ url: endpoint.url, clients: Object.keys(ctx.options.clients).length }, 'mcp endpoint ready');
     });
     ctx.onStop(() => external.stop());
+    // A server being restarted makes its tools fail for a while: degraded, not down (the bus works).
+    const health = ctx.tryResolve('health');
+    if (health !== undefined && Object.keys(ctx.options.servers).length > 0) {
+      const unregister = health.register('mcp-servers', () => {
+        const down = external.status().filter((s) => s.state !== 'connected');
+        return down.length === 0
+          ? { status: 'healthy' }
+          : { status: 'degraded', message: `MCP servers not connected: ${down.map((s) => `${s.name} (${s.state})`).join(', ')}`, details: { down: down.map((s) => s.name) } };
+      }, { kind: 'ready', critical: false });
+      ctx.onStop(() => unregister());
+    }
   },
 });
 

@@ -23,6 +23,12 @@ export interface IssueTokenOptions {
    * one of them may call the tool too (as for a delegated run).
    */
   readonly delegation?: readonly string[];
+  /**
+   * Only these tool names, on top of the grants: what one model request was offered (a provider
+   * passes its request's tools, so the client can reach exactly those and nothing the agent gained
+   * or the request left out).
+   */
+  readonly tools?: readonly string[];
 }
 
 /** How an imported external MCP server is doing. */

@@ -49,7 +49,7 @@ class Warnings {
 }
 
 function dropped(warnings: Warnings, name: string, error: unknown): void {
-  warnings.once(name, PROMETHEUS_ERROR_CODES.INVALID_LABELS, `dropped an update of ${name}: ${(error as Error).message}`);
+  warnings.once(name, PROMETHEUS_ERROR_CODES.PROMETHEUS_INVALID_LABELS, `dropped an update of ${name}: ${(error as Error).message}`);
 }
 
 /**
@@ -181,7 +181,7 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
         try {
           collect();
         } catch (error) {
-          warnings.once(name, PROMETHEUS_ERROR_CODES.COLLECT_FAILED, `collect of ${name} failed; it keeps its last value`, { err: error });
+          warnings.once(name, PROMETHEUS_ERROR_CODES.PROMETHEUS_COLLECT_FAILED, `collect of ${name} failed; it keeps its last value`, { err: error });
         }
       },
     };
@@ -190,7 +190,7 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
   #limiter(name: string, definition: MetricDefinition): LabelSetLimiter {
     const max = this.#maxLabelSets;
     return new LabelSetLimiter(definition.labelNames ?? [], max, () =>
-      this.#warnings.once(name, PROMETHEUS_ERROR_CODES.LABEL_CAP_REACHED, `${name} reached ${max} label sets; new ones are counted under 'other'`, {
+      this.#warnings.once(name, PROMETHEUS_ERROR_CODES.PROMETHEUS_LABEL_CAP_REACHED, `${name} reached ${max} label sets; new ones are counted under 'other'`, {
         maxLabelSets: max,
       }),
     );
@@ -205,7 +205,7 @@ export class PrometheusBackend implements MetricsBackend, PrometheusService {
       return make({ name, help: definition.help, labelNames: [...(definition.labelNames ?? [])], registers: [this.registry] });
     } catch (error) {
       // A rejected metric must not break the plugin that defined it: it goes unexported, loudly.
-      this.#logger.error({ err: error, metric: name, code: PROMETHEUS_ERROR_CODES.METRIC_REJECTED }, `metric ${name} cannot be exported: ${(error as Error).message}`);
+      this.#logger.error({ err: error, metric: name, code: PROMETHEUS_ERROR_CODES.PROMETHEUS_METRIC_REJECTED }, `metric ${name} cannot be exported: ${(error as Error).message}`);
       return NOOP_SINK;
     }
   }

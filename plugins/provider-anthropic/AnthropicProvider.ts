@@ -3,7 +3,7 @@
  * and streamed ones (`stream`: `message_start` … `message_stop`), tool use, usage.
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
-import type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';
+import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
 import { fromToolName, toWireMessages, toWireTools, type WireBlock, type WireMessageResponse, type WireUsage } from './wire.js';
 
@@ -27,7 +27,7 @@ const RETRYABLE_TYPES = new Set(['overloaded_error', 'api_error', 'rate_limit_er
 
 type ToolCallOut = { id: string; name: string; input: unknown };
 
-export class AnthropicProvider implements StreamingProvider {
+export class AnthropicProvider implements ModelProvider {
   readonly name: string;
   readonly #o: AnthropicProviderOptions;
   readonly #url: string;
@@ -38,11 +38,11 @@ export class AnthropicProvider implements StreamingProvider {
     this.#url = `${options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1/messages`;
   }
 
-  async complete(request: ProviderRequest): Promise<ProviderResponse> {
+  async complete(request: ModelRequest): Promise<ModelResponse> {
     const call = await this.#open(request, false);
     try {
       if ((call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        let response: ProviderResponse | undefined;
+        let response: ModelResponse | undefined;
         for await (const chunk of this.#readStream(call)) if (chunk.type === 'response') response = chunk.response;
         return response!;
       }
@@ -52,7 +52,7 @@ export class AnthropicProvider implements StreamingProvider {
     }
   }
 
-  async *stream(request: ProviderRequest): AsyncGenerator<ProviderStreamChunk> {
+  async *stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
     const call = await this.#open(request, true);
     try {
       if (!(call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
@@ -75,7 +75,7 @@ export class AnthropicProvider implements StreamingProvider {
     }
   }
 
-  async #open(request: ProviderRequest, stream: boolean): Promise<OpenRequest> {
+  async #open(request: ModelRequest, stream: boolean): Promise<OpenRequest> {
     const o = this.#o;
     const body = {
       model: request.model,
@@ -124,7 +124,7 @@ export class AnthropicProvider implements StreamingProvider {
     });
   }
 
-  #fromJson(text: string): ProviderResponse {
+  #fromJson(text: string): ModelResponse {
     let parsed: WireMessageResponse;
     try {
       parsed = JSON.parse(text) as WireMessageResponse;
@@ -136,7 +136,7 @@ export class AnthropicProvider implements StreamingProvider {
     return this.#response(parsed.content, parsed.usage);
   }
 
-  #response(blocks: readonly WireBlock[], usage: WireUsage | undefined): ProviderResponse {
+  #response(blocks: readonly WireBlock[], usage: WireUsage | undefined): ModelResponse {
     let reply: string | undefined;
     const toolCalls: ToolCallOut[] = [];
     for (const b of blocks) {
@@ -153,7 +153,7 @@ export class AnthropicProvider implements StreamingProvider {
   }
 
   /** Reads `message_start` … `message_stop`, assembling text and `input_json_delta` pieces per block. */
-  async *#readStream(call: OpenRequest): AsyncGenerator<ProviderStreamChunk> {
+  async *#readStream(call: OpenRequest): AsyncGenerator<ModelStreamChunk> {
     const blocks: Array<WireBlock & { json?: string }> = [];
     let usage: WireUsage = {};
     let stopped = false;

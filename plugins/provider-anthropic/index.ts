@@ -56,4 +56,3 @@ export default definePlugin({
 export { AnthropicProvider } from './AnthropicProvider.js';
 export type { AnthropicProviderOptions } from './AnthropicProvider.js';
 export { fromToolName, toToolName } from './wire.js';
-export type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';

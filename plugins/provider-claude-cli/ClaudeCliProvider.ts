@@ -5,13 +5,13 @@
  * the tool bus: grants, approval, validation, events). To the agents plugin each call is a final
  * reply with usage, cost and the CLI's session id (continued with `--resume`).
  */
-import type { ChatMessage } from '../agents/types.js';
 import type { McpService } from '../mcp/types.js';
 import type { ToolBus } from '../tools/types.js';
+import { LRUCache } from 'lru-cache';
 import { AgentError } from '../../sdk/index.js';
 import { CliProcess, type CliExit } from './CliProcess.js';
 import { isResult, parseLine, toResponse, type CliResult } from './cliResult.js';
-import type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';
+import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 import { ClaudeCliErrorCodes } from './errors.js';
 import { toolFlags } from './mcpConfig.js';
 
@@ -88,12 +88,17 @@ class LineQueue {
   }
 }
 
-export class ClaudeCliProvider implements StreamingProvider {
+export class ClaudeCliProvider implements ModelProvider {
   readonly name: string;
   readonly #o: ClaudeCliProviderOptions;
   readonly #live = new Set<CliProcess>();
   /** Last cumulative cost per CLI session: a resumed session reports its total, a response carries its own part. */
-  readonly #sessionCost = new Map<string, number>();
+  readonly #sessionCost = new LRUCache<string, number>({ max: 10_000 });
+  /**
+   * Mister Smith session → the CLI session that last answered in it, for a request that names its
+   * session but carries no `providerSessionId` (the journal's is preferred: it survives restarts).
+   */
+  readonly #cliSessions = new LRUCache<string, string>({ max: 10_000 });
   #stopped = false;
 
   constructor(options: ClaudeCliProviderOptions) {
@@ -114,21 +119,21 @@ export class ClaudeCliProvider implements StreamingProvider {
     await Promise.all(live.map((p) => p.exited));
   }
 
-  async complete(request: ProviderRequest): Promise<ProviderResponse> {
-    let response: ProviderResponse | undefined;
+  async complete(request: ModelRequest): Promise<ModelResponse> {
+    let response: ModelResponse | undefined;
     for await (const chunk of this.#run(request, false)) if (chunk.type === 'response') response = chunk.response;
     return response!;
   }
 
-  stream(request: ProviderRequest): AsyncGenerator<ProviderStreamChunk> {
+  stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
     return this.#run(request, true);
   }
 
-  async *#run(request: ProviderRequest, streaming: boolean): AsyncGenerator<ProviderStreamChunk> {
+  async *#run(request: ModelRequest, streaming: boolean): AsyncGenerator<ModelStreamChunk> {
     const o = this.#o;
     if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopped', { retryable: true });
     request.signal.throwIfAborted();
-    const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.allowed(request.agent, `claude.${t}`));
+    const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.permissions.allowed(request.agent, `claude.${t}`));
     if (request.tools.length > 0 && o.mcp?.url === undefined) {
       throw new AgentError(
         ClaudeCliErrorCodes.NO_MCP,
@@ -136,71 +141,90 @@ export class ClaudeCliProvider implements StreamingProvider {
         { retryable: false },
       );
     }
-    const token = request.tools.length > 0 ? o.mcp!.issueToken(request.agent) : undefined;
+    // The token reaches exactly the tools of this request (the agent's grants, as the agents plugin
+    // computed them for the run, delegation included) and nothing else, whatever the CLI tries.
+    const token = request.tools.length > 0 ? o.mcp!.issueToken(request.agent, { tools: request.tools.map((t) => t.name) }) : undefined;
     const flags = await toolFlags(request.tools, builtins, token).catch(async (error: unknown) => {
       await token?.dispose();
       throw error;
     });
     try {
-      const resume = request.providerSessionId;
-      const args = [...o.args, '--print', '--output-format', streaming ? 'stream-json' : 'json', ...(streaming ? ['--verbose', '--include-partial-messages'] : []), '--model', request.model, ...flags.args];
-      if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
-      if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
-      if (resume !== undefined) args.push('--resume', resume);
-      const prompt = renderPrompt(resume !== undefined ? newMessages(request.messages) : request.messages);
-
-      const lines = new LineQueue();
-      const child = new CliProcess({
-        command: o.command,
-        args,
-        cwd: o.cwd,
-        env: { ...process.env, ...o.env, CLAUDE_CODE_MAX_RETRIES: String(o.maxRetries) },
-        stdin: prompt,
-        timeoutMs: o.timeoutMs,
-        killGraceMs: o.killGraceMs,
-        maxOutputBytes: o.maxOutputBytes,
-        signal: request.signal,
-        onLine: (line) => lines.push(line),
-      });
-      this.#live.add(child);
-      const exited = child.exited.finally(() => {
-        this.#live.delete(child);
-        lines.close();
-      });
-      let result: CliResult | undefined;
-      let firstLine: string | undefined;
-      let finished = false;
-      try {
-        for await (const line of lines) {
-          firstLine ??= line;
-          const value = parseLine(line);
-          if (isResult(value)) result = value;
-          else if (streaming && value?.type === 'stream_event') {
-            const event = value.event as { type?: string; delta?: { type?: string; text?: string } } | undefined;
-            // Text of the top-level conversation only (not of a sub-agent the CLI runs).
-            if (event?.type === 'content_block_delta' && event.delta?.type === 'text_delta' && typeof event.delta.text === 'string' && value.parent_tool_use_id == null) {
-              yield { type: 'text.delta', text: event.delta.text };
-            }
-          }
-        }
-        const exit = await exited;
-        finished = true;
-        const response = this.#response(exit, result, firstLine, resume);
-        yield { type: 'response', response };
-      } finally {
-        if (!finished) {
-          // The consumer stopped early (or a line handler threw): the process goes too.
-          child.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the caller stopped reading the stream', { retryable: false }));
-          await exited;
-        }
+      const known = request.providerSessionId ?? (request.sessionId !== undefined ? this.#cliSessions.get(request.sessionId) : undefined);
+      let resume = known;
+      let outcome = yield* this.#attempt(request, streaming, flags.args, resume);
+      if (resume !== undefined && outcome.result === undefined && outcome.exit.failure === undefined && /No conversation found|requires a valid session/i.test(outcome.exit.stderr)) {
+        // The CLI's session store does not have it (another machine, another HOME): start afresh
+        // with the whole conversation, which the journal holds.
+        resume = undefined;
+        outcome = yield* this.#attempt(request, streaming, flags.args, undefined);
       }
+      const response = this.#response(outcome.exit, outcome.result, outcome.firstLine, resume);
+      if (request.sessionId !== undefined && response.providerSessionId !== undefined) this.#cliSessions.set(request.sessionId, response.providerSessionId);
+      yield { type: 'response', response };
     } finally {
       await flags.dispose();
       await token?.dispose();
     }
   }
 
-  #response(exit: CliExit, result: CliResult | undefined, firstLine: string | undefined, resumed: string | undefined): ProviderResponse {
+  /** One process: yields its text deltas (when streaming) and returns how it ended. */
+  async *#attempt(request: ModelRequest, streaming: boolean, toolArgs: readonly string[], resume: string | undefined): AsyncGenerator<ModelStreamChunk, { exit: CliExit; result: CliResult | undefined; firstLine: string | undefined }> {
+    const o = this.#o;
+    // Checked here, with no wait before the spawn below: stop() cannot miss a process.
+    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopped', { retryable: true });
+    const args = [...o.args, '--print', '--output-format', streaming ? 'stream-json' : 'json', ...(streaming ? ['--verbose', '--include-partial-messages'] : []), '--model', request.model, ...toolArgs];
+    if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
+    if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
+    if (resume !== undefined) args.push('--resume', resume);
+    const prompt = renderPrompt(resume !== undefined ? newMessages(request.messages) : request.messages);
+
+    const lines = new LineQueue();
+    const child = new CliProcess({
+      command: o.command,
+      args,
+      cwd: o.cwd,
+      env: { ...process.env, ...o.env, CLAUDE_CODE_MAX_RETRIES: String(o.maxRetries) },
+      stdin: prompt,
+      timeoutMs: o.timeoutMs,
+      killGraceMs: o.killGraceMs,
+      maxOutputBytes: o.maxOutputBytes,
+      signal: request.signal,
+      onLine: (line) => lines.push(line),
+    });
+    this.#live.add(child);
+    const exited = child.exited.finally(() => {
+      this.#live.delete(child);
+      lines.close();
+    });
+    let result: CliResult | undefined;
+    let firstLine: string | undefined;
+    let finished = false;
+    try {
+      for await (const line of lines) {
+        firstLine ??= line;
+        const value = parseLine(line);
+        if (isResult(value)) result = value;
+        else if (streaming && value?.type === 'stream_event') {
+          const event = value.event as { type?: string; delta?: { type?: string; text?: string } } | undefined;
+          // Text of the top-level conversation only (not of a sub-agent the CLI runs).
+          if (event?.type === 'content_block_delta' && event.delta?.type === 'text_delta' && typeof event.delta.text === 'string' && value.parent_tool_use_id == null) {
+            yield { type: 'text.delta', text: event.delta.text };
+          }
+        }
+      }
+      const exit = await exited;
+      finished = true;
+      return { exit, result, firstLine };
+    } finally {
+      if (!finished) {
+        // The consumer stopped early (or a line handler threw): the process goes too.
+        child.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the caller stopped reading the stream', { retryable: false }));
+        await exited;
+      }
+    }
+  }
+
+  #response(exit: CliExit, result: CliResult | undefined, firstLine: string | undefined, resumed: string | undefined): ModelResponse {
     const o = this.#o;
     // Our own reasons first (deadline, abort, stop, output cap, not found): they explain the exit.
     if (exit.failure !== undefined) throw exit.failure;

@@ -5,7 +5,7 @@
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
 import { isRetryableStatus } from '../../sdk/util/index.js';
-import type { ProviderResponse } from './contract.js';
+import type { ModelResponse } from '../agents/types.js';
 import { ClaudeCliErrorCodes } from './errors.js';
 
 /** The fields of the result this provider reads. */
@@ -40,7 +40,7 @@ export const isResult = (value: Record<string, unknown> | undefined): value is R
  * The response for a result. `costBefore` is what the session had cost before this call: the CLI
  * reports a resumed session's cumulative cost, and a response carries only its own.
  */
-export function toResponse(command: string, r: CliResult, costBefore: number | undefined): ProviderResponse {
+export function toResponse(command: string, r: CliResult, costBefore: number | undefined): ModelResponse {
   const status = typeof r.api_error_status === 'number' ? r.api_error_status : undefined;
   const context = { sessionId: r.session_id, subtype: r.subtype, ...(status !== undefined ? { status, type: r.api_error_type } : {}) };
   if (status !== undefined && (r.is_error === true || status >= 400)) {

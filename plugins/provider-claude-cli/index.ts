@@ -42,6 +42,8 @@ export default definePlugin({
     const o = ctx.options;
     const provider = new ClaudeCliProvider({
       ...o,
+      // A path (not a bare name looked up on PATH) is relative to the config file, like every path option.
+      command: o.command.includes('/') || o.command.includes('\\') ? path.resolve(ctx.configDir, o.command) : o.command,
       maxTurns: o.maxTurns,
       cwd: path.resolve(ctx.configDir, o.cwd),
       tools: ctx.resolve('tools'),
@@ -59,4 +61,3 @@ export { ClaudeCliProvider, renderPrompt } from './ClaudeCliProvider.js';
 export type { ClaudeCliProviderOptions } from './ClaudeCliProvider.js';
 export { ClaudeCliErrorCodes } from './errors.js';
 export { cliToolName, MCP_SERVER_NAME } from './mcpConfig.js';
-export type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';

@@ -4,7 +4,7 @@
  * streams anyway); `stream` asks for Server-Sent Events and assembles text and tool-call deltas.
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
-import type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';
+import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
 import { fromFunctionName, toWireMessages, toWireTools, type WireChunk, type WireResponse } from './wire.js';
 
@@ -34,7 +34,7 @@ function parseArguments(id: string, name: string, args: string): unknown {
 /** An error reported inside a 200 answer: retryable only when it says the server was overloaded or failed. */
 const isRetryableErrorType = (type: string | undefined): boolean => type !== undefined && /server_error|overloaded|rate_limit|timeout/.test(type);
 
-export class OpenAIProvider implements StreamingProvider {
+export class OpenAIProvider implements ModelProvider {
   readonly name: string;
   readonly #o: OpenAIProviderOptions;
   readonly #url: string;
@@ -45,11 +45,11 @@ export class OpenAIProvider implements StreamingProvider {
     this.#url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   }
 
-  async complete(request: ProviderRequest): Promise<ProviderResponse> {
+  async complete(request: ModelRequest): Promise<ModelResponse> {
     const call = await this.#open(request, false);
     try {
       if ((call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        let response: ProviderResponse | undefined;
+        let response: ModelResponse | undefined;
         for await (const chunk of this.#readStream(call)) if (chunk.type === 'response') response = chunk.response;
         return response!;
       }
@@ -65,7 +65,7 @@ export class OpenAIProvider implements StreamingProvider {
     }
   }
 
-  async *stream(request: ProviderRequest): AsyncGenerator<ProviderStreamChunk> {
+  async *stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
     const call = await this.#open(request, true);
     try {
       if (!(call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
@@ -87,7 +87,7 @@ export class OpenAIProvider implements StreamingProvider {
     }
   }
 
-  async #open(request: ProviderRequest, stream: boolean): Promise<OpenRequest> {
+  async #open(request: ModelRequest, stream: boolean): Promise<OpenRequest> {
     const o = this.#o;
     const body = {
       model: request.model,
@@ -125,7 +125,7 @@ export class OpenAIProvider implements StreamingProvider {
     }
   }
 
-  #fromJson(text: string): ProviderResponse {
+  #fromJson(text: string): ModelResponse {
     let parsed: WireResponse;
     try {
       parsed = JSON.parse(text) as WireResponse;
@@ -144,7 +144,7 @@ export class OpenAIProvider implements StreamingProvider {
     return this.#response(typeof message.content === 'string' ? message.content : undefined, toolCalls, parsed.usage);
   }
 
-  #response(content: string | undefined, toolCalls: ToolCallOut[], usage: WireResponse['usage']): ProviderResponse {
+  #response(content: string | undefined, toolCalls: ToolCallOut[], usage: WireResponse['usage']): ModelResponse {
     return {
       ...(content !== undefined && (toolCalls.length === 0 || content !== '') ? { reply: content } : {}),
       ...(toolCalls.length > 0 ? { toolCalls } : {}),
@@ -153,7 +153,7 @@ export class OpenAIProvider implements StreamingProvider {
   }
 
   /** Assembles a chat-completions SSE stream: text deltas pass through, tool-call deltas join by index. */
-  async *#readStream(call: OpenRequest): AsyncGenerator<ProviderStreamChunk> {
+  async *#readStream(call: OpenRequest): AsyncGenerator<ModelStreamChunk> {
     let text: string | undefined;
     const calls = new Map<number, { id: string; name: string; args: string }>();
     let usage: WireResponse['usage'];

@@ -50,5 +50,4 @@ export default definePlugin({
 
 export { OpenAIProvider } from './OpenAIProvider.js';
 export { fromFunctionName, toFunctionName } from './wire.js';
-export type { ProviderRequest, ProviderResponse, ProviderStreamChunk, StreamingProvider } from './contract.js';
 export type { OpenAIProviderOptions } from './OpenAIProvider.js';

@@ -1,5 +1,5 @@
 /**
- * The seed's circuit breaker (spec §13): `failureThreshold` consecutive failures open it; once
+ * The original system's circuit breaker: `failureThreshold` consecutive failures open it; once
  * `resetMs` has passed, the next call moves it to half-open; half-open lets at most `halfOpenMax`
  * trial calls run at once; `successThreshold` trial successes close it; any trial failure reopens it.
  *

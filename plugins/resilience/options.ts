@@ -10,14 +10,14 @@ export const backoffSchema = z.object({
 });
 
 export const retrySchema = z.object({
-  /** Attempts including the first (the seed's 3). */
+  /** Attempts including the first (the original system's 3). */
   maxAttempts: z.number().int().min(1).default(3),
   backoff: backoffSchema.prefault({}),
   /** `'retryable'`: what `classify` marks retryable; or the list of error codes to retry. */
   retryOn: z.union([z.literal('retryable'), z.array(z.string())]).default('retryable'),
 });
 
-/** The seed's breaker (§13): 5 consecutive failures, 30 s, ≤ 3 trials, 2 successes close it. */
+/** The original system's breaker (§13): 5 consecutive failures, 30 s, ≤ 3 trials, 2 successes close it. */
 export const circuitBreakerSchema = z.object({
   failureThreshold: z.number().int().min(1).default(5),
   resetMs: z.number().min(0).default(30_000),

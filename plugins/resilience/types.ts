@@ -1,5 +1,5 @@
 /**
- * Public contract of the resilience plugin (DESIGN §4). Other plugins import these with
+ * Public contract of the resilience plugin. Other plugins import these with
  * `import type` and reach the service through `ctx.tryResolve('resilience')`.
  */
 export type { PolicyOptions, PolicyOptionsInput, ResilienceOptions, ResilienceOptionsInput } from './options.js';

@@ -76,7 +76,7 @@ export class Routing implements RoutingService {
       for (const m of this.#middleware) if (m.beforeProcess !== undefined) await m.beforeProcess(envelope);
       return envelope;
     });
-    // Same order as beforeProcess, not reversed (seed §11).
+    // Same order as beforeProcess, not reversed.
     this.#actors.hooks.afterDeliver.tapPromise('routing', async (delivery: Delivery) => {
       for (const m of this.#middleware) if (m.afterProcess !== undefined) await m.afterProcess(delivery);
     });

@@ -1,6 +1,6 @@
 /**
  * Public contract of the routing plugin: pool routers over actors, and message middleware. Built
- * only on the actors service's API and hooks (DESIGN §4, seed §11).
+ * only on the actors service's API and hooks.
  */
 import type { Disposer } from '../../sdk/index.js';
 import type { ActorRef, AnyActorRef, Behavior, MailboxOptions, SpawnOptions } from '../actors/types.js';
@@ -49,7 +49,7 @@ export interface ProcessedContext extends MessageContext {
 }
 
 /**
- * Message middleware (the seed's AgentMiddleware). Hooks may be async. Every `beforeProcess` runs in registration order,
+ * Message middleware (the original system's AgentMiddleware). Hooks may be async. Every `beforeProcess` runs in registration order,
  * then `receive`, then every `afterProcess` in the same (not reversed) order. A throw in
  * `beforeProcess` rejects the message (the ask fails with it; a told message becomes a dead letter
  * with reason 'rejected'); a throw in `afterProcess` fails the ask. Neither crashes the actor.

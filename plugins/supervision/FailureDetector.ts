@@ -1,10 +1,10 @@
 /**
- * Phi-accrual failure detection (Hayashibara et al.; the seed's `src/supervision` detector): instead
+ * Phi-accrual failure detection (Hayashibara et al.; the original system's `src/supervision` detector): instead
  * of a fixed timeout, each heartbeating subject gets a suspicion level φ that grows with the silence
  * since its last heartbeat, measured against the distribution of its own recent intervals.
  */
 
-/** φ never exceeds this: beyond it the normal tail is below double precision anyway (seed §3). */
+/** φ never exceeds this: beyond it the normal tail is below double precision anyway. */
 export const PHI_CAP = 16;
 
 export interface FailureDetectorOptions {
@@ -29,7 +29,7 @@ function upperTail(y: number): number {
 
 /**
  * φ = −log10(1 − normalCDF((elapsed − mean) / sd)), capped at 16. With zero variance (perfectly
- * regular heartbeats) the normal model degenerates, so the seed's rule applies: φ is 10 once the
+ * regular heartbeats) the normal model degenerates, so the original system's rule applies: φ is 10 once the
  * silence exceeds twice the mean interval, 0 before.
  */
 export function phi(elapsedMs: number, meanMs: number, stdDevMs: number): number {

@@ -402,7 +402,7 @@ export class SupervisorNode implements Supervisor, IncarnationOwner {
     if (rec.current === incarnation) rec.current = undefined;
     const err =
       error instanceof MisterSmithError &&
-      (error.code === SupervisionErrorCodes.START_TIMEOUT || error.code === SupervisionErrorCodes.INVALID_HANDLE || error.code === SupervisionErrorCodes.START_FAILED)
+      (error.code === SupervisionErrorCodes.SUPERVISION_START_TIMEOUT || error.code === SupervisionErrorCodes.SUPERVISION_INVALID_HANDLE || error.code === SupervisionErrorCodes.SUPERVISION_START_FAILED)
         ? error
         : startFailed(this.id, rec.spec.id, error);
     incarnation.abort(err);

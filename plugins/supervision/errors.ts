@@ -7,46 +7,46 @@ import { messageOf } from '../../sdk/util/index.js';
 
 export const SupervisionErrorCodes = Object.freeze({
   /** A supervisor spec that cannot work (empty id, unknown strategy, negative intensity…). */
-  INVALID_SPEC: 'SUPERVISION_INVALID_SPEC',
+  SUPERVISION_INVALID_SPEC: 'SUPERVISION_INVALID_SPEC',
   /** A child spec that cannot work (no `start`, unknown restart type, `'infinity'` shutdown for a worker…). */
-  INVALID_CHILD_SPEC: 'SUPERVISION_INVALID_CHILD_SPEC',
+  SUPERVISION_INVALID_CHILD_SPEC: 'SUPERVISION_INVALID_CHILD_SPEC',
   /** `startChild` (or a supervisor spec) with an id a child of that supervisor already has. */
-  DUPLICATE_CHILD: 'SUPERVISION_DUPLICATE_CHILD',
+  SUPERVISION_DUPLICATE_CHILD: 'SUPERVISION_DUPLICATE_CHILD',
   /** `supervision.start` with the id of a root tree that is still running. */
-  DUPLICATE_SUPERVISOR: 'SUPERVISION_DUPLICATE_SUPERVISOR',
+  SUPERVISION_DUPLICATE_SUPERVISOR: 'SUPERVISION_DUPLICATE_SUPERVISOR',
   /** `terminateChild`/`restartChild`/`deleteChild` with an id the supervisor does not know. */
-  CHILD_NOT_FOUND: 'SUPERVISION_CHILD_NOT_FOUND',
+  SUPERVISION_CHILD_NOT_FOUND: 'SUPERVISION_CHILD_NOT_FOUND',
   /** `deleteChild` on a child that is not terminated. */
-  CHILD_RUNNING: 'SUPERVISION_CHILD_RUNNING',
+  SUPERVISION_CHILD_RUNNING: 'SUPERVISION_CHILD_RUNNING',
   /** An operation on a supervisor that is stopping, stopped or failed (or on a stopped plugin). */
-  NOT_RUNNING: 'SUPERVISION_NOT_RUNNING',
+  SUPERVISION_NOT_RUNNING: 'SUPERVISION_NOT_RUNNING',
   /** A child's `start` threw or rejected; also a supervisor whose initial children could not start. */
-  START_FAILED: 'SUPERVISION_START_FAILED',
+  SUPERVISION_START_FAILED: 'SUPERVISION_START_FAILED',
   /** A child's `start` did not return a handle within its `startTimeoutMs`. */
-  START_TIMEOUT: 'SUPERVISION_START_TIMEOUT',
+  SUPERVISION_START_TIMEOUT: 'SUPERVISION_START_TIMEOUT',
   /** A child's `start` returned something that is not `{ exited: Promise, stop(): Promise }`. */
-  INVALID_HANDLE: 'SUPERVISION_INVALID_HANDLE',
+  SUPERVISION_INVALID_HANDLE: 'SUPERVISION_INVALID_HANDLE',
   /** More restarts than `intensity` within `periodMs`: the supervisor stopped and escalated. */
-  INTENSITY_EXCEEDED: 'SUPERVISION_INTENSITY_EXCEEDED',
+  SUPERVISION_INTENSITY_EXCEEDED: 'SUPERVISION_INTENSITY_EXCEEDED',
   /** The phi-accrual detector declared a heartbeating child silent (the abort reason it sees). */
-  HEARTBEAT_TIMEOUT: 'SUPERVISION_HEARTBEAT_TIMEOUT',
+  SUPERVISION_HEARTBEAT_TIMEOUT: 'SUPERVISION_HEARTBEAT_TIMEOUT',
   /** The supervisor stopped waiting for a child to stop (the abort reason the child sees). */
-  CHILD_KILLED: 'SUPERVISION_CHILD_KILLED',
+  SUPERVISION_CHILD_KILLED: 'SUPERVISION_CHILD_KILLED',
 } as const);
 
 export type SupervisionErrorCode = (typeof SupervisionErrorCodes)[keyof typeof SupervisionErrorCodes];
 
 export function invalidSpec(what: string, context: Record<string, unknown> = {}): SupervisionError {
-  return new SupervisionError(SupervisionErrorCodes.INVALID_SPEC, what, { context });
+  return new SupervisionError(SupervisionErrorCodes.SUPERVISION_INVALID_SPEC, what, { context });
 }
 
 export function invalidChildSpec(what: string, context: Record<string, unknown> = {}): SupervisionError {
-  return new SupervisionError(SupervisionErrorCodes.INVALID_CHILD_SPEC, what, { context });
+  return new SupervisionError(SupervisionErrorCodes.SUPERVISION_INVALID_CHILD_SPEC, what, { context });
 }
 
 export function duplicateChild(supervisor: string, child: string): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.DUPLICATE_CHILD,
+    SupervisionErrorCodes.SUPERVISION_DUPLICATE_CHILD,
     `supervisor '${supervisor}' already has a child '${child}'; pick another id, or terminate and delete the existing child first`,
     { context: { supervisor, child } },
   );
@@ -54,7 +54,7 @@ export function duplicateChild(supervisor: string, child: string): SupervisionEr
 
 export function duplicateSupervisor(supervisor: string): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.DUPLICATE_SUPERVISOR,
+    SupervisionErrorCodes.SUPERVISION_DUPLICATE_SUPERVISOR,
     `a root supervision tree '${supervisor}' is already running; pick another id or stop it first`,
     { context: { supervisor } },
   );
@@ -62,7 +62,7 @@ export function duplicateSupervisor(supervisor: string): SupervisionError {
 
 export function childNotFound(supervisor: string, child: string): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.CHILD_NOT_FOUND,
+    SupervisionErrorCodes.SUPERVISION_CHILD_NOT_FOUND,
     `supervisor '${supervisor}' has no child '${child}'; whichChildren() lists the ones it has`,
     { context: { supervisor, child } },
   );
@@ -70,7 +70,7 @@ export function childNotFound(supervisor: string, child: string): SupervisionErr
 
 export function childRunning(supervisor: string, child: string, state: string): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.CHILD_RUNNING,
+    SupervisionErrorCodes.SUPERVISION_CHILD_RUNNING,
     `child '${child}' of supervisor '${supervisor}' is ${state}; terminateChild('${child}') before deleting it`,
     { context: { supervisor, child, state } },
   );
@@ -78,7 +78,7 @@ export function childRunning(supervisor: string, child: string, state: string): 
 
 export function notRunning(supervisor: string, state: string, operation: string): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.NOT_RUNNING,
+    SupervisionErrorCodes.SUPERVISION_NOT_RUNNING,
     `cannot ${operation}: supervisor '${supervisor}' is ${state}; start a new tree instead`,
     { context: { supervisor, state, operation } },
   );
@@ -86,7 +86,7 @@ export function notRunning(supervisor: string, state: string, operation: string)
 
 export function startFailed(supervisor: string, child: string, cause: unknown): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.START_FAILED,
+    SupervisionErrorCodes.SUPERVISION_START_FAILED,
     `child '${child}' of supervisor '${supervisor}' failed to start: ${messageOf(cause)}`,
     { cause, context: { supervisor, child } },
   );
@@ -94,7 +94,7 @@ export function startFailed(supervisor: string, child: string, cause: unknown): 
 
 export function supervisorStartFailed(supervisor: string, child: string, cause: unknown): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.START_FAILED,
+    SupervisionErrorCodes.SUPERVISION_START_FAILED,
     `supervisor '${supervisor}' could not start its initial child '${child}' (${messageOf(cause)}); the children it had started were stopped`,
     { cause, context: { supervisor, child } },
   );
@@ -102,7 +102,7 @@ export function supervisorStartFailed(supervisor: string, child: string, cause: 
 
 export function startTimeout(supervisor: string, child: string, timeoutMs: number): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.START_TIMEOUT,
+    SupervisionErrorCodes.SUPERVISION_START_TIMEOUT,
     `child '${child}' of supervisor '${supervisor}' did not start within ${timeoutMs} ms; make start() return sooner or raise startTimeoutMs`,
     { retryable: true, context: { supervisor, child, timeoutMs } },
   );
@@ -110,7 +110,7 @@ export function startTimeout(supervisor: string, child: string, timeoutMs: numbe
 
 export function invalidHandle(supervisor: string, child: string): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.INVALID_HANDLE,
+    SupervisionErrorCodes.SUPERVISION_INVALID_HANDLE,
     `child '${child}' of supervisor '${supervisor}': start() must return (or resolve to) { exited: Promise, stop(): Promise<void> }`,
     { context: { supervisor, child } },
   );
@@ -118,7 +118,7 @@ export function invalidHandle(supervisor: string, child: string): SupervisionErr
 
 export function intensityExceeded(supervisor: string, intensity: number, periodMs: number, child: string, cause: unknown): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.INTENSITY_EXCEEDED,
+    SupervisionErrorCodes.SUPERVISION_INTENSITY_EXCEEDED,
     `supervisor '${supervisor}' exceeded its restart intensity (more than ${intensity} restarts within ${periodMs} ms; last failure: child '${child}': ${messageOf(cause)}); it stopped all its children and escalates`,
     { cause, context: { supervisor, intensity, periodMs, child } },
   );
@@ -126,7 +126,7 @@ export function intensityExceeded(supervisor: string, intensity: number, periodM
 
 export function heartbeatTimeout(supervisor: string, child: string, phi: number): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.HEARTBEAT_TIMEOUT,
+    SupervisionErrorCodes.SUPERVISION_HEARTBEAT_TIMEOUT,
     `child '${child}' of supervisor '${supervisor}' stopped sending heartbeats (phi ${phi.toFixed(2)}); it is treated as crashed and restarted`,
     { context: { supervisor, child, phi } },
   );
@@ -134,7 +134,7 @@ export function heartbeatTimeout(supervisor: string, child: string, phi: number)
 
 export function childKilled(supervisor: string, child: string, why: string): SupervisionError {
   return new SupervisionError(
-    SupervisionErrorCodes.CHILD_KILLED,
+    SupervisionErrorCodes.SUPERVISION_CHILD_KILLED,
     `child '${child}' of supervisor '${supervisor}' was killed: ${why}`,
     { context: { supervisor, child } },
   );

@@ -2,10 +2,10 @@ import { z } from '../../sdk/index.js';
 
 const decision = z.enum(['ignore', 'retry', 'restart', 'escalate', 'stop']);
 
-/** Options of the supervision plugin; `{}` validates and gives the seed's defaults. */
+/** Options of the supervision plugin; `{}` validates and gives the original system's defaults. */
 export const SupervisionOptionsSchema = z.object({
   /**
-   * Decision of the plugin's `hooks.fault` tap per error kind, over DEFAULT_RECOVERY (the seed's
+   * Decision of the plugin's `hooks.fault` tap per error kind, over DEFAULT_RECOVERY (the original system's
    * runtime error table). Only the kinds given here change.
    */
   recovery: z
@@ -27,7 +27,7 @@ export const SupervisionOptionsSchema = z.object({
       unknown: decision.optional(),
     })
     .prefault({}),
-  /** The phi-accrual detector for children that call `ctx.heartbeat()` (seed §3 defaults). */
+  /** The phi-accrual detector for children that call `ctx.heartbeat()` (the original defaults). */
   failureDetector: z
     .object({
       threshold: z.number().positive().default(10),

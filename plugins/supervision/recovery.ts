@@ -1,13 +1,13 @@
 /**
- * The recovery policy the plugin taps into `hooks.fault`: error kind → decision, from the seed's
- * runtime error table (seed §2) mapped onto the kernel's decisions.
+ * The recovery policy the plugin taps into `hooks.fault`: error kind → decision, from the original system's
+ * runtime error table mapped onto the kernel's decisions.
  */
 import type { ErrorKind, Fault, RecoveryDecision } from '../../sdk/index.js';
 import { SupervisionErrorCodes } from './errors.js';
 import type { RecoveryTable } from './types.js';
 
 /**
- * Seed table, translated where the seed's action has no kernel decision: Reload → restart,
+ * The original table, translated where the original system's action has no kernel decision: Reload → restart,
  * CircuitBreaker → retry (the breaker lives with the caller), Failover → escalate, the fallback
  * Retry{1, 100 ms} → retry.
  */
@@ -40,14 +40,14 @@ export function recoveryTable(overrides: RecoveryTable = {}): Readonly<Record<Er
 
 /** Whether a fault is a root supervision tree giving up (it has no parent but the kernel). */
 export function isRootEscalation(fault: Fault): boolean {
-  return fault.code === SupervisionErrorCodes.INTENSITY_EXCEEDED && fault.source.startsWith('supervisor:') && fault.context['root'] === true;
+  return fault.code === SupervisionErrorCodes.SUPERVISION_INTENSITY_EXCEEDED && fault.source.startsWith('supervisor:') && fault.context['root'] === true;
 }
 
 /**
  * The decision for a fault. 'escalate' means "hand it to the level above"; above a root tree there
  * is only the kernel, so there it becomes 'stop' (exit code 1). A critical fault stops the kernel
  * too (the kernel's own default) unless the table says to ignore its kind: restarting or retrying
- * "the runtime" from inside it is what the seed's runtime/restart row means, and the process
+ * "the runtime" from inside it is what the original system's runtime/restart row means, and the process
  * manager does that after a stop with exit code 1.
  */
 export function decideRecovery(fault: Fault, table: Readonly<Record<ErrorKind, RecoveryDecision>>): RecoveryDecision {

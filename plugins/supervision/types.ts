@@ -1,5 +1,5 @@
 /**
- * Public contract of the supervision plugin (DESIGN §4 "supervision"). Other plugins import these
+ * Public contract of the supervision plugin. Other plugins import these
  * types only (`import type`), and reach the service through `ctx.resolve('supervision')`.
  */
 import type { BackoffOptions, ErrorKind, RecoveryDecision } from '../../sdk/index.js';
@@ -58,7 +58,7 @@ export interface ChildHandle {
   /** Asks the child to end; resolves when it has. */
   stop(): Promise<void>;
   /**
-   * Optional fast path (an addition to DESIGN §4, for children counted in the 100,000s such as
+   * Optional fast path (children counted in the 100,000s such as
    * actors): when present, the supervisor calls it once instead of subscribing to `exited`, and
    * the child calls `listener.exited()` or `listener.crashed(error)` exactly once when it ends.
    * `exited` may then be a lazy getter: the supervisor reads it only while stopping the child.
@@ -121,7 +121,7 @@ export interface ChildCounts {
 
 export interface Supervisor {
   readonly id: string;
-  /** Where the supervisor is in its lifecycle (an addition to DESIGN §4, for health and tests). */
+  /** Where the supervisor is in its lifecycle (health and tests). */
   readonly state: SupervisorState;
   /**
    * Adds a child and starts it; resolves once its `start` returned a handle. Rejects with

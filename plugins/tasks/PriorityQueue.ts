@@ -3,7 +3,7 @@
  * `shift` is O(1) and allocation-free; the array is compacted only when the dead prefix dominates.
  */
 
-/** Lane index per priority: the seed's TaskPriority values (Low 0 … Critical 3). */
+/** Lane index per priority: the original system's TaskPriority values (Low 0 … Critical 3). */
 export const PRIORITY_LEVEL = Object.freeze({ low: 0, normal: 1, high: 2, critical: 3 } as const);
 export const PRIORITY_NAMES = Object.freeze(['low', 'normal', 'high', 'critical'] as const);
 

@@ -1,5 +1,5 @@
 /**
- * The seed's StreamProcessor (spec §6): source → buffer → stages → sink, with backpressure.
+ * The original system's StreamProcessor: source → buffer → stages → sink, with backpressure.
  *
  * One pump pulls the source into a bounded buffer; `concurrency` workers take items in source
  * order, run them through the stages, and hand them to the sink one at a time, in source order

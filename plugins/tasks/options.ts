@@ -1,8 +1,8 @@
-/** Option schemas of the tasks plugin; `{}` validates (the seed's constants, spec §5). */
+/** Option schemas of the tasks plugin; `{}` validates (the original system's constants). */
 import { z } from '../../sdk/index.js';
 
 export const tasksOptionsSchema = z.object({
-  /** Tasks running at once (the seed's 100 permits). */
+  /** Tasks running at once (the original system's 100 permits). */
   maxConcurrent: z.number().int().min(1).default(100),
   /** Tasks waiting for a slot; one more is refused at once with TASK_QUEUE_FULL. */
   queueCapacity: z.number().int().min(0).default(1000),

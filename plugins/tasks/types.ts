@@ -1,5 +1,5 @@
 /**
- * Public contract of the tasks plugin (DESIGN §4). Other plugins import these with `import type`
+ * Public contract of the tasks plugin. Other plugins import these with `import type`
  * and reach the service through `ctx.resolve('tasks')`.
  */
 export type { TasksOptions, TasksOptionsInput } from './options.js';
@@ -85,7 +85,7 @@ export type OverflowPolicy = 'wait' | 'drop-newest' | 'drop-oldest' | 'fail';
 export interface StreamOptions {
   /** Items in the stages at once (default 1). The sink always sees items in source order, one at a time. */
   readonly concurrency?: number;
-  /** Items buffered between source and stages (default 1000, the seed's). */
+  /** Items buffered between source and stages (default 1000, the original system's). */
   readonly buffer?: number;
   /** Default 'wait' (backpressure: stop pulling from the source). */
   readonly overflow?: OverflowPolicy;

@@ -1,5 +1,5 @@
 /**
- * The transport-nats plugin (DESIGN §4 "transport-nats"): one Mister Smith system across
+ * The transport-nats plugin: one Mister Smith system across
  * processes and machines, on NATS and JetStream. Provides the `nats` service.
  */
 import { definePlugin } from '../../sdk/index.js';

@@ -140,4 +140,39 @@ describe('examples/research-team', () => {
     assert.equal(ledger.length, QUESTIONS, 'each report filed exactly once');
     assert.equal(new Set(ledger.map((l) => (JSON.parse(l) as { callId: string }).callId)).size, QUESTIONS);
   });
+
+  test('killed with SIGKILL mid-flight (runs and tool calls in progress), then started again: every run completes once, each report filed once', { timeout: 150_000 }, async (t) => {
+    const copy = copyRepo();
+    t.after(() => copy.dispose());
+    const first = startTeam(copy.dir, []);
+    t.after(() => void first.child.kill('SIGKILL'));
+    const url = await dashboardUrl(first);
+    const overview = await until<{ features: { approvals: boolean } }>(`${url}/dashboard/api/overview`, () => true);
+    if (!overview.features.approvals) {
+      first.child.kill('SIGKILL');
+      t.skip('the loaded agents plugin has no durable runs (agents.approve) yet');
+      return;
+    }
+    // Wherever the kill lands, the guarantees below must hold; this waits until some runs have
+    // finished while others are still going.
+    await until<Array<{ status: string }>>(`${url}/dashboard/api/runs`, (runs) => runs.some((r) => r.status === 'completed') && runs.some((r) => r.status !== 'completed'));
+    first.child.kill('SIGKILL');
+    assert.equal((await first.exited).signal, 'SIGKILL');
+
+    const second = startTeam(copy.dir, ['--once']);
+    const { code } = await second.exited;
+    assert.equal(code, 0, `second start exits 0\nstdout:\n${second.stdout()}\nstderr:\n${second.stderr()}`);
+    const events = await readLog(copy.example);
+    const { batches, byRun, count } = journal(events);
+    assert.equal(batches.length, 1);
+    for (let i = 1; i <= QUESTIONS; i++) assert.ok(byRun.has(`${batches[0]}-q${i}`), `question ${i} ran`);
+    for (const runId of byRun.keys()) {
+      assert.equal(count(runId, 'agent.run.started'), 1, `${runId} started once`);
+      assert.equal(count(runId, 'agent.run.completed'), 1, `${runId} completed once`);
+      const responses = (byRun.get(runId) ?? []).filter((e) => e.type === 'agent.model.responded').map((e) => (e.data as { turn: number }).turn);
+      assert.equal(new Set(responses).size, responses.length, `${runId}: no model turn was asked twice`);
+    }
+    const ledger = readFileSync(path.join(copy.example, '.mister-smith', 'reports', 'ledger.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(ledger.length, QUESTIONS, 'each report filed exactly once');
+  });
 });

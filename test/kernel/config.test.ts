@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, createKernel, KernelConfigSchema, loadConfig } from '../../index.js';
@@ -108,4 +109,23 @@ test('a config error names the config file it came from', async (t) => {
   const dir = await tempDir(t);
   const file = await writeJson(path.join(dir, 'c.json'), { bogus: true });
   await assert.rejects(createKernel({ config: await loadConfig(file, {}), logger: silent() }), (e: ConfigError) => e.message.includes(file));
+});
+
+test('a config nested deeper than 100 levels is a config error naming where, from a file or an object', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'deep.json');
+  await writeFile(file, `{"name":${'['.repeat(50_000)}${']'.repeat(50_000)}}`);
+  await assert.rejects(loadConfig(file, {}), (e: unknown) => e instanceof ConfigError && /name\[0\]\[0\].*… \(100 levels down\): nested deeper than 100 levels/.test(e.message));
+  let deep: Record<string, unknown> = {};
+  const root = deep;
+  for (let i = 0; i < 10_000; i++) deep = (deep.a = {}) as Record<string, unknown>;
+  await assert.rejects(createKernel({ config: { plugins: [{ use: 'routing', options: root }] } as never, logger: silent() }), (e: unknown) =>
+    e instanceof ConfigError && /plugins\[0\]\.options\.a\.a\.a… \(100 levels down\)/.test(e.message),
+  );
+  // 100 levels is fine; shared references are no problem.
+  const shared = { x: 1 };
+  const ok = await createKernel({ config: { name: 'ok', plugins: [], $schema: 'x', log: { level: 'info', pretty: false } } as never, logger: silent() });
+  assert.equal(ok.config.name, 'ok');
+  const { tooDeep } = await import('../../kernel/configDepth.js');
+  assert.equal(tooDeep({ a: shared, b: shared, c: [shared, shared] }), undefined);
 });

@@ -1,3 +1,6 @@
+import pino from 'pino';
+import { createKernel } from '../../createKernel.js';
+import { setupProblems } from '../../setupProblems.js';
 import { EXIT, printError, println } from '../io.js';
 import { commandProblems } from '../pluginCommands.js';
 import { loadSystem, type LoadedSystem } from '../readConfig.js';
@@ -12,6 +15,11 @@ export const checkCommand: CliCommand = {
   name: 'check',
   summary: 'validate the config without starting anything and print the plugin load order',
   usage: 'check [config]',
+  details: [
+    'Validates the config and every plugin\'s options, then runs each plugin\'s setup (registration',
+    'only, nothing starts) to find a service resolved from a plugin that starts later (a forgotten',
+    'dependsOn) and services provided twice. Exit 0 when ok, 2 on any problem.',
+  ],
   options: {},
   maxPositionals: 1,
   async run({ values, positionals }, io) {
@@ -22,7 +30,7 @@ export const checkCommand: CliCommand = {
       printError(io, error);
       return EXIT.usage;
     }
-    const problems = commandProblems(system.plugins, BUILTIN_COMMAND_NAMES);
+    const problems = [...commandProblems(system.plugins, BUILTIN_COMMAND_NAMES), ...(await dryRun(system))];
     if (problems.length > 0) {
       println(io.stderr, `${system.configPath}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
       for (const p of problems) println(io.stderr, `  - ${p}`);
@@ -34,6 +42,14 @@ export const checkCommand: CliCommand = {
       const deps = p.definition.dependsOn?.length ? ` (depends on ${p.definition.dependsOn.join(', ')})` : '';
       println(io.stdout, `  ${i + 1}. ${p.name}@${p.definition.version}${deps}${p.optional ? ' [optional]' : ''}`);
     });
+    for (const s of system.skipped) println(io.stdout, `  skipped: '${s.use}' (optional, not installed)`);
     return EXIT.ok;
   },
 };
+
+/** Problems only running the setups shows (see `setupProblems`). */
+async function dryRun(system: LoadedSystem): Promise<string[]> {
+  const kernel = await createKernel({ config: system.raw, logger: pino({ level: 'silent' }) });
+  const { outcomes, providers } = await kernel.dryRunSetups();
+  return setupProblems(outcomes, providers);
+}

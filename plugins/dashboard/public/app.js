@@ -43,7 +43,10 @@ function fmtDuration(ms) {
   return `${m} m ${Math.round((ms % 60_000) / 1000)} s`;
 }
 const runMs = (r) => (r.endedAt ? Date.parse(r.endedAt) : Date.now()) - Date.parse(r.startedAt);
-const shortId = (id) => (id.length > 14 ? `${id.slice(0, 13)}…` : id);
+// Long ids keep both ends: the start tells runs apart by kind, the end by number (…-q2).
+const shortId = (id) => (id.length > 20 ? `${id.slice(0, 9)}…${id.slice(-8)}` : id);
+// A sub-run whose id extends its parent's shows only the part that tells it apart.
+const runLabel = (r) => (r.parentRunId && r.runId.startsWith(r.parentRunId) && r.runId.length > r.parentRunId.length ? `…${r.runId.slice(r.parentRunId.length)}` : shortId(r.runId));
 const clockTime = (iso) => new Date(iso).toLocaleTimeString('en-GB', { hour12: false });
 
 // ── metrics and header ────────────────────────────────────────────────────────────────────────
@@ -151,9 +154,9 @@ function orderedRuns() {
 function renderRuns() {
   const rows = orderedRuns().map(([r, depth]) =>
     h('tr', { class: `${depth > 0 ? 'sub' : ''}${state.selected === r.runId ? ' selected' : ''}`, style: depth > 0 ? `--depth:${depth}` : undefined, 'data-run': r.runId, 'data-status': r.status, onclick: () => select(r.runId) },
-      h('td', { class: 'id' }, h('code', { title: r.runId }, shortId(r.runId))),
+      h('td', { class: 'id' }, h('code', { title: r.runId }, runLabel(r))),
       h('td', null, r.agent),
-      h('td', null, pill(r.status), r.pendingApprovals > 0 ? h('span', { class: 'pill s-suspended', title: 'waiting for approval' }, '✋') : null),
+      h('td', null, pill(r.status), r.pendingApprovals > 0 ? h('span', { class: 'pill s-suspended', title: 'waiting for approval' }, 'approval') : null),
       h('td', { class: 'num' }, fmtInt(r.usage.turns)),
       h('td', { class: 'num' }, fmtInt(r.usage.toolCalls)),
       h('td', { class: 'num' }, fmtInt(r.usage.totalTokens)),
@@ -193,7 +196,7 @@ function renderApprovals() {
       const deny = h('button', { class: 'btn deny', type: 'button', 'data-decision': 'deny' }, 'Deny');
       allow.addEventListener('click', () => decide(a, 'allow', [allow, deny]));
       deny.addEventListener('click', () => decide(a, 'deny', [allow, deny]));
-      return h('div', { class: 'approval', 'data-approval': `${a.runId}/${a.callId}` },
+      return h('div', { class: 'approval', 'data-approval': `${a.runId}/${a.callId}`, 'data-run-id': a.runId, 'data-call-id': a.callId },
         h('div', { class: 'what' },
           h('strong', null, a.agent), ' wants to call ', h('code', null, a.tool ?? '(tool)'),
           ' in run ', h('a', { href: `#run=${encodeURIComponent(a.runId)}` }, shortId(a.runId)),
@@ -276,6 +279,8 @@ function renderDetail({ summary: s, steps, children }) {
   }
   const items = [];
   for (const st of steps) {
+    // A request is followed by its answer (or the run's end): the answer says all the row would.
+    if (st.kind === 'model.requested') continue;
     const isTool = st.kind.startsWith('tool.');
     const cls = [isTool ? 'tool' : '', st.error || st.kind === 'run.failed' ? 'err' : ''].join(' ');
     items.push(h('li', { class: cls, 'data-step': st.kind },

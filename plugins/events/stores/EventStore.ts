@@ -90,6 +90,11 @@ export interface EventStore {
   loadPosition(name: string): number;
   /** Records a durable subscription's position; persisted lazily, and at `close`. */
   savePosition(name: string, sequence: number): void;
+  /**
+   * Optional: catches up with events another process appended since open (a read-only store over a
+   * log that a running writer keeps growing). The bus calls it before each replay.
+   */
+  refresh?(): Promise<void>;
   /** Checks that the store can take writes; throws when it cannot. */
   checkWritable(): Promise<void>;
   /** Flushes, syncs and releases everything. Idempotent. */
@@ -103,6 +108,8 @@ export interface JetStreamStoreConfig {
   readonly stream: string;
   /** Subject prefix (default `ms.events`): events go to `<subjectPrefix>.<type>`. */
   readonly subjectPrefix: string;
+  /** Anything else the config gave (storage, retention, timeouts): the factory validates it. */
+  readonly [option: string]: unknown;
 }
 
 /**

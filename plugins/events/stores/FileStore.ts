@@ -7,36 +7,36 @@
  * the sequence high-water mark, ranges skipped on purpose; see Manifest.ts), `positions.json`
  * (durable subscription positions) and `LOCK` (see DirectoryLock.ts).
  *
- * This class ties the parts together: opening and recovery (with SegmentScan, Manifest,
- * DirectoryLock), retention, and the store contract. Appending and group commit live in
- * SegmentWriter, reading and seeking in SegmentReader, positions in PositionStore.
+ * This class ties the parts together: the store contract, segment creation and rollover, the
+ * manifest, retention and the read-only refresh. The parts, one job each: DirectoryLock (the
+ * exclusive lock), LogRecovery (checking and recovering the log on open), SegmentWriter (appends,
+ * group commit), SegmentReader (reads, seeks, indexes), SegmentScan (walking records),
+ * PositionStore (durable positions), Manifest (what the log promised).
  */
-import { close, ftruncate, fdatasync, fstat, open, read, write } from 'node:fs';
-import { access, constants, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { close, fdatasync, fstat, open, write } from 'node:fs';
+import { access, constants, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EventError } from '../../../sdk/index.js';
-import { EVENT_ERROR_CODES, storeCorrupt, storeFailed } from '../errors.js';
+import { EVENT_ERROR_CODES, storeFailed } from '../errors.js';
 import type { BusLogger } from '../SubscriberHost.js';
 import type { StoredEvent } from '../types.js';
 import { DirectoryLock, type DirectoryLockOptions } from './DirectoryLock.js';
-import { newIdPrefix, sequenceOfId, type CommitListener, type EventStore, type OpenReport, type PendingEvent, type ReadRange, type RepairRecord } from './EventStore.js';
-import { isSkipped, readManifest, syncDir, writeManifest, type ManifestData, type SkippedRange } from './Manifest.js';
+import { newIdPrefix, sequenceOfId, type CommitListener, type EventStore, type OpenReport, type PendingEvent, type ReadRange } from './EventStore.js';
+import { isSkipped, readManifest, syncDir, writeManifest, type SkippedRange } from './Manifest.js';
 import { PositionStore } from './PositionStore.js';
 import { MAX_RECORD_BYTES } from './RecordCursor.js';
-import { findValidRecordAfter, HEADER_BYTES, MAGIC, scanRecords } from './SegmentScan.js';
+import { LogRecovery, SEGMENT_RE } from './LogRecovery.js';
+import { HEADER_BYTES, MAGIC, scanRecords } from './SegmentScan.js';
 import { SegmentReader, type Segment } from './SegmentReader.js';
 import { SegmentWriter } from './SegmentWriter.js';
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
 const writeAsync = promisify(write);
-const readAsync = promisify(read);
 const fdatasyncAsync = promisify(fdatasync);
-const ftruncateAsync = promisify(ftruncate);
 const fstatAsync = promisify(fstat);
 
-const SEGMENT_RE = /^(\d{20})\.log$/;
 /** Sequences reserved per MANIFEST write: one small durable write per this many events. */
 const RESERVE_BLOCK = 65_536;
 
@@ -194,8 +194,22 @@ export class FileStore implements EventStore {
       });
     }
     try {
-      const repairs: RepairRecord[] = [];
-      const next = await this.#load(repairs);
+      const log = await new LogRecovery({
+        dir: this.#dir,
+        readOnly: this.#readOnly,
+        onCorruption: this.#onCorruption,
+        indexEvery: this.#indexEvery,
+        logger: this.#logger,
+        loadIndex: (file, size) => this.#reader.loadIndex(file, size),
+      }).recover();
+      const repairs = log.repairs;
+      this.#segments.length = 0;
+      this.#segments.push(...log.segments);
+      this.#skipped = log.skipped;
+      this.#start = log.start;
+      this.#reservedThrough = log.reservedThrough;
+      const next = this.#readOnly ? log.last + 1 : log.next;
+      if (!this.#readOnly) await this.#placeActive(next);
       // The last event held (an empty active segment after a skipped range holds none).
       const last = this.#segments.reduce((max, s) => (s.last >= s.first ? Math.max(max, s.last) : max), this.#start - 1);
       this.#writer.reset(Math.min(last, next - 1), next, this.#segments.reduce((sum, s) => sum + s.size, 0), newIdPrefix());
@@ -226,11 +240,59 @@ export class FileStore implements EventStore {
     return this.#writer.append(event);
   }
 
+  /**
+   * Read-only: takes in what the writer appended since open (the active segment's new whole
+   * records, new segments, segments retention deleted). A record still being written is left for
+   * the next refresh. Writable stores know everything already: a no-op.
+   */
+  async refresh(): Promise<void> {
+    if (!this.#readOnly || this.#state !== 'open') return;
+    const names = (await readdir(this.#dir)).filter((n) => SEGMENT_RE.test(n)).sort();
+    const present = new Set(names);
+    while (this.#segments.length > 1 && !present.has(path.basename(this.#segments[0]!.file))) this.#segments.shift();
+    const manifest = await readManifest(this.#dir).catch(() => undefined);
+    if (manifest !== undefined) this.#skipped = [...manifest.skipped];
+    let active = this.#segments[this.#segments.length - 1]!;
+    await this.#extend(active);
+    for (const name of names) {
+      const first = Number(SEGMENT_RE.exec(name)![1]);
+      if (first <= active.last || first <= active.first) continue;
+      // Only whole segments follow: the writer seals one before it starts the next.
+      if (first !== active.last + 1 && !isSkipped(this.#skipped, active.last + 1, first - 1)) break;
+      active = { file: path.join(this.#dir, name), first, last: first - 1, size: HEADER_BYTES, mtimeMs: Date.now(), index: { seqs: [], offsets: [] } };
+      this.#segments.push(active);
+      await this.#extend(active);
+    }
+    const last = this.#segments.reduce((max, s) => (s.last >= s.first ? Math.max(max, s.last) : max), this.#writer.last);
+    this.#writer.advance(last, this.#segments.reduce((sum, s) => sum + s.size, 0));
+  }
+
+  /** Read-only: scans the whole records appended to `seg` beyond what is known. */
+  async #extend(seg: Segment): Promise<void> {
+    let fd: number;
+    try {
+      fd = await openAsync(seg.file, 'r');
+    } catch {
+      return; // gone (retention): the next refresh drops it
+    }
+    try {
+      const { size } = await fstatAsync(fd);
+      if (size <= seg.size) return;
+      const scan = await scanRecords(fd, seg.size, size, seg.last + 1, true, this.#indexEvery, seg.index ?? { seqs: [], offsets: [] });
+      seg.index = scan.index;
+      seg.last += scan.count;
+      seg.size = scan.end;
+    } finally {
+      await closeAsync(fd);
+    }
+  }
+
   read(range: ReadRange): AsyncIterable<readonly StoredEvent[]> {
     return this.#reader.read(range, this.firstSequence, this.#writer.last);
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {
+    await this.refresh();
     const seq = sequenceOfId(id);
     if (Number.isNaN(seq) || seq < this.firstSequence || seq > this.#writer.last) return undefined;
     for await (const page of this.read({ from: seq, to: seq, pageSize: 1 })) {
@@ -277,230 +339,18 @@ export class FileStore implements EventStore {
     }
   }
 
-  /**
-   * Builds the segment list from the directory and the manifest, checks sealed segments, recovers
-   * the tail; returns the next sequence to hand out.
-   */
-  async #load(repairs: RepairRecord[]): Promise<number> {
-    this.#segments.length = 0;
-    const disk = new Map<string, { first: number; size: number; mtimeMs: number }>();
-    for (const name of (await readdir(this.#dir)).filter((n) => SEGMENT_RE.test(n)).sort()) {
-      const st = await stat(path.join(this.#dir, name));
-      disk.set(name, { first: Number(SEGMENT_RE.exec(name)![1]), size: st.size, mtimeMs: st.mtimeMs });
-    }
-    let manifest: ManifestData | undefined;
-    try {
-      manifest = await readManifest(this.#dir);
-    } catch (error) {
-      throw storeCorrupt('MANIFEST', 0, (error as Error).message, 'Delete MANIFEST to have it rebuilt by scanning every segment.');
-    }
-    this.#reservedThrough = manifest?.reservedThrough ?? 0;
-    this.#skipped = [...(manifest?.skipped ?? [])];
-    this.#start = manifest?.start ?? (disk.size > 0 ? [...disk.values()][0]!.first : 1);
-    let unsealed: string[];
-    if (manifest !== undefined) unsealed = await this.#loadSealedFromManifest(manifest, disk, repairs);
-    else unsealed = [...disk.keys()];
-    // Segments the manifest does not vouch for: all but the last must be whole (checked by a scan).
-    for (let i = 0; i < unsealed.length - 1; i++) {
-      const name = unsealed[i]!;
-      const d = disk.get(name)!;
-      await this.#verifyUnsealed(name, d, disk.get(unsealed[i + 1]!)!.first, repairs);
-    }
-    let cut = false;
-    const tailName = unsealed[unsealed.length - 1];
-    if (tailName !== undefined) {
-      const d = disk.get(tailName)!;
-      const seg: Segment = { file: path.join(this.#dir, tailName), first: d.first, last: d.first - 1, size: d.size, mtimeMs: d.mtimeMs, index: undefined };
-      const outcome = await this.#recoverTail(seg, repairs);
-      if (outcome !== 'quarantined') this.#segments.push(seg);
-      cut = outcome !== 'clean';
-    }
-    this.#checkContinuity();
-    const prev = this.#segments[this.#segments.length - 1];
-    let last = prev === undefined ? this.#start - 1 : prev.last;
-    // Holes recorded on purpose (quarantine, an earlier repair) after the last event continue the count.
-    for (const r of [...this.#skipped].sort((a, b) => a.from - b.from)) if (r.from <= last + 1 && r.to > last) last = r.to;
-    let next = last + 1;
-    if (cut) {
-      // Records were cut or moved aside: continue above every sequence that may have reached the disk.
-      const legacyGuess = manifest === undefined ? last + 1 : 0;
-      next = Math.max(next, this.#reservedThrough + 1, legacyGuess + 1);
-    }
-    if (this.#readOnly) return Math.min(next, last + 1);
+  /** Makes sure the active segment starts where the next sequence goes (after a cut, above the reserved mark). */
+  async #placeActive(next: number): Promise<void> {
     const active = this.#segments[this.#segments.length - 1];
-    if (active === undefined || active.last + 1 !== next) {
-      if (active !== undefined && active.last < active.first) {
-        // An empty active segment cannot start at `next`: replace it.
-        this.#segments.pop();
-        await unlink(active.file);
-      }
-      const from = (this.#segments[this.#segments.length - 1]?.last ?? this.#start - 1) + 1;
-      if (from < next && !isSkipped(this.#skipped, from, next - 1)) this.#skipped.push({ from, to: next - 1, reason: 'cut by repair (never reused)' });
-      this.#segments.push(await this.#createSegment(next));
+    if (active !== undefined && active.last + 1 === next) return;
+    if (active !== undefined && active.last < active.first) {
+      // An empty active segment cannot start at `next`: replace it.
+      this.#segments.pop();
+      await unlink(active.file);
     }
-    return next;
-  }
-
-  /** Checks every sealed segment the manifest lists (present, exact size); returns the names after them. */
-  async #loadSealedFromManifest(manifest: ManifestData, disk: Map<string, { first: number; size: number; mtimeMs: number }>, repairs: RepairRecord[]): Promise<string[]> {
-    const listed = new Set<string>();
-    for (const entry of manifest.sealed) {
-      listed.add(entry.file);
-      const d = disk.get(entry.file);
-      const problem =
-        d === undefined
-          ? `sealed segment is missing (it held events ${entry.first}..${entry.last})`
-          : d.size !== entry.bytes
-            ? `sealed segment is ${d.size < entry.bytes ? 'short' : 'longer than sealed'}: ${d.size} bytes where ${entry.bytes} were sealed (events ${entry.first}..${entry.last})`
-            : undefined;
-      if (problem !== undefined) {
-        await this.#onDamage(entry.file, d === undefined ? 0 : Math.min(d.size, entry.bytes), problem, { first: entry.first, last: entry.last }, repairs, d !== undefined);
-        continue;
-      }
-      const file = path.join(this.#dir, entry.file);
-      this.#segments.push({ file, first: entry.first, last: entry.last, size: entry.bytes, mtimeMs: d!.mtimeMs, index: await this.#reader.loadIndex(file, entry.bytes) });
-    }
-    const lastSealed = manifest.sealed[manifest.sealed.length - 1]?.last ?? manifest.start - 1;
-    const rest: string[] = [];
-    for (const [name, d] of disk) {
-      if (listed.has(name)) continue;
-      if (d.first < manifest.start) {
-        // Retention recorded the deletion, then the process stopped before the unlink.
-        if (!this.#readOnly) await unlink(path.join(this.#dir, name)).catch(() => undefined);
-        continue;
-      }
-      if (d.first <= lastSealed) throw storeCorrupt(name, 0, `segment is not in the manifest but overlaps sealed events (up to ${lastSealed})`, 'Move it out of the directory if it does not belong there.');
-      rest.push(name);
-    }
-    return rest;
-  }
-
-  /** A segment the manifest does not know, followed by another: it must hold exactly [first, nextFirst). */
-  async #verifyUnsealed(name: string, d: { first: number; size: number; mtimeMs: number }, nextFirst: number, repairs: RepairRecord[]): Promise<void> {
-    const file = path.join(this.#dir, name);
-    const fd = await openAsync(file, 'r');
-    let problem: string | undefined;
-    let offset = HEADER_BYTES;
-    let scan;
-    try {
-      await this.#checkHeader(fd, file, d.size);
-      scan = await scanRecords(fd, HEADER_BYTES, d.size, d.first, false, this.#indexEvery);
-    } finally {
-      await closeAsync(fd);
-    }
-    const last = d.first + scan.count - 1;
-    if (scan.problem !== undefined || scan.end !== d.size) {
-      problem = `${scan.problem?.reason ?? 'trailing bytes'} after event ${last} in a segment that is not the last`;
-      offset = scan.end;
-    } else if (last !== nextFirst - 1 && !isSkipped(this.#skipped, last + 1, nextFirst - 1)) {
-      problem = `it ends at event ${last} but the next segment starts at ${nextFirst}: events ${last + 1}..${nextFirst - 1} are missing`;
-      offset = d.size;
-    }
-    if (problem !== undefined) {
-      await this.#onDamage(name, offset, problem, { first: d.first, last: Math.max(last, nextFirst - 1) }, repairs, true);
-      return;
-    }
-    this.#segments.push({ file, first: d.first, last, size: d.size, mtimeMs: d.mtimeMs, index: scan.index });
-  }
-
-  /** Damage that cutting cannot fix: fail loudly, or (onCorruption 'quarantine') move it aside and skip its range. */
-  async #onDamage(name: string, offset: number, reason: string, range: { first: number; last: number }, repairs: RepairRecord[], exists: boolean): Promise<void> {
-    if (this.#onCorruption !== 'quarantine' || this.#readOnly) {
-      throw storeCorrupt(
-        name,
-        offset,
-        reason,
-        this.#readOnly
-          ? 'A read-only store repairs nothing; open it writable to repair or quarantine.'
-          : "Restore the segment from a backup, or set the file store option onCorruption: 'quarantine' to move it aside and go on without its events.",
-      );
-    }
-    let droppedBytes = 0;
-    if (exists) {
-      const qdir = path.join(this.#dir, 'quarantine');
-      await mkdir(qdir, { recursive: true });
-      const from = path.join(this.#dir, name);
-      droppedBytes = (await stat(from)).size;
-      await rename(from, path.join(qdir, `${name}.${new Date().toISOString().replace(/[:.]/g, '-')}`));
-      await unlink(from.replace(/\.log$/, '.idx')).catch(() => undefined);
-      await syncDir(this.#dir);
-    }
-    this.#skipped.push({ from: range.first, to: range.last, reason: `quarantined ${name}: ${reason}` });
-    repairs.push({ file: name, offset, droppedBytes, reason: `quarantined (${reason})` });
-    this.#logger.error({ file: name, offset, reason, first: range.first, last: range.last }, `event store quarantined ${name}: ${reason}; events ${range.first}..${range.last} are skipped`);
-  }
-
-  async #checkHeader(fd: number, file: string, size: number): Promise<void> {
-    const header = Buffer.alloc(HEADER_BYTES);
-    if (size >= HEADER_BYTES) await readAsync(fd, header, 0, HEADER_BYTES, 0);
-    if (size >= HEADER_BYTES && !header.equals(MAGIC)) {
-      throw new EventError(EVENT_ERROR_CODES.STORE_FAILED, `${file} is not an event segment (bad header); refusing to touch it`, { severity: 'high' });
-    }
-  }
-
-  /**
-   * Scans the last segment. A bad record with nothing valid after it is a torn tail: cut (or, read
-   * only, ignored). A bad record with valid records after it is damage: see #onDamage.
-   */
-  async #recoverTail(seg: Segment, repairs: RepairRecord[]): Promise<'clean' | 'cut' | 'quarantined'> {
-    const name = path.basename(seg.file);
-    let damage: { offset: number; reason: string } | undefined;
-    const fd = await openAsync(seg.file, this.#readOnly ? 'r' : 'r+');
-    try {
-      const { size } = await fstatAsync(fd);
-      await this.#checkHeader(fd, seg.file, size);
-      if (size < HEADER_BYTES) {
-        if (!this.#readOnly) {
-          await ftruncateAsync(fd, 0);
-          await writeAsync(fd, MAGIC, 0, HEADER_BYTES, 0);
-          await fdatasyncAsync(fd);
-        }
-        seg.size = HEADER_BYTES;
-        seg.index = { seqs: [], offsets: [] };
-        if (size === 0) return 'clean';
-        repairs.push({ file: name, offset: 0, droppedBytes: size, reason: 'segment header torn' });
-        return 'cut';
-      }
-      const scan = await scanRecords(fd, HEADER_BYTES, size, seg.first, true, this.#indexEvery);
-      seg.last = seg.first + scan.count - 1;
-      seg.size = scan.end;
-      seg.index = scan.index;
-      if (scan.problem === undefined) return 'clean';
-      const { offset, reason } = scan.problem;
-      const validAt = await findValidRecordAfter(fd, offset, size);
-      if (validAt !== undefined) {
-        damage = { offset, reason: `${reason}, with valid records after it (the next at offset ${validAt})` };
-      } else if (this.#readOnly) {
-        repairs.push({ file: name, offset, droppedBytes: size - offset, reason: `${reason} (read-only: not cut)` });
-        return 'clean';
-      } else {
-        await ftruncateAsync(fd, offset);
-        await fdatasyncAsync(fd);
-        repairs.push({ file: name, offset, droppedBytes: size - offset, reason });
-        return 'cut';
-      }
-    } finally {
-      await closeAsync(fd);
-    }
-    // Past the bad record lie events that may have been acknowledged: never cut them.
-    await this.#onDamage(name, damage.offset, damage.reason, { first: seg.first, last: Math.max(this.#reservedThrough, seg.last + 1) }, repairs, true);
-    return 'quarantined';
-  }
-
-  /** Every hole between segments must be a range skipped on purpose. */
-  #checkContinuity(): void {
-    const segs = this.#segments;
-    for (let i = 1; i < segs.length; i++) {
-      const a = segs[i - 1]!;
-      const b = segs[i]!;
-      if (b.first === a.last + 1 || isSkipped(this.#skipped, a.last + 1, b.first - 1)) continue;
-      throw storeCorrupt(
-        path.basename(a.file),
-        a.size,
-        b.first <= a.last ? `overlaps the next segment ${path.basename(b.file)}` : `events ${a.last + 1}..${b.first - 1} are missing (no segment holds them)`,
-        'Restore the missing segment from a backup.',
-      );
-    }
+    const from = (this.#segments[this.#segments.length - 1]?.last ?? this.#start - 1) + 1;
+    if (from < next && !isSkipped(this.#skipped, from, next - 1)) this.#skipped.push({ from, to: next - 1, reason: 'cut by repair (never reused)' });
+    this.#segments.push(await this.#createSegment(next));
   }
 
   async #saveManifest(): Promise<void> {

@@ -109,6 +109,13 @@ export class SegmentWriter {
     this.#lastError = undefined;
   }
 
+  /** A read-only store found more committed events on disk. */
+  advance(last: number, bytes: number): void {
+    this.#last = last;
+    this.#next = last + 1;
+    this.bytes = bytes;
+  }
+
   async openActive(): Promise<void> {
     this.#fd = await openAsync(this.#active().file, 'r+');
   }

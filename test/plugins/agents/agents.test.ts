@@ -241,6 +241,24 @@ describe('agents', () => {
     assert.equal(types.at(-1), 'agent.run.completed');
   });
 
+  test("with recovery 'report' an interrupted run is listed, not run; starting it again by id resumes it", async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'agents-report-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'always' } } };
+    const agent = [{ name: 'calculator', provider: 'scripted', model: 'calc', tools: ['math.*'] }];
+    const first = await system({ after: () => undefined }, { calc }, agent, { events });
+    await first.resolve('events').publish({ type: 'agent.run.started', source: 'agents', correlationId: 'run-lost', data: { agent: 'calculator', input: 'add 2 and 3' } });
+    await first.stop();
+    const second = await system(t, { calc }, agent, { events });
+    const agents = second.resolve('agents');
+    assert.deepEqual(agents.interruptedRuns().map((r) => r.runId), ['run-lost']);
+    assert.equal((await second.resolve('events').byCorrelation('run-lost')).length, 1, 'not resumed');
+    const result = await agents.run('calculator', 'ignored: the journal has the input', { runId: 'run-lost' });
+    assert.equal(result.output, 'The sum is 5.');
+    const types = (await second.resolve('events').byCorrelation('run-lost')).map((e) => e.type);
+    assert.deepEqual(types.slice(0, 2), ['agent.run.started', 'agent.run.resumed']);
+  });
+
   test('both plugins pass the conformance check', async () => {
     await checkPluginConformance(agentsPlugin, { with: ['supervision', 'actors', 'tools'] });
     await checkPluginConformance(scriptedPlugin, { with: ['supervision', 'actors', 'tools', agentsPlugin], options: { scripts: { calc } } });

@@ -183,6 +183,113 @@ describe('durable runs', () => {
     assert.match(step?.type === 'tool' ? step.error?.message ?? '' : '', /already in the chain/);
   });
 
+  test('a sub-run whose caller went away goes on; the resumed parent attaches to the same sub-run', async (t) => {
+    const gates = new Gates();
+    const counters = new Map<string, number>();
+    const kernel = await system(t, {
+      gates,
+      counters,
+      scripts: {
+        parent: [{ toolCalls: [{ name: 'agent.child', input: { prompt: 'work' } }] }, { reply: 'parent done' }],
+        child: [{ toolCalls: [{ name: 'gate.wait', input: { step: 'c' } }], usage: u(3, 1) }, { reply: 'child done', usage: u(3, 1) }],
+      },
+      agents: [
+        // The parent holds gate.* too: a sub-run never gets more rights than its caller.
+        { name: 'parent', provider: 'scripted', model: 'parent', tools: ['agent.*', 'gate.*'] },
+        { name: 'child', provider: 'scripted', model: 'child', tools: ['gate.*'] },
+      ],
+    });
+    const agents = kernel.resolve('agents');
+    const events = kernel.resolve('events');
+    agents.asTool('child');
+    const { runId } = await agents.start('parent', 'go');
+    const childId = `${runId}:call-0-0/child`;
+    await recordOf(events, childId, 'agent.tool.called');
+    kernel.resolve('actors').lookup<string>(`agent-run:${runId}`)!.tell('boom');
+    await recordOf(events, runId, 'agent.run.resumed');
+    gates.open('c');
+    const result = await agents.wait(runId);
+    assert.equal(result.output, 'parent done');
+    assert.equal(counters.get('gate.wait:c'), 1, 'the sub-run ran once');
+    assert.equal(agents.runs({ agent: 'child' }).length, 1);
+    assert.equal((await agents.wait(childId)).output, 'child done');
+  });
+
+  test('health: degraded while a provider keeps failing; metrics count runs, tokens, cost, latencies, resumes', async (t) => {
+    const kernel = await system(t, {
+      scripts: { bad: [{ fail: 'down' }], ok: [{ toolCalls: [{ name: 'math.add', input: { a: 1, b: 1 } }], costUsd: 0.25, usage: u(4, 1) }, { reply: 'ok', usage: u(4, 1) }] },
+      agents: [
+        { name: 'bad', provider: 'scripted', model: 'bad' },
+        { name: 'ok', provider: 'scripted', model: 'ok', tools: ['math.*'] },
+      ],
+      extra: ['health'],
+    });
+    const agents = kernel.resolve('agents');
+    await agents.run('ok', 'go');
+    for (let i = 0; i < 3; i++) await assert.rejects(agents.run('bad', 'go'));
+    const health = kernel.resolve('health');
+    const check = await health.run('agents');
+    assert.equal(check?.status, 'degraded');
+    assert.deepEqual(check?.details?.failingProviders, ['scripted']);
+    const m = kernel.recordedMetrics;
+    assert.equal(m.value('agent_runs_total', { agent: 'ok', status: 'completed' }), 1);
+    assert.equal(m.value('agent_runs_total', { agent: 'bad', status: 'failed' }), 3);
+    assert.equal(m.value('agent_tokens_total', { agent: 'ok', kind: 'input' }), 8);
+    assert.equal(m.value('agent_cost_usd_total', { agent: 'ok' }), 0.25);
+    assert.equal(m.observations('agent_model_latency_seconds', { agent: 'ok', outcome: 'ok' }).length, 2);
+    assert.equal(m.observations('agent_tool_latency_seconds', { agent: 'ok', tool: 'math.add' }).length, 1);
+    await agents.run('ok', 'again');
+    // The same provider answered again: no longer failing.
+    assert.equal((await health.run('agents')).status, 'healthy');
+  });
+
+  test('a stop mid-run interrupts running and queued runs (AGENT_INTERRUPTED, nothing journaled as their end); the next start resumes them', async (t) => {
+    const dir = await tmp(t);
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } };
+    const scripts = { s: [{ toolCalls: [{ name: 'gate.idem', input: { step: 'g' } }], usage: u(2, 1) }, { reply: 'made it', usage: u(2, 1) }] };
+    const agentsDef = [{ name: 'w', provider: 'scripted', model: 's', tools: ['gate.*'], maxConcurrentRuns: 1 }];
+    const first = await system(undefined, { events, scripts, agents: agentsDef, agentsOptions: { recovery: 'resume' } });
+    const firstAgents = first.resolve('agents');
+    const { runId } = await firstAgents.start('w', 'go');
+    const queued = await firstAgents.start('w', 'queued');
+    await recordOf(first.resolve('events'), runId, 'agent.tool.called');
+    assert.equal(firstAgents.runs().find((r) => r.runId === queued.runId)?.status, 'queued');
+    const waiting = [errorOf(firstAgents.wait(runId)), errorOf(firstAgents.wait(queued.runId))];
+    await first.stop();
+    for (const w of waiting) assert.equal((await w).code, 'AGENT_INTERRUPTED');
+    await assert.rejects(firstAgents.start('w', 'late'), { code: 'AGENT_INTERRUPTED' });
+
+    const gates = new Gates();
+    gates.open('g');
+    const counters = new Map<string, number>();
+    const second = await system(t, { events, scripts, agents: agentsDef, gates, counters, agentsOptions: { recovery: 'resume' } });
+    const agents = second.resolve('agents');
+    assert.deepEqual(agents.interruptedRuns().map((r) => r.runId).sort(), [runId, queued.runId].sort());
+    const result = await agents.wait(runId);
+    assert.equal(result.output, 'made it');
+    assert.equal(result.usage.totalTokens, 6);
+    assert.equal((await agents.wait(queued.runId)).output, 'made it');
+    assert.equal(counters.get('gate.idem:g'), 2, 'the idempotent in-doubt call ran again, and the queued run made its own');
+  });
+
+  test('budgets count across resumes: tokens spent before a restart still count', async (t) => {
+    const dir = await tmp(t);
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } };
+    const scripts = { s: [{ toolCalls: [{ name: 'gate.idem', input: { step: 'b' } }], usage: u(15, 5) }, { reply: 'over', usage: u(8, 2) }] };
+    const agentsDef = [{ name: 'w', provider: 'scripted', model: 's', tools: ['gate.*'], budget: { maxTokens: 25 } }];
+    const first = await system(undefined, { events, scripts, agents: agentsDef, agentsOptions: { recovery: 'resume' } });
+    const { runId } = await first.resolve('agents').start('w', 'go');
+    await recordOf(first.resolve('events'), runId, 'agent.tool.called');
+    await first.stop();
+    const gates = new Gates();
+    gates.open('b');
+    const second = await system(t, { events, scripts, agents: agentsDef, gates, agentsOptions: { recovery: 'resume' } });
+    const error = await errorOf(second.resolve('agents').wait(runId));
+    assert.equal(error.code, 'AGENT_BUDGET_EXCEEDED');
+    assert.equal(error.context.budget, 'maxTokens');
+    assert.equal((error.context.usage as { totalTokens: number }).totalTokens, 30);
+  });
+
   test('distributed: start hands the run to the scheduler; resume runs it here from its journal', async (t) => {
     const kernel = await system(t, {
       scripts: { s: [{ toolCalls: [{ name: 'math.add', input: { a: 1, b: 1 } }] }, { reply: 'two' }] },

@@ -77,7 +77,7 @@ describe('dashboard in headless Chromium', { skip: hasChromium ? false : `no ${C
   test("a run's detail view shows its steps", async () => {
     // A worker run that has finished: its steps are all on the log.
     await page.waitForSelector('#runs tbody tr[data-status="completed"]', { timeout: 60_000 });
-    await page.click('#runs tbody tr[data-status="completed"]');
+    await page.locator('#runs tbody tr[data-status="completed"]').first().click();
     await page.waitForSelector('#detail:not([hidden]) #steps li[data-step]');
     const kinds = await page.$$eval('#steps li[data-step]', (items) => items.map((li) => li.getAttribute('data-step')));
     assert.ok(kinds.length >= 3, `steps listed: ${kinds.join(', ')}`);
@@ -91,13 +91,15 @@ describe('dashboard in headless Chromium', { skip: hasChromium ? false : `no ${C
       t.skip('the loaded agents plugin has no durable runs (agents.approve) yet');
       return;
     }
-    const button = await page.waitForSelector('#approvals:not([hidden]) [data-approval] button[data-decision="allow"]', { timeout: 60_000 });
-    const key = await button.evaluate((b) => b.closest('[data-approval]')!.getAttribute('data-approval')!);
-    const runId = key.slice(0, key.lastIndexOf('/'));
-    await button.click();
+    // Locators, not element handles: the live feed redraws the panel while the test acts on it.
+    const first = page.locator('#approvals:not([hidden]) [data-approval]').first();
+    await first.waitFor({ timeout: 60_000 });
+    const runId = (await first.getAttribute('data-run-id'))!;
+    const callId = (await first.getAttribute('data-call-id'))!;
+    await page.locator(`[data-approval][data-run-id="${runId}"][data-call-id="${callId}"] button[data-decision="allow"]`).click();
     // The run leaves `suspended` and completes, as the page shows it.
     await page.waitForSelector(`#runs tbody tr[data-run="${runId}"][data-status="completed"]`, { timeout: 60_000 });
-    await page.click(`#runs tbody tr[data-run="${runId}"]`);
+    await page.locator(`#runs tbody tr[data-run="${runId}"]`).click();
     await page.waitForFunction(`document.getElementById('detail-id')?.textContent === ${JSON.stringify(runId)}`);
     await page.waitForSelector('#steps li[data-step="run.resumed"], #steps li[data-step="tool.returned"]');
     await page.waitForSelector('#steps li[data-child]');

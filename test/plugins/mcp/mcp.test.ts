@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { MisterSmithError } from '../../../sdk/index.js';
+import { z, type MisterSmithError } from '../../../sdk/index.js';
 import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import mcpPlugin from '../../../plugins/mcp/index.js';
 import type { EventBus } from '../../../plugins/events/types.js';
@@ -33,7 +33,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
 async function system(t: T, mcpOptions: Record<string, unknown> = {}) {
   return createTestKernel({
     test: t,
-    plugins: ['supervision', 'events', 'tools', 'http', grantsPlugin, { use: mcpPlugin, options: { clients: { [ALICE]: 'alice', [BOB]: 'bob' }, ...mcpOptions } }],
+    plugins: ['supervision', 'events', 'tools', 'http', 'health', grantsPlugin, { use: mcpPlugin, options: { clients: { [ALICE]: 'alice', [BOB]: 'bob' }, ...mcpOptions } }],
   });
 }
 
@@ -87,6 +87,28 @@ describe('mcp: the tool bus over Streamable HTTP', () => {
     assert.equal(events.find((e) => e.type === 'tool.denied')!.data.agentId, 'alice');
   });
 
+  test('approval and idempotency are the bus\' own: a tool needing approval asks the hook; a repeated _meta.callId runs once', async (t) => {
+    const kernel = await system(t);
+    const tools = kernel.resolve('tools');
+    let runs = 0;
+    tools.register({ name: 'math.launch', description: 'needs a human', input: z.object({ n: z.number() }), needsApproval: true, handler: ({ n }) => (runs++, n) });
+    tools.register({ name: 'math.count', description: 'counts its runs', input: z.object({}), idempotent: true, handler: () => ++runs });
+    const decisions: string[] = [];
+    tools.hooks.approve.tap('test', (req) => (decisions.push(`${req.agentId}:${req.tool}`), req.input && (req.input as { n: number }).n > 10 ? 'deny' : 'allow'));
+    const alice = await httpClient(t, kernel.resolve('mcp').url!, ALICE);
+    assert.equal(text(await alice.callTool({ name: 'math.launch', arguments: { n: 1 } })), '1');
+    const denied = await alice.callTool({ name: 'math.launch', arguments: { n: 99 } });
+    assert.equal(denied.isError, true);
+    assert.match(text(denied), /^TOOL_REJECTED/);
+    assert.deepEqual(decisions, ['alice:math.launch', 'alice:math.launch']);
+    runs = 0;
+    const first = await alice.callTool({ name: 'math.count', arguments: {}, _meta: { callId: 'call-1' } });
+    const again = await alice.callTool({ name: 'math.count', arguments: {}, _meta: { callId: 'call-1' } });
+    assert.equal(text(first), '1');
+    assert.equal(text(again), '1');
+    assert.equal(runs, 1);
+  });
+
   test('a request without a token, or with an unknown one, is refused with 401', async (t) => {
     const kernel = await system(t);
     const url = kernel.resolve('mcp').url!;
@@ -114,6 +136,18 @@ describe('mcp: the tool bus over Streamable HTTP', () => {
     const client = await httpClient(t, issued.url, issued.token);
     assert.deepEqual((await client.listTools()).tools.map((x) => x.name), ['secret.read']);
     assert.equal((await client.callTool({ name: 'math.add', arguments: { a: 1, b: 1 } })).isError, true);
+  });
+
+  test('an issued token limited to some tools lists and calls only those, on top of the grants', async (t) => {
+    const kernel = await system(t);
+    const issued = kernel.resolve('mcp').issueToken('alice', { tools: ['math.stats', 'secret.read'] });
+    const client = await httpClient(t, issued.url, issued.token);
+    assert.deepEqual((await client.listTools()).tools.map((x) => x.name), ['math.stats'], 'secret.read is not granted; math.add is not offered');
+    const notOffered = await client.callTool({ name: 'math.add', arguments: { a: 1, b: 1 } });
+    assert.equal(notOffered.isError, true);
+    assert.match(text(notOffered), /^TOOL_ACCESS_DENIED: 'math.add' is not among the tools offered/);
+    assert.match(text(await client.callTool({ name: 'secret.read', arguments: {} })), /^TOOL_ACCESS_DENIED/);
+    assert.deepEqual((await client.callTool({ name: 'math.stats', arguments: { xs: [2] } })).structuredContent, { sum: 2, n: 1 });
   });
 
   test('without the http plugin there is no endpoint and issueToken says what is missing', async (t) => {
@@ -204,6 +238,7 @@ describe('mcp: external servers', () => {
     assert.deepEqual([...status!.tools].sort(), ['mcp.fx.echo', 'mcp.fx.fail']);
     const pid = status!.pid!;
     assert.ok(alive(pid));
+    assert.equal((await kernel.resolve('health').run('mcp-servers')).status, 'healthy');
 
     await assert.rejects(tools.call('alice', 'mcp.fx.echo', { text: 'hi' }), (e: MisterSmithError) => e.code === 'TOOL_ACCESS_DENIED');
     tools.grant('alice', 'mcp.fx.*');
@@ -226,6 +261,23 @@ describe('mcp: external servers', () => {
     await kernel.stop();
     await until('the server process to end', () => !alive(restarted));
     assert.equal(mcp.servers()[0]!.state, 'stopped');
+  });
+
+  test('a Streamable HTTP server (another Mister Smith) is imported by url, with its headers', async (t) => {
+    const remote = await system(t);
+    const local = await createTestKernel({
+      test: t,
+      plugins: ['supervision', 'tools', { use: mcpPlugin, options: { servers: { remote: { url: remote.resolve('mcp').url!, headers: { authorization: `Bearer ${ALICE}` } } } } }],
+    });
+    const [status] = local.resolve('mcp').servers();
+    assert.equal(status!.kind, 'url');
+    assert.equal(status!.state, 'connected');
+    // What the remote lists is what its client 'alice' may call there.
+    assert.deepEqual([...status!.tools].sort(), ['mcp.remote.math_add', 'mcp.remote.math_stats']);
+    const tools = local.resolve('tools');
+    tools.grant('dora', 'mcp.remote.math_add');
+    assert.equal(await tools.call('dora', 'mcp.remote.math_add', { a: 40, b: 2 }), '42');
+    assert.deepEqual(await tools.call('eve', 'mcp.remote.math_stats', { xs: [1, 2] }).catch((e: MisterSmithError) => e.code), 'TOOL_ACCESS_DENIED');
   });
 
   test('a server whose command does not exist fails the start, naming it', async () => {

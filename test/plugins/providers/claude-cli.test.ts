@@ -1,7 +1,7 @@
 // provider-claude-cli with a stand-in executable: the failure modes the real CLI cannot be made to
 // show on demand (hang, crash, garbage), the flags it gets, stop and abort.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -103,10 +103,15 @@ describe('provider-claude-cli (stand-in executable)', () => {
 
   test('a CLI that hangs and ignores SIGTERM is killed at the deadline (retryable timeout)', async (t) => {
     const pidFile = path.join(tempDir(t), 'pid');
-    const error = await failure(provider(t, 'hang', { timeoutMs: 300, killGraceMs: 100, env: { FAKE_CLAUDE_MODE: 'hang', FAKE_CLAUDE_PID_FILE: pidFile } }).complete(modelRequest({ tools: [] })));
+    // The deadline leaves a loaded machine time to start Node and install the SIGTERM handler (the
+    // pid file says it did), so the kill needs the SIGKILL after the grace period.
+    const p = provider(t, 'hang', { timeoutMs: 3_000, killGraceMs: 100, env: { FAKE_CLAUDE_MODE: 'hang', FAKE_CLAUDE_PID_FILE: pidFile } });
+    const error = await failure(p.complete(modelRequest({ tools: [] })));
     assert.equal(error.code, 'CLAUDE_CLI_TIMEOUT');
     assert.equal(error.retryable, true);
+    assert.ok(existsSync(pidFile), 'the stand-in was ignoring SIGTERM when the deadline came');
     assert.equal(alive(Number(readFileSync(pidFile, 'utf8'))), false);
+    assert.deepEqual(p.running(), []);
   });
 
   test('stop ends a running process (no process outlives it) and refuses new calls', async (t) => {
@@ -131,6 +136,20 @@ describe('provider-claude-cli (stand-in executable)', () => {
     assert.match((await pending).message, /user cancelled/);
     assert.equal(alive(pid!), false);
     assert.deepEqual(p.running(), []);
+  });
+
+  test('a stream abandoned after its first delta ends the process', async (t) => {
+    const pidFile = path.join(tempDir(t), 'pid');
+    const p = provider(t, 'stream-then-hang', { env: { FAKE_CLAUDE_MODE: 'stream-then-hang', FAKE_CLAUDE_PID_FILE: pidFile } });
+    const seen: string[] = [];
+    for await (const chunk of p.stream(modelRequest({ tools: [] }))) {
+      if (chunk.type === 'text.delta') seen.push(chunk.text);
+      break;
+    }
+    assert.deepEqual(seen, ['partial']);
+    assert.deepEqual(p.running(), []);
+    assert.ok(existsSync(pidFile), 'the stand-in writes its pid before its first line');
+    assert.equal(alive(Number(readFileSync(pidFile, 'utf8'))), false);
   });
 
   test('a missing executable is named', async (t) => {

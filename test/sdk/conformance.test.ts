@@ -202,3 +202,42 @@ test('a plugin that leaves a connection open fails the check', async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+test('a plugin whose tracked work rejects fails the check', async () => {
+  const p = definePlugin({
+    name: 'careless',
+    version: '1.0.0',
+    setup(ctx) {
+      ctx.onStart(() => void ctx.track(Promise.reject(new Error('background job broke')), 'job'));
+    },
+  });
+  await assert.rejects(checkPluginConformance(p), (e: ConformanceError) => {
+    assert.equal(e.code, 'PLUGIN_NOT_CONFORMANT');
+    assert.ok(e.problems.some((problem) => /1 piece\(s\) of tracked work \(ctx\.track\) rejected/.test(problem)), e.problems.join('\n'));
+    return true;
+  });
+});
+
+test('createTestKernel(t, options) stops the kernel when the test ends', async (t) => {
+  let kernelRef: { state: string } | undefined;
+  await t.test('inner', async (inner) => {
+    const kernel = await createTestKernel(inner, { plugins: [definePlugin({ name: 'p', version: '1.0.0', setup() {} })] });
+    kernelRef = kernel;
+    assert.equal(kernel.state, 'running');
+  });
+  assert.equal(kernelRef?.state, 'stopped');
+});
+
+test('await using stops a test kernel at the end of its block; without a context nothing else stops it', async () => {
+  let outside: { state: string; stop(): Promise<unknown> } | undefined;
+  {
+    await using kernel = await createTestKernel({ plugins: [definePlugin({ name: 'p', version: '1.0.0', setup() {} })] });
+    outside = kernel;
+    assert.equal(kernel.state, 'running');
+  }
+  assert.equal(outside.state, 'stopped');
+  const manual = await createTestKernel({ plugins: [definePlugin({ name: 'q', version: '1.0.0', setup() {} })] });
+  assert.equal(manual.state, 'running', 'not stopped behind the caller’s back');
+  await manual.stop();
+  await assert.rejects(createTestKernel({} as never), TypeError);
+});

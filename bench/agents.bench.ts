@@ -1,0 +1,178 @@
+/**
+ * Agents: what the journal costs. A step is one model turn or one tool call of a run; every step
+ * writes its records to the event log before the effect it gates. Cases:
+ * - throughput of 100 concurrent runs with the file store (`fsync: 'batch'`), against the same runs
+ *   with the journal off (no events plugin: the journal stays in memory) — the raw baseline;
+ * - CPU per step with `fsync: 'never'` (process CPU time / steps), against the journal-off loop;
+ * - resume at start of 1,000 interrupted 10-turn runs (`recovery: 'resume'`), start to all done.
+ * The scripted provider answers at once, so the figures are the framework's own overhead.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { createKernel } from '../kernel/createKernel.js';
+import { definePlugin, z } from '../sdk/index.js';
+import type { Kernel } from '../kernel/Kernel.js';
+import type {} from '../plugins/agents/types.js';
+import type {} from '../plugins/events/types.js';
+import { defineBench, type BenchRow } from './harness.js';
+
+const CONCURRENT = 100;
+const TURNS = 10;
+const BATCHES = 8;
+const RESUME_RUNS = 1000;
+const ROUNDS = 3;
+/** Steps of one run: TURNS model turns and TURNS - 1 tool calls. */
+const STEPS_PER_RUN = TURNS * 2 - 1;
+
+const script = [
+  ...Array.from({ length: TURNS - 1 }, (_, i) => ({ toolCalls: [{ name: 'bench.noop', input: { i } }], usage: { inputTokens: 10, outputTokens: 1 } })),
+  { reply: 'done', usage: { inputTokens: 10, outputTokens: 1 } },
+];
+
+const noopTool = definePlugin({
+  name: 'bench-tools',
+  version: '1.0.0',
+  dependsOn: ['tools'],
+  setup(ctx) {
+    ctx.onStop(ctx.resolve('tools').register({ name: 'bench.noop', description: 'returns its input', input: z.object({ i: z.number() }), handler: ({ i }) => i }));
+  },
+});
+
+async function system(events: unknown, agentsOptions: Record<string, unknown> = {}): Promise<Kernel> {
+  const kernel = await createKernel({
+    config: {
+      name: 'agents-bench',
+      plugins: [
+        'supervision',
+        ...(events !== undefined ? [events] : []),
+        'actors',
+        'tools',
+        noopTool,
+        { use: 'agents', options: { agents: [{ name: 'b', provider: 'scripted', model: 's', tools: ['bench.*'], maxTurns: TURNS, maxConcurrentRuns: CONCURRENT, maxQueuedRuns: RESUME_RUNS }], ...agentsOptions } },
+        { use: 'provider-scripted', options: { scripts: { s: script } } },
+      ],
+    } as never,
+    logger: pino({ level: 'silent' }),
+  });
+  await kernel.start();
+  return kernel;
+}
+
+interface Measured {
+  readonly stepsPerSecond: number;
+  readonly cpuMicrosPerStep: number;
+}
+
+/** Runs BATCHES rounds of CONCURRENT runs; returns steps/s and CPU µs per step. */
+async function drive(kernel: Kernel): Promise<{ stepsPerSecond: number; cpuMicrosPerStep: number }> {
+  const agents = kernel.resolve('agents');
+  // Warm-up round (JIT, file segments).
+  await Promise.all(Array.from({ length: CONCURRENT }, () => agents.run('b', 'go')));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let b = 0; b < BATCHES; b++) await Promise.all(Array.from({ length: CONCURRENT }, () => agents.run('b', 'go')));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const steps = BATCHES * CONCURRENT * STEPS_PER_RUN;
+  return { stepsPerSecond: steps / seconds, cpuMicrosPerStep: (cpu.user + cpu.system) / steps };
+}
+
+async function measure(events: (dir: string) => unknown): Promise<{ stepsPerSecond: number; cpuMicrosPerStep: number }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'agents-bench-'));
+  try {
+    const kernel = await system(events(dir));
+    try {
+      return await drive(kernel);
+    } finally {
+      await kernel.stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes RESUME_RUNS runs stopped half-way (5 of 10 turns done, no end) straight into a file log. */
+async function interruptedLog(dir: string): Promise<void> {
+  const kernel = await createKernel({ config: { name: 'seed', plugins: [{ use: 'events', options: { store: { type: 'file', dir, fsync: 'never' } } }] } as never, logger: pino({ level: 'silent' }) });
+  await kernel.start();
+  const events = kernel.resolve('events');
+  const writes: Promise<unknown>[] = [];
+  for (let r = 0; r < RESUME_RUNS; r++) {
+    const runId = `run-${r}`;
+    const inputs: Array<{ type: string; data: Record<string, unknown> }> = [{ type: 'agent.run.started', data: { agent: 'b', input: 'go' } }];
+    for (let turn = 0; turn < 5; turn++) {
+      const callId = `call-${turn}-0`;
+      inputs.push(
+        { type: 'agent.model.requested', data: { turn } },
+        { type: 'agent.model.responded', data: { turn, toolCalls: [{ id: callId, name: 'bench.noop', input: { i: turn } }], usage: { inputTokens: 10, outputTokens: 1 } } },
+        { type: 'agent.tool.called', data: { callId, name: 'bench.noop', input: { i: turn } } },
+        { type: 'agent.tool.returned', data: { callId, output: turn } },
+      );
+    }
+    writes.push(events.publishMany(inputs.map((e) => ({ ...e, source: 'agents', subject: 'b', correlationId: runId }))));
+  }
+  await Promise.all(writes);
+  await kernel.stop();
+}
+
+export default defineBench({
+  name: 'agents',
+  async run(): Promise<BenchRow[]> {
+    const rows: BenchRow[] = [];
+    // Best of ROUNDS for each (noise on a shared machine only ever makes a run slower), interleaved
+    // so that JIT warm-up and machine load weigh on all three alike.
+    const best: Record<'off' | 'batch' | 'never', Measured[]> = { off: [], batch: [], never: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      best.off.push(await measure(() => undefined));
+      best.batch.push(await measure((dir) => ({ use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } })));
+      best.never.push(await measure((dir) => ({ use: 'events', options: { store: { type: 'file', dir, fsync: 'never' } } })));
+    }
+    const pick = (xs: Measured[]): Measured => ({ stepsPerSecond: Math.max(...xs.map((x) => x.stepsPerSecond)), cpuMicrosPerStep: Math.min(...xs.map((x) => x.cpuMicrosPerStep)) });
+    const off = pick(best.off);
+    const batch = pick(best.batch);
+    const never = pick(best.never);
+    rows.push({
+      case: `journal, file store fsync batch, ${CONCURRENT} concurrent runs`,
+      value: batch.stepsPerSecond,
+      unit: 'steps/s',
+      baseline: off.stepsPerSecond,
+      baselineName: 'same runs, journal off (memory)',
+      target: '>= 20,000 steps/s',
+      pass: batch.stepsPerSecond >= 20_000,
+    });
+    rows.push({
+      case: `journal, file store fsync batch: steps per CPU-second (load-independent)`,
+      value: 1e6 / batch.cpuMicrosPerStep,
+      unit: 'steps/CPU-s',
+      baseline: 1e6 / off.cpuMicrosPerStep,
+      baselineName: 'same runs, journal off (memory)',
+      target: '>= 20,000 steps/s',
+      pass: 1e6 / batch.cpuMicrosPerStep >= 20_000,
+    });
+    rows.push({
+      case: 'CPU per step, file store fsync never',
+      value: never.cpuMicrosPerStep,
+      unit: 'µs/step',
+      baseline: off.cpuMicrosPerStep,
+      baselineName: 'same runs, journal off (memory)',
+      target: '< 20 µs/step',
+      pass: never.cpuMicrosPerStep < 20,
+    });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'agents-bench-resume-'));
+    try {
+      await interruptedLog(dir);
+      const t0 = performance.now();
+      const kernel = await system({ use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } }, { recovery: 'resume' });
+      const agents = kernel.resolve('agents');
+      await Promise.all(Array.from({ length: RESUME_RUNS }, (_, r) => agents.wait(`run-${r}`)));
+      const ms = performance.now() - t0;
+      await kernel.stop();
+      rows.push({ case: `resume ${RESUME_RUNS} interrupted ${TURNS}-turn runs at start (start → all completed)`, value: ms, unit: 'ms', target: '< 2000 ms', pass: ms < 2000 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return rows;
+  },
+});
