@@ -648,6 +648,12 @@ export class AgentService implements AgentServiceContract {
   }
 
   #dispatch(handle: RunHandle): void {
+    if (this.#deps.signal.aborted) {
+      // Stopping: the run stays unfinished in the journal and resumes at the next start.
+      handle.phase = 'idle';
+      handle.reject(interrupted(handle.runId));
+      return;
+    }
     handle.entry.running++;
     this.#m.active.inc();
     handle.phase = 'active';
@@ -675,7 +681,7 @@ export class AgentService implements AgentServiceContract {
         this.#release(handle);
         if (this.#deps.signal.aborted) {
           handle.phase = 'idle';
-          handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+          handle.reject(interrupted(handle.runId));
           return;
         }
         handle.phase = 'idle';
@@ -721,7 +727,7 @@ export class AgentService implements AgentServiceContract {
       if (!this.#deps.signal.aborted) return; // the actor restarts and resumes the run
       this.#release(handle);
       handle.phase = 'idle';
-      handle.reject(agentError(AgentErrorCodes.INTERRUPTED, `run ${handle.runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId: handle.runId }));
+      handle.reject(interrupted(handle.runId));
       return;
     }
     this.#release(handle);
@@ -743,6 +749,7 @@ export class AgentService implements AgentServiceContract {
     handle.ref = undefined;
     handle.phase = 'idle';
     if (ref !== undefined) void ref.stop().catch(() => undefined);
+    if (this.#deps.signal.aborted) return; // stopping: queued runs stay in the journal for the next start
     const next = entry.queue.shift();
     if (next !== undefined) {
       next.phase = 'idle';
@@ -862,6 +869,11 @@ export class AgentService implements AgentServiceContract {
   async drain(signal: AbortSignal): Promise<void> {
     const loops = [...this.#handles.values()].map((h) => h.loop);
     await raceSignal(Promise.allSettled(loops), signal).catch(() => undefined);
+    // Queued and suspended runs wait for nothing now: their waiters hear it, the journal keeps them.
+    for (const entry of this.#agents.values()) entry.queue.length = 0;
+    for (const handle of this.#handles.values()) {
+      if (handle.phase !== 'done') handle.reject(interrupted(handle.runId));
+    }
   }
 
   #entry(agent: string): AgentEntry {
@@ -883,6 +895,10 @@ export class AgentService implements AgentServiceContract {
     }
     return provider;
   }
+}
+
+function interrupted(runId: string): AgentError {
+  return agentError(AgentErrorCodes.INTERRUPTED, `run ${runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId });
 }
 
 function statusOf(handle: RunHandle): RunStatus {

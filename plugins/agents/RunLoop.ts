@@ -73,8 +73,15 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
   const timers: NodeJS.Timeout[] = [];
   const arm = (limitMs: number, error: () => MisterSmithError): void => {
     const left = limitMs - state.activeMs(now);
-    timers.push(setTimeout(() => controller.abort(new RunStop(error())), Math.max(0, left)));
+    const timer = setTimeout(() => controller.abort(new RunStop(error())), Math.max(0, left));
+    // A deadline never keeps the process alive on its own, and goes once the process lets go of the run.
+    timer.unref();
+    timers.push(timer);
   };
+  const disarm = (): void => {
+    for (const t of timers) clearTimeout(t);
+  };
+  processSignal.addEventListener('abort', disarm, { once: true });
   arm(timeoutMs, () => agentError(AgentErrorCodes.TIMEOUT, `run ${runId} of agent '${def.name}' missed its deadline of ${timeoutMs} ms`, { agent: def.name, runId, timeoutMs }));
   const maxWallMs = def.budget.maxWallMs;
   if (maxWallMs !== undefined) {
@@ -158,7 +165,8 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
     await write('agent.run.failed', { code: failure.code, message: failure.message, usage: state.usage, retryable: failure.retryable, ...budgetOf(failure) });
     return 'finished';
   } finally {
-    for (const t of timers) clearTimeout(t);
+    disarm();
+    processSignal.removeEventListener('abort', disarm);
     if (handle.controller === controller) handle.controller = undefined;
   }
 }

@@ -243,19 +243,20 @@ describe('durable runs', () => {
     assert.equal((await health.run('agents')).status, 'healthy');
   });
 
-  test('a stop mid-run interrupts it (AGENT_INTERRUPTED, nothing journaled as its end); the next start resumes it', async (t) => {
+  test('a stop mid-run interrupts running and queued runs (AGENT_INTERRUPTED, nothing journaled as their end); the next start resumes them', async (t) => {
     const dir = await tmp(t);
     const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } };
     const scripts = { s: [{ toolCalls: [{ name: 'gate.idem', input: { step: 'g' } }], usage: u(2, 1) }, { reply: 'made it', usage: u(2, 1) }] };
-    const agentsDef = [{ name: 'w', provider: 'scripted', model: 's', tools: ['gate.*'] }];
+    const agentsDef = [{ name: 'w', provider: 'scripted', model: 's', tools: ['gate.*'], maxConcurrentRuns: 1 }];
     const first = await system(undefined, { events, scripts, agents: agentsDef, agentsOptions: { recovery: 'resume' } });
     const firstAgents = first.resolve('agents');
     const { runId } = await firstAgents.start('w', 'go');
+    const queued = await firstAgents.start('w', 'queued');
     await recordOf(first.resolve('events'), runId, 'agent.tool.called');
-    const waiting = errorOf(firstAgents.wait(runId));
+    assert.equal(firstAgents.runs().find((r) => r.runId === queued.runId)?.status, 'queued');
+    const waiting = [errorOf(firstAgents.wait(runId)), errorOf(firstAgents.wait(queued.runId))];
     await first.stop();
-    const interrupted = await waiting;
-    assert.equal(interrupted.code, 'AGENT_INTERRUPTED');
+    for (const w of waiting) assert.equal((await w).code, 'AGENT_INTERRUPTED');
     await assert.rejects(firstAgents.start('w', 'late'), { code: 'AGENT_INTERRUPTED' });
 
     const gates = new Gates();
@@ -263,11 +264,30 @@ describe('durable runs', () => {
     const counters = new Map<string, number>();
     const second = await system(t, { events, scripts, agents: agentsDef, gates, counters, agentsOptions: { recovery: 'resume' } });
     const agents = second.resolve('agents');
-    assert.deepEqual(agents.interruptedRuns().map((r) => r.runId), [runId]);
+    assert.deepEqual(agents.interruptedRuns().map((r) => r.runId).sort(), [runId, queued.runId].sort());
     const result = await agents.wait(runId);
     assert.equal(result.output, 'made it');
-    assert.equal(counters.get('gate.idem:g'), 1, 'the idempotent in-doubt call ran again here');
     assert.equal(result.usage.totalTokens, 6);
+    assert.equal((await agents.wait(queued.runId)).output, 'made it');
+    assert.equal(counters.get('gate.idem:g'), 2, 'the idempotent in-doubt call ran again, and the queued run made its own');
+  });
+
+  test('budgets count across resumes: tokens spent before a restart still count', async (t) => {
+    const dir = await tmp(t);
+    const events = { use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } };
+    const scripts = { s: [{ toolCalls: [{ name: 'gate.idem', input: { step: 'b' } }], usage: u(15, 5) }, { reply: 'over', usage: u(8, 2) }] };
+    const agentsDef = [{ name: 'w', provider: 'scripted', model: 's', tools: ['gate.*'], budget: { maxTokens: 25 } }];
+    const first = await system(undefined, { events, scripts, agents: agentsDef, agentsOptions: { recovery: 'resume' } });
+    const { runId } = await first.resolve('agents').start('w', 'go');
+    await recordOf(first.resolve('events'), runId, 'agent.tool.called');
+    await first.stop();
+    const gates = new Gates();
+    gates.open('b');
+    const second = await system(t, { events, scripts, agents: agentsDef, gates, agentsOptions: { recovery: 'resume' } });
+    const error = await errorOf(second.resolve('agents').wait(runId));
+    assert.equal(error.code, 'AGENT_BUDGET_EXCEEDED');
+    assert.equal(error.context.budget, 'maxTokens');
+    assert.equal((error.context.usage as { totalTokens: number }).totalTokens, 30);
   });
 
   test('distributed: start hands the run to the scheduler; resume runs it here from its journal', async (t) => {
