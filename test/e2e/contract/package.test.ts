@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { root, designDir, designConfig, run } from './helpers.js';
 
-describe('package exports and CLI', { timeout: 180_000 }, () => {
+describe('package exports and CLI', { timeout: 290_000 }, () => {
   // A private build of the package, installed where a consumer's script finds it by name: the
   // repo's own dist/ is left alone (other suites build and pack it concurrently). Under the repo's
   // node_modules so that the package's dependencies resolve, and git never sees it.
@@ -20,7 +20,7 @@ describe('package exports and CLI', { timeout: 180_000 }, () => {
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     await run(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(pkg, 'dist'), '--sourceMap', 'false'], {
       cwd: root,
-      timeout: 150_000,
+      timeout: 270_000,
     });
   });
   after(async () => {
