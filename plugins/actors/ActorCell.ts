@@ -4,7 +4,8 @@
  * to the cell, fresh state belongs to the incarnation.
  *
  * The cell is also the ActorRef handed out to users (one object per actor instead of two keeps idle
- * actors small); the methods that are not part of `ActorRef` are for the actor system only.
+ * actors small); what is not part of `ActorRef` is keyed by the symbols of `internals.ts`, so a
+ * ref's string keys are its public API and nothing else.
  */
 import { toError } from '../../sdk/index.js';
 import type { ChildContext, ChildHandle, RestartType } from '../supervision/types.js';
@@ -13,6 +14,25 @@ import { actorStopped, askTimeout, mailboxFull } from './errors.js';
 import type { ActorContext, ActorRef, AskOptions, Behavior, DeadLetterReason, Delivery, Envelope, Overflow, TerminationReason } from './types.js';
 import type { CellHost } from './CellHost.js';
 import { isThenable, noop, RingBuffer } from '../../sdk/util/index.js';
+import {
+  kAddWatcher,
+  kAdopt,
+  kBusy,
+  kChildren,
+  kConfig,
+  kDisown,
+  kEscalate,
+  kFinalize,
+  kIncarnate,
+  kIncarnated,
+  kParent,
+  kReason,
+  kRemoveWatcher,
+  kRetire,
+  kRun,
+  kSignal,
+  kStopIncarnation,
+} from './internals.js';
 
 /** Per-actor settings; actors spawned without options share one instance. */
 export interface CellConfig {
@@ -46,7 +66,7 @@ class CellContext implements ActorContext<unknown> {
     this.restartCount = restartCount;
   }
   get signal(): AbortSignal {
-    return this.self.signal();
+    return this.self[kSignal]();
   }
 }
 
@@ -105,7 +125,7 @@ class Incarnation implements ChildHandle {
   }
 
   stop(): Promise<void> {
-    return this.cell.stopIncarnation(this);
+    return this.cell[kStopIncarnation](this);
   }
 
   /** Settles once: the watcher hears it synchronously, a promise (if one was read) settles. */
@@ -153,8 +173,7 @@ const IN_FLIGHT = 16;
 
 export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   readonly id: string;
-  /** @internal The per-actor settings. */
-  readonly config: CellConfig;
+  readonly #config: CellConfig;
   readonly #host: CellHost;
   readonly #behavior: AnyBehavior;
   #mailbox: RingBuffer<unknown> | undefined = undefined;
@@ -170,7 +189,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     this.#host = host;
     this.id = id;
     this.#behavior = behavior;
-    this.config = config;
+    this.#config = config;
     if (name !== undefined) this.#extra.name = name;
     if (parent !== undefined) this.#extra.parent = parent;
   }
@@ -179,17 +198,29 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     return this.#x?.name;
   }
 
-  /** @internal The parent cell, when spawned with `parent`. */
-  get parent(): ActorCell | undefined {
+  /** The per-actor settings. */
+  get [kConfig](): CellConfig {
+    return this.#config;
+  }
+
+  /** The parent cell, when spawned with `parent`. */
+  get [kParent](): ActorCell | undefined {
     return this.#x?.parent;
   }
 
-  /** @internal Children spawned with this actor as `parent` (lazy). */
-  get children(): Set<ActorCell> | undefined {
+  /** Children spawned with this actor as `parent` (lazy). */
+  get [kChildren](): ReadonlySet<ActorCell> | undefined {
     return this.#x?.children;
   }
-  set children(value: Set<ActorCell> | undefined) {
-    this.#extra.children = value;
+
+  /** Records a child spawned with this actor as `parent`; the child forgets itself on termination. */
+  [kAdopt](child: ActorCell): void {
+    (this.#extra.children ??= new Set()).add(child);
+  }
+
+  /** Forgets a child that terminated. */
+  [kDisown](child: ActorCell): void {
+    this.#x?.children?.delete(child);
   }
 
   // Private accessors keep the code below readable while the state lives in #state and #x.
@@ -263,18 +294,18 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     return this.#status < STOPPING;
   }
 
-  /** @internal Why it terminated (undefined while alive). */
-  get reason(): TerminationReason | undefined {
+  /** Why it terminated (undefined while alive). */
+  get [kReason](): TerminationReason | undefined {
     return this.#reason;
   }
 
-  /** @internal Whether a receive is running (for least-loaded routing and drain accounting). */
-  get busy(): boolean {
+  /** Whether a receive is running (for drain accounting). */
+  get [kBusy](): boolean {
     return this.#inFlight;
   }
 
-  /** @internal The signal of the current incarnation; created on first use. */
-  signal(): AbortSignal {
+  /** The signal of the current incarnation; created on first use. */
+  [kSignal](): AbortSignal {
     this.#controller ??= new AbortController();
     return this.#controller.signal;
   }
@@ -286,7 +317,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       if (target !== undefined) return target.tell(message as never);
     }
     const outcome = this.#offer(message);
-    if (outcome === FULL) throw mailboxFull(this.id, this.name, this.config.capacity);
+    if (outcome === FULL) throw mailboxFull(this.id, this.name, this.#config.capacity);
     if (outcome === REFUSED) throw actorStopped(this.id, this.name, this.#status === STOPPED ? 'has stopped' : 'is stopping');
   }
 
@@ -315,7 +346,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     const timeoutMs = options?.timeoutMs ?? host.askTimeoutMs;
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) req.timer = setTimeout(onAskTimeout, timeoutMs, req, this, timeoutMs);
     const outcome = this.#offer(req);
-    if (outcome === FULL || outcome === DROPPED) req.fail(mailboxFull(this.id, this.name, this.config.capacity));
+    if (outcome === FULL || outcome === DROPPED) req.fail(mailboxFull(this.id, this.name, this.#config.capacity));
     else if (outcome === REFUSED) req.fail(actorStopped(this.id, this.name));
     return promise;
   }
@@ -340,9 +371,9 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'stopped');
       return REFUSED;
     }
-    const mailbox = (this.#mailbox ??= new RingBuffer<unknown>(this.config.capacity));
+    const mailbox = (this.#mailbox ??= new RingBuffer<unknown>(this.#config.capacity));
     if (!mailbox.push(item)) {
-      const overflow = this.config.overflow;
+      const overflow = this.#config.overflow;
       if (overflow === 'fail') {
         host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'mailbox-full');
         return FULL;
@@ -354,7 +385,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       const oldest = mailbox.shift();
       host.queued--;
       if (oldest instanceof AskRequest) {
-        oldest.fail(mailboxFull(this.id, this.name, this.config.capacity));
+        oldest.fail(mailboxFull(this.id, this.name, this.#config.capacity));
         host.deadLetter(this, oldest.message, 'dropped-oldest');
       } else host.deadLetter(this, oldest, 'dropped-oldest');
       mailbox.push(item);
@@ -371,11 +402,11 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Handles up to `budget` messages now; returns how many it took. Synchronous replies
+   * Handles up to `budget` messages now; returns how many it took. Synchronous replies
    * keep the loop going; a thenable from `receive` parks the actor until it settles (one message
    * at a time, in order, also for async behaviours).
    */
-  run(budget: number): number {
+  [kRun](budget: number): number {
     this.#scheduled = false;
     if (this.#status !== RUNNING || this.#inFlight) return 0;
     const mailbox = this.#mailbox!;
@@ -577,13 +608,13 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Crashes the live incarnation from outside: the supervisor of this actor's children
+   * Crashes the live incarnation from outside: the supervisor of this actor's children
    * gave up, and the failure escalates to the actor that owns them (as an OTP process linked to the
    * supervisor of its children). A receive in flight is given up on: its ask fails with `error` and
    * its result is ignored, but the next incarnation still waits for it to settle (one at a time).
    * Returns false, doing nothing, when no incarnation is live (already restarting, or stopping).
    */
-  escalate(error: Error): boolean {
+  [kEscalate](error: Error): boolean {
     if (this.#incarnation === undefined || this.#status >= STOPPING) return false;
     let ask: AskRequest | undefined;
     if (this.#inFlight && !this.#abandoned) {
@@ -596,10 +627,10 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Starts an incarnation (the supervisor's ChildSpec.start): fresh context, `init`, then
+   * Starts an incarnation (the supervisor's ChildSpec.start): fresh context, `init`, then
    * messages flow. A throwing `init` fails the start, which the supervisor retries per its backoff.
    */
-  incarnate(child: ChildContext): ChildHandle | Promise<ChildHandle> {
+  [kIncarnate](child: ChildContext): ChildHandle | Promise<ChildHandle> {
     if (this.#status === STOPPED) throw actorStopped(this.id, this.name);
     const incarnation = new Incarnation(this, child);
     this.#incarnation = incarnation;
@@ -647,8 +678,8 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     }
   }
 
-  /** @internal ChildHandle.stop: ends the incarnation after the receive in flight, if any. */
-  stopIncarnation(incarnation: Incarnation): Promise<void> {
+  /** ChildHandle.stop: ends the incarnation after the receive in flight, if any. */
+  [kStopIncarnation](incarnation: Incarnation): Promise<void> {
     const done = incarnation.done();
     if (this.#incarnation !== incarnation) return done;
     this.#controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
@@ -671,11 +702,11 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal The final stop of `ref.stop()` and of shutdown: ends the incarnation after the receive
+   * The final stop of `ref.stop()` and of shutdown: ends the incarnation after the receive
    * in flight (given up on after `graceMs`; at once with 0). `exited` then resolves normally, which
    * the supervisor does not restart (actors are 'transient' children; see LocalActorSystem#attach).
    */
-  retire(graceMs: number): Promise<void> {
+  [kRetire](graceMs: number): Promise<void> {
     const incarnation = this.#incarnation;
     if (incarnation === undefined) return Promise.resolve();
     const done = incarnation.done();
@@ -694,8 +725,8 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     return done;
   }
 
-  /** @internal Whether an incarnation is live (started and not ended). */
-  get incarnated(): boolean {
+  /** Whether an incarnation is live (started and not ended). */
+  get [kIncarnated](): boolean {
     return this.#incarnation !== undefined;
   }
 
@@ -724,10 +755,10 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     const ctx = stopped === undefined ? undefined : this.#ctx ?? new CellContext(this, incarnation.child.restartCount);
     this.#ctx = undefined;
     const stopping = this.#status >= STOPPING;
-    const final = stopping || (error !== undefined && this.config.restart === 'temporary');
+    const final = stopping || (error !== undefined && this.#config.restart === 'temporary');
     if (!stopping) this.#status = final ? STOPPING : RESTARTING;
     const settle = (): void => {
-      if (final) this.finalize(error === undefined ? { kind: 'stopped' } : { kind: 'crashed', error }, 'stopped');
+      if (final) this[kFinalize](error === undefined ? { kind: 'stopped' } : { kind: 'crashed', error }, 'stopped');
       // An actor being stopped on purpose ends normally for the supervisor even if its last receive
       // threw: a crash report would make it restart a child that is going away.
       incarnation.settle(stopping ? undefined : error);
@@ -750,10 +781,10 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Terminates the cell for good: every queued message becomes a dead letter, every
+   * Terminates the cell for good: every queued message becomes a dead letter, every
    * pending ask fails with ACTOR_STOPPED now (not at its timeout), watchers hear the reason.
    */
-  finalize(reason: TerminationReason, letters: DeadLetterReason): void {
+  [kFinalize](reason: TerminationReason, letters: DeadLetterReason): void {
     if (this.#status === STOPPED) return;
     this.#status = STOPPED;
     this.#controller?.abort(actorStopped(this.id, this.name));
@@ -783,15 +814,15 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     if (watchers !== undefined) for (const watcher of watchers) host.notify(watcher, reason);
   }
 
-  /** @internal Adds a watcher; false if the actor already terminated. */
-  addWatcher(callback: (reason: TerminationReason) => void): boolean {
+  /** Adds a watcher; false if the actor already terminated. */
+  [kAddWatcher](callback: (reason: TerminationReason) => void): boolean {
     if (this.#status === STOPPED) return false;
     (this.#watchers ??= []).push(callback);
     return true;
   }
 
-  /** @internal */
-  removeWatcher(callback: (reason: TerminationReason) => void): void {
+  /** Removes a watcher added with kAddWatcher. */
+  [kRemoveWatcher](callback: (reason: TerminationReason) => void): void {
     const watchers = this.#watchers;
     if (watchers === undefined) return;
     const i = watchers.indexOf(callback);
