@@ -130,7 +130,7 @@ export class AgentService implements AgentServiceContract {
 
   registerProvider(provider: ModelProvider): Disposer {
     if (this.#providers.has(provider.name)) {
-      throw agentError(AgentErrorCodes.PROVIDER_TAKEN, `a model provider named '${provider.name}' is already registered`, { provider: provider.name });
+      throw agentError(AgentErrorCodes.AGENT_PROVIDER_TAKEN, `a model provider named '${provider.name}' is already registered`, { provider: provider.name });
     }
     this.#providers.set(provider.name, provider);
     return async () => void (this.#providers.get(provider.name) === provider && this.#providers.delete(provider.name));
@@ -146,10 +146,10 @@ export class AgentService implements AgentServiceContract {
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
       const name = typeof (definition as { name?: unknown })?.name === 'string' ? ` '${definition.name}'` : '';
-      throw new ConfigError('AGENT_INVALID_DEFINITION', `agent definition${name} is invalid`, problems, { context: { agent: definition?.name } });
+      throw new ConfigError(AgentErrorCodes.AGENT_INVALID_DEFINITION, `agent definition${name} is invalid`, problems, { context: { agent: definition?.name } });
     }
     const def = parsed.data;
-    if (this.#agents.has(def.name)) throw agentError(AgentErrorCodes.NAME_TAKEN, `an agent named '${def.name}' is already defined`, { agent: def.name });
+    if (this.#agents.has(def.name)) throw agentError(AgentErrorCodes.AGENT_NAME_TAKEN, `an agent named '${def.name}' is already defined`, { agent: def.name });
     const entry: AgentEntry = { definition: def, running: 0, starting: 0, queue: [], validate: validatorFor(def) };
     if (def.tools.length > 0) this.#deps.tools.grant(def.name, def.tools);
     this.#agents.set(def.name, entry);
@@ -189,8 +189,8 @@ export class AgentService implements AgentServiceContract {
 
   async #start(agent: string, input: string, options: RunOptions, listener: ((chunk: RunStreamChunk) => void) | undefined): Promise<{ readonly runId: string }> {
     const entry = this.#entry(agent);
-    if (typeof input !== 'string') throw agentError(AgentErrorCodes.BAD_INPUT, `agent '${agent}': input must be a string, got ${typeof input}`, { agent });
-    if (this.#deps.signal.aborted) throw agentError(AgentErrorCodes.INTERRUPTED, `agent '${agent}': the system is stopping`, { agent });
+    if (typeof input !== 'string') throw agentError(AgentErrorCodes.AGENT_BAD_INPUT, `agent '${agent}': input must be a string, got ${typeof input}`, { agent });
+    if (this.#deps.signal.aborted) throw agentError(AgentErrorCodes.AGENT_INTERRUPTED, `agent '${agent}': the system is stopping`, { agent });
     if (options.runId !== undefined) {
       const attached = await this.#attach(options.runId, listener);
       if (attached) return { runId: options.runId };
@@ -202,7 +202,7 @@ export class AgentService implements AgentServiceContract {
       const parentAgent = parent?.agent ?? this.#index.agentOf(options.parentRunId);
       chain = [...(parent?.started?.chain ?? []), ...(parentAgent !== undefined ? [parentAgent] : [])];
       if (chain.includes(agent)) {
-        throw agentError(AgentErrorCodes.RECURSION, `agent '${agent}' is already in the chain of runs ${chain.join(' → ')} → ${agent}; a run may not call an agent of its own chain`, {
+        throw agentError(AgentErrorCodes.AGENT_RECURSION, `agent '${agent}' is already in the chain of runs ${chain.join(' → ')} → ${agent}; a run may not call an agent of its own chain`, {
           agent,
           chain,
           parentRunId: options.parentRunId,
@@ -212,7 +212,7 @@ export class AgentService implements AgentServiceContract {
     const def = entry.definition;
     const local = !(this.#deps.options.distributed && this.#scheduler !== undefined);
     if (local && entry.running + entry.queue.length + entry.starting >= def.maxConcurrentRuns + def.maxQueuedRuns) {
-      throw agentError(AgentErrorCodes.BUSY, `agent '${agent}' is busy: ${entry.running} runs running and ${entry.queue.length} queued (maxConcurrentRuns ${def.maxConcurrentRuns}, maxQueuedRuns ${def.maxQueuedRuns})`, {
+      throw agentError(AgentErrorCodes.AGENT_BUSY, `agent '${agent}' is busy: ${entry.running} runs running and ${entry.queue.length} queued (maxConcurrentRuns ${def.maxConcurrentRuns}, maxQueuedRuns ${def.maxQueuedRuns})`, {
         agent,
         running: entry.running,
         queued: entry.queue.length,
@@ -312,9 +312,12 @@ export class AgentService implements AgentServiceContract {
 
   async #wait(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     const handle = this.#handles.get(runId);
-    if (handle !== undefined) return raceSignal(handle.done, options.signal);
+    // Distributed: a run handed to the scheduler and not driven here ends on whichever node took
+    // it, so its end comes through the journal, not through this node's handle.
+    if (handle !== undefined && !(this.#deps.options.distributed && handle.phase === 'idle')) return raceSignal(handle.done, options.signal);
+    if (handle !== undefined) return raceSignal(this.#awaitTerminal(runId), options.signal);
     const records = await this.#journal.read(runId);
-    if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+    if (records.length === 0) throw agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
     const state = await this.#rebuild(runId, records);
     if (state.terminal !== undefined) return settledResult(state);
     // Unfinished and not here: another node runs it (distributed), or it waits for `resume`.
@@ -324,7 +327,7 @@ export class AgentService implements AgentServiceContract {
   /** Resolves when the journal gets the run's terminal record (a run another node drives). */
   #awaitTerminal(runId: string): Promise<RunResult<unknown>> {
     const events = this.#deps.events;
-    if (events === undefined) return Promise.reject(agentError(AgentErrorCodes.RUN_NOT_FOUND, `run '${runId}' is not running here`, { runId }));
+    if (events === undefined) return Promise.reject(agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `run '${runId}' is not running here`, { runId }));
     return new Promise<RunResult<unknown>>((resolve, reject) => {
       const sub = events.subscribe(
         { types: [...TERMINAL], correlationId: runId },
@@ -352,11 +355,11 @@ export class AgentService implements AgentServiceContract {
     let handle = this.#handles.get(runId);
     if (handle === undefined) {
       const records = await this.#journal.read(runId);
-      if (records.length === 0) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+      if (records.length === 0) throw agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
       const state = await this.#rebuild(runId, records);
       if (state.terminal !== undefined) return settledResult(state);
       handle = this.#revive(state, 'resume');
-      if (handle === undefined) throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `run '${runId}' is of agent '${state.agent}', which is not defined here`, { runId, agent: state.agent });
+      if (handle === undefined) throw agentError(AgentErrorCodes.AGENT_NOT_FOUND, `run '${runId}' is of agent '${state.agent}', which is not defined here`, { runId, agent: state.agent });
     } else if (handle.phase === 'idle') handle.resumeReason ??= 'resume';
     if (handle.phase === 'idle') this.#enqueue(handle);
     return raceSignal(handle.done, options.signal);
@@ -387,7 +390,7 @@ export class AgentService implements AgentServiceContract {
       const handle = this.#handles.get(runId);
       handle?.listeners.add(live);
       const records = await this.#journal.read(runId);
-      if (records.length === 0 && handle === undefined) throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+      if (records.length === 0 && handle === undefined) throw agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
       for (const r of records) {
         seen.add(r.id);
         listener(r);
@@ -477,15 +480,15 @@ export class AgentService implements AgentServiceContract {
   // ── approvals and cancellation ─────────────────────────────────────────────────────────────
 
   async approve(runId: string, callId: string, decision: 'allow' | 'deny'): Promise<void> {
-    if (decision !== 'allow' && decision !== 'deny') throw agentError(AgentErrorCodes.BAD_INPUT, `decision must be 'allow' or 'deny', got ${String(decision)}`, { runId, callId });
+    if (decision !== 'allow' && decision !== 'deny') throw agentError(AgentErrorCodes.AGENT_BAD_INPUT, `decision must be 'allow' or 'deny', got ${String(decision)}`, { runId, callId });
     const handle = this.#handles.get(runId);
     if (handle === undefined) {
-      if (this.#index.has(runId)) throw agentError(AgentErrorCodes.NOT_PENDING, `run '${runId}' waits on no decision`, { runId, callId });
-      throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId, callId });
+      if (this.#index.has(runId)) throw agentError(AgentErrorCodes.AGENT_APPROVAL_NOT_PENDING, `run '${runId}' waits on no decision`, { runId, callId });
+      throw agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `no run with id '${runId}'`, { runId, callId });
     }
     await this.#outside(handle, async () => {
       if (handle.phase !== 'suspended' || !handle.state.pending().some((c) => c.id === callId)) {
-        throw agentError(AgentErrorCodes.NOT_PENDING, `run '${runId}' is not waiting on a decision for call '${callId}'`, { runId, callId, pending: handle.state.pending().map((c) => c.id) });
+        throw agentError(AgentErrorCodes.AGENT_APPROVAL_NOT_PENDING, `run '${runId}' is not waiting on a decision for call '${callId}'`, { runId, callId, pending: handle.state.pending().map((c) => c.id) });
       }
       await this.#write(handle, 'agent.run.resumed', { reason: 'decision', callId, decision });
       handle.phase = 'idle';
@@ -498,7 +501,7 @@ export class AgentService implements AgentServiceContract {
     const handle = this.#handles.get(runId);
     if (handle === undefined) {
       if (this.#index.has(runId)) return; // already ended
-      throw agentError(AgentErrorCodes.RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
+      throw agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
     }
     for (const child of this.#index.children(runId)) if (this.#handles.has(child)) await this.cancel(child);
     handle.cancelRequested = true;
@@ -667,7 +670,7 @@ export class AgentService implements AgentServiceContract {
         receive(message, ctx) {
           if (message.kind === 'go') return service.#go(handle, ctx.signal, ctx.restartCount);
           if (message.kind === 'crash') throw message.error;
-          throw agentError(AgentErrorCodes.BAD_INPUT, `the actor of run ${handle.runId} got a message it does not understand`, { runId: handle.runId });
+          throw agentError(AgentErrorCodes.AGENT_BAD_INPUT, `the actor of run ${handle.runId} got a message it does not understand`, { runId: handle.runId });
         },
       },
       { name: `agent-run:${handle.runId}`, mailbox: { capacity: 16, overflow: 'fail' }, supervision: { restart: 'transient' } },
@@ -698,7 +701,7 @@ export class AgentService implements AgentServiceContract {
       handle.resumeReason ??= 'crash';
       if (restartCount > this.#deps.options.maxRunRestarts) {
         handle.loop = handle.loop.then(async () => {
-          const error = agentError(AgentErrorCodes.CRASHED, `run ${handle.runId} of agent '${agent}' crashed ${restartCount} times`, { runId: handle.runId, agent });
+          const error = agentError(AgentErrorCodes.AGENT_CRASHED, `run ${handle.runId} of agent '${agent}' crashed ${restartCount} times`, { runId: handle.runId, agent });
           try {
             await this.#write(handle, 'agent.run.failed', { code: error.code, message: error.message, usage: handle.state.usage });
           } catch {
@@ -822,7 +825,7 @@ export class AgentService implements AgentServiceContract {
       const over = (name: string, limit: number | undefined, value: number): void => {
         if (limit === undefined || value <= limit) return;
         const whose = runId === handle.runId ? 'its' : `its ancestor run ${runId}'s`;
-        throw agentError(AgentErrorCodes.BUDGET_EXCEEDED, `run ${handle.runId} of agent '${handle.entry.definition.name}' went over ${whose} ${name} budget (${value} > ${limit})`, {
+        throw agentError(AgentErrorCodes.AGENT_BUDGET_EXCEEDED, `run ${handle.runId} of agent '${handle.entry.definition.name}' went over ${whose} ${name} budget (${value} > ${limit})`, {
           agent: handle.entry.definition.name,
           runId: handle.runId,
           budget: name,
@@ -879,7 +882,7 @@ export class AgentService implements AgentServiceContract {
   #entry(agent: string): AgentEntry {
     const entry = this.#agents.get(agent);
     if (entry === undefined) {
-      throw agentError(AgentErrorCodes.UNKNOWN_AGENT, `no agent named '${agent}' (defined: ${[...this.#agents.keys()].join(', ') || 'none'})`, { agent });
+      throw agentError(AgentErrorCodes.AGENT_NOT_FOUND, `no agent named '${agent}' (defined: ${[...this.#agents.keys()].join(', ') || 'none'})`, { agent });
     }
     return entry;
   }
@@ -888,7 +891,7 @@ export class AgentService implements AgentServiceContract {
     const provider = this.#providers.get(name);
     if (provider === undefined) {
       throw agentError(
-        AgentErrorCodes.UNKNOWN_PROVIDER,
+        AgentErrorCodes.AGENT_PROVIDER_NOT_FOUND,
         `${agent !== undefined ? `agent '${agent}' uses ` : ''}provider '${name}', which no loaded plugin registered (registered: ${[...this.#providers.keys()].join(', ') || 'none'}); add e.g. "provider-${name}" to the plugins`,
         { provider: name, ...(agent !== undefined ? { agent } : {}) },
       );
@@ -898,7 +901,7 @@ export class AgentService implements AgentServiceContract {
 }
 
 function interrupted(runId: string): AgentError {
-  return agentError(AgentErrorCodes.INTERRUPTED, `run ${runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId });
+  return agentError(AgentErrorCodes.AGENT_INTERRUPTED, `run ${runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId });
 }
 
 function statusOf(handle: RunHandle): RunStatus {
@@ -917,9 +920,9 @@ function errorOf(state: RunState): AgentError {
   const t = state.terminal!;
   const data = t.data as { code?: string; message?: string; budget?: string; reason?: string };
   if (t.type === 'agent.run.cancelled') {
-    return agentError(AgentErrorCodes.CANCELLED, data.reason ?? `run ${state.runId} was cancelled`, { runId: state.runId, agent: state.agent, usage: state.usage });
+    return agentError(AgentErrorCodes.AGENT_CANCELLED, data.reason ?? `run ${state.runId} was cancelled`, { runId: state.runId, agent: state.agent, usage: state.usage });
   }
-  const code = (data.code ?? AgentErrorCodes.PROVIDER_FAILED) as Parameters<typeof agentError>[0];
+  const code = (data.code ?? AgentErrorCodes.AGENT_PROVIDER_FAILED) as Parameters<typeof agentError>[0];
   return agentError(code, data.message ?? 'the run failed', {
     runId: state.runId,
     agent: state.agent,
@@ -968,7 +971,7 @@ function validatorFor(def: ParsedAgentDefinition): AgentEntry['validate'] {
     try {
       schema = z.fromJSONSchema(output as Parameters<typeof z.fromJSONSchema>[0]);
     } catch (error) {
-      throw new ConfigError('AGENT_INVALID_DEFINITION', `agent '${def.name}': output is not a usable JSON Schema`, [toError(error).message], { context: { agent: def.name } });
+      throw new ConfigError(AgentErrorCodes.AGENT_INVALID_DEFINITION, `agent '${def.name}': output is not a usable JSON Schema`, [toError(error).message], { context: { agent: def.name } });
     }
   }
   return (reply) => {

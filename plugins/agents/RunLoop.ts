@@ -82,11 +82,11 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
     for (const t of timers) clearTimeout(t);
   };
   processSignal.addEventListener('abort', disarm, { once: true });
-  arm(timeoutMs, () => agentError(AgentErrorCodes.TIMEOUT, `run ${runId} of agent '${def.name}' missed its deadline of ${timeoutMs} ms`, { agent: def.name, runId, timeoutMs }));
+  arm(timeoutMs, () => agentError(AgentErrorCodes.AGENT_TIMEOUT, `run ${runId} of agent '${def.name}' missed its deadline of ${timeoutMs} ms`, { agent: def.name, runId, timeoutMs }));
   const maxWallMs = def.budget.maxWallMs;
   if (maxWallMs !== undefined) {
     arm(maxWallMs, () =>
-      agentError(AgentErrorCodes.BUDGET_EXCEEDED, `run ${runId} of agent '${def.name}' went over its wall-time budget of ${maxWallMs} ms`, {
+      agentError(AgentErrorCodes.AGENT_BUDGET_EXCEEDED, `run ${runId} of agent '${def.name}' went over its wall-time budget of ${maxWallMs} ms`, {
         agent: def.name,
         runId,
         budget: 'maxWallMs',
@@ -120,7 +120,7 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
           return 'finished';
         }
         if (state.reasks >= 1) {
-          throw agentError(AgentErrorCodes.OUTPUT_INVALID, `agent '${def.name}' replied with invalid structured output after a re-ask: ${checked.error}`, {
+          throw agentError(AgentErrorCodes.AGENT_OUTPUT_INVALID, `agent '${def.name}' replied with invalid structured output after a re-ask: ${checked.error}`, {
             agent: def.name,
             runId,
             reply,
@@ -130,7 +130,7 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
         reask = `Your reply must be JSON matching the output schema. It was not: ${checked.error}. Reply again with only the JSON.`;
       }
       if (state.turn >= def.maxTurns) {
-        throw agentError(AgentErrorCodes.MAX_TURNS, `agent '${def.name}' did not reply within ${def.maxTurns} turns`, { agent: def.name, runId, maxTurns: def.maxTurns });
+        throw agentError(AgentErrorCodes.AGENT_MAX_TURNS, `agent '${def.name}' did not reply within ${def.maxTurns} turns`, { agent: def.name, runId, maxTurns: def.maxTurns });
       }
       const turn = state.turn;
       if (state.pendingRequest !== turn) await write('agent.model.requested', { turn, ...(reask !== undefined ? { reask } : {}) });
@@ -139,7 +139,7 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
       const usage = { inputTokens: response.usage?.inputTokens ?? 0, outputTokens: response.usage?.outputTokens ?? 0 };
       const costUsd = response.costUsd ?? host.price(def.model, usage);
       if (toolCalls.length === 0 && response.reply === undefined) {
-        throw agentError(AgentErrorCodes.PROVIDER_FAILED, `agent '${def.name}': provider '${def.provider}' answered turn ${turn} with neither a reply nor tool calls`, {
+        throw agentError(AgentErrorCodes.AGENT_PROVIDER_FAILED, `agent '${def.name}': provider '${def.provider}' answered turn ${turn} with neither a reply nor tool calls`, {
           agent: def.name,
           runId,
           turn,
@@ -156,7 +156,7 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
     if (fence()) return 'interrupted';
     const reason = signal.aborted ? abortReason(signal) : error;
     const stop = reason instanceof RunStop ? reason.error : undefined;
-    if (stop?.code === AgentErrorCodes.CANCELLED) {
+    if (stop?.code === AgentErrorCodes.AGENT_CANCELLED) {
       await write('agent.run.cancelled', { reason: stop.message, usage: state.usage });
       return 'finished';
     }
@@ -176,7 +176,7 @@ function budgetOf(error: MisterSmithError): Record<string, unknown> {
 }
 
 export function cancelled(runId: string, agent: string, why: string): MisterSmithError {
-  return agentError(AgentErrorCodes.CANCELLED, `run ${runId} of agent '${agent}' was ${why}`, { agent, runId });
+  return agentError(AgentErrorCodes.AGENT_CANCELLED, `run ${runId} of agent '${agent}' was ${why}`, { agent, runId });
 }
 
 function throwIfAborted(signal: AbortSignal): void {

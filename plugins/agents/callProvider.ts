@@ -29,7 +29,7 @@ async function attempt(provider: ModelProvider, request: ModelRequest, onDelta: 
     else response = chunk.response;
   }
   if (response === undefined) {
-    throw agentError(AgentErrorCodes.PROVIDER_FAILED, `provider '${provider.name}' ended its stream without a response`, { provider: provider.name }, undefined, true);
+    throw agentError(AgentErrorCodes.AGENT_PROVIDER_FAILED, `provider '${provider.name}' ended its stream without a response`, { provider: provider.name }, undefined, true);
   }
   return response;
 }
@@ -64,7 +64,7 @@ export async function callProvider(options: ProviderCallOptions): Promise<ModelR
     const cause = rootCause(error);
     const c = classify(cause);
     throw agentError(
-      AgentErrorCodes.PROVIDER_FAILED,
+      AgentErrorCodes.AGENT_PROVIDER_FAILED,
       `agent '${request.agent}': provider '${provider.name}' failed on turn ${request.turn}: ${c.message}`,
       { agent: request.agent, runId: request.runId, provider: provider.name, turn: request.turn, causeCode: c.code },
       cause,

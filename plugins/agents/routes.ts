@@ -10,13 +10,13 @@ import { AgentErrorCodes } from './errors.js';
 import type { RunStatus } from './types.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
-  [AgentErrorCodes.UNKNOWN_AGENT]: 404,
-  [AgentErrorCodes.RUN_NOT_FOUND]: 404,
-  [AgentErrorCodes.BUSY]: 429,
-  [AgentErrorCodes.NOT_PENDING]: 409,
-  [AgentErrorCodes.BAD_INPUT]: 400,
-  [AgentErrorCodes.INTERRUPTED]: 503,
-  [AgentErrorCodes.RECURSION]: 409,
+  [AgentErrorCodes.AGENT_NOT_FOUND]: 404,
+  [AgentErrorCodes.AGENT_RUN_NOT_FOUND]: 404,
+  [AgentErrorCodes.AGENT_BUSY]: 429,
+  [AgentErrorCodes.AGENT_APPROVAL_NOT_PENDING]: 409,
+  [AgentErrorCodes.AGENT_BAD_INPUT]: 400,
+  [AgentErrorCodes.AGENT_INTERRUPTED]: 503,
+  [AgentErrorCodes.AGENT_RECURSION]: 409,
 };
 
 const StartBody = z.strictObject({ agent: z.string().min(1), input: z.string(), sessionId: z.string().min(1).optional() });
@@ -31,7 +31,7 @@ function failure(error: unknown): HttpReply {
 }
 
 function badBody(issues: z.core.$ZodIssue[]): HttpReply {
-  return { status: 400, body: { error: { code: AgentErrorCodes.BAD_INPUT, message: issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } } };
+  return { status: 400, body: { error: { code: AgentErrorCodes.AGENT_BAD_INPUT, message: issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } } };
 }
 
 async function guarded(work: () => Promise<HttpReply>): Promise<HttpReply> {
@@ -57,7 +57,7 @@ export function mountRoutes(http: HttpService, agents: AgentService): () => Prom
     http.route('GET', '/agents/runs', (req: HttpRequest) => {
       const agent = req.query.get('agent') ?? undefined;
       const status = req.query.get('status') ?? undefined;
-      if (status !== undefined && !STATUSES.has(status)) return { status: 400, body: { error: { code: AgentErrorCodes.BAD_INPUT, message: `unknown status '${status}'` } } };
+      if (status !== undefined && !STATUSES.has(status)) return { status: 400, body: { error: { code: AgentErrorCodes.AGENT_BAD_INPUT, message: `unknown status '${status}'` } } };
       return { body: agents.runs({ ...(agent !== undefined ? { agent } : {}), ...(status !== undefined ? { status: status as RunStatus } : {}) }) };
     }),
     http.route('POST', '/agents/runs', (req) =>
@@ -71,7 +71,7 @@ export function mountRoutes(http: HttpService, agents: AgentService): () => Prom
     http.route('GET', '/agents/runs/:id', (req) =>
       guarded(async () => {
         const detail = await agents.get(req.params.id!);
-        if (detail === undefined) return { status: 404, body: { error: { code: AgentErrorCodes.RUN_NOT_FOUND, message: `no run with id '${req.params.id}'` } } };
+        if (detail === undefined) return { status: 404, body: { error: { code: AgentErrorCodes.AGENT_RUN_NOT_FOUND, message: `no run with id '${req.params.id}'` } } };
         return { body: detail };
       }),
     ),

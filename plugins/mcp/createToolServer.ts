@@ -53,8 +53,7 @@ export function createToolServer(tools: ToolBus, identity: ToolServerIdentity): 
         ...(callId !== undefined ? { callId } : {}),
         ...(delegation !== undefined && delegation.length > 0 ? { delegation } : {}),
       });
-      const info = tools.list(agentId).find((t) => t.name === name);
-      return toResult(output, info?.outputSchema?.type === 'object');
+      return toResult(output, tools.describe(name)?.outputSchema?.type === 'object');
     } catch (error) {
       const c = classify(error);
       return { isError: true, content: [{ type: 'text', text: `${c.code}: ${c.message}` }] };

@@ -115,7 +115,7 @@ export class ClaudeCliProvider implements ModelProvider {
   async stop(): Promise<void> {
     this.#stopped = true;
     const live = [...this.#live];
-    for (const p of live) p.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopping', { retryable: true }));
+    for (const p of live) p.terminate(new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the claude-cli provider is stopping', { retryable: true }));
     await Promise.all(live.map((p) => p.exited));
   }
 
@@ -131,12 +131,12 @@ export class ClaudeCliProvider implements ModelProvider {
 
   async *#run(request: ModelRequest, streaming: boolean): AsyncGenerator<ModelStreamChunk> {
     const o = this.#o;
-    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopped', { retryable: true });
+    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the claude-cli provider is stopped', { retryable: true });
     request.signal.throwIfAborted();
     const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.permissions.allowed(request.agent, `claude.${t}`));
     if (request.tools.length > 0 && o.mcp?.url === undefined) {
       throw new AgentError(
-        ClaudeCliErrorCodes.NO_MCP,
+        ClaudeCliErrorCodes.CLAUDE_CLI_NO_MCP,
         `agent '${request.agent}' is granted Mister Smith tools (${request.tools.map((t) => t.name).join(', ')}) but Claude Code can only reach them through the mcp plugin over HTTP: load "http" and "mcp"`,
         { retryable: false },
       );
@@ -171,7 +171,7 @@ export class ClaudeCliProvider implements ModelProvider {
   async *#attempt(request: ModelRequest, streaming: boolean, toolArgs: readonly string[], resume: string | undefined): AsyncGenerator<ModelStreamChunk, { exit: CliExit; result: CliResult | undefined; firstLine: string | undefined }> {
     const o = this.#o;
     // Checked here, with no wait before the spawn below: stop() cannot miss a process.
-    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopped', { retryable: true });
+    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the claude-cli provider is stopped', { retryable: true });
     const args = [...o.args, '--print', '--output-format', streaming ? 'stream-json' : 'json', ...(streaming ? ['--verbose', '--include-partial-messages'] : []), '--model', request.model, ...toolArgs];
     if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
     if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
@@ -218,7 +218,7 @@ export class ClaudeCliProvider implements ModelProvider {
     } finally {
       if (!finished) {
         // The consumer stopped early (or a line handler threw): the process goes too.
-        child.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the caller stopped reading the stream', { retryable: false }));
+        child.terminate(new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the caller stopped reading the stream', { retryable: false }));
         await exited;
       }
     }
@@ -236,9 +236,9 @@ export class ClaudeCliProvider implements ModelProvider {
     }
     const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
     if (exit.code === 0 && firstLine !== undefined) {
-      throw new AgentError(ClaudeCliErrorCodes.BAD_OUTPUT, `${o.command} printed something that is not its JSON result: ${firstLine.slice(0, 200)}`, { retryable: false });
+      throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_BAD_OUTPUT, `${o.command} printed something that is not its JSON result: ${firstLine.slice(0, 200)}`, { retryable: false });
     }
-    throw new AgentError(ClaudeCliErrorCodes.CRASHED, `${o.command} ${how} without a result: ${(exit.stderr || firstLine || '').slice(0, 500)}`.trim(), {
+    throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_CRASHED, `${o.command} ${how} without a result: ${(exit.stderr || firstLine || '').slice(0, 500)}`.trim(), {
       retryable: false,
       context: { code: exit.code, signal: exit.signal },
     });

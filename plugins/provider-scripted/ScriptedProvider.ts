@@ -1,5 +1,6 @@
 import { AgentError } from '../../sdk/index.js';
 import { sleep } from '../../sdk/util/index.js';
+import { ScriptedErrorCodes } from './errors.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 
 /** How a scripted turn fails: a message, or a provider-like error (retryable, with a retry hint). */
@@ -72,11 +73,11 @@ export class ScriptedProvider implements ModelProvider {
   #step(request: ModelRequest): ScriptStep {
     const script = this.#scripts.get(request.model);
     if (script === undefined) {
-      throw new AgentError('SCRIPT_NOT_FOUND', `no script for model '${request.model}' (scripts: ${[...this.#scripts.keys()].join(', ') || 'none'})`, { retryable: false });
+      throw new AgentError(ScriptedErrorCodes.SCRIPT_NOT_FOUND, `no script for model '${request.model}' (scripts: ${[...this.#scripts.keys()].join(', ') || 'none'})`, { retryable: false });
     }
     const turn = script[request.turn];
     if (turn === undefined) {
-      throw new AgentError('SCRIPT_EXHAUSTED', `script '${request.model}' has ${script.length} steps; the run asked for turn ${request.turn + 1}`, { retryable: false });
+      throw new AgentError(ScriptedErrorCodes.SCRIPT_EXHAUSTED, `script '${request.model}' has ${script.length} steps; the run asked for turn ${request.turn + 1}`, { retryable: false });
     }
     if (!Array.isArray(turn)) return turn as ScriptStep;
     const text = lastMessageText(request);
@@ -86,7 +87,7 @@ export class ScriptedProvider implements ModelProvider {
       if (test === undefined) this.#matchers.set(alternative.match, (test = matcher(alternative.match)));
       if (test(text)) return alternative;
     }
-    throw new AgentError('SCRIPT_NO_MATCH', `script '${request.model}' turn ${request.turn}: no alternative matches the last message ${JSON.stringify(text.slice(0, 80))}`, { retryable: false });
+    throw new AgentError(ScriptedErrorCodes.SCRIPT_NO_MATCH, `script '${request.model}' turn ${request.turn}: no alternative matches the last message ${JSON.stringify(text.slice(0, 80))}`, { retryable: false });
   }
 
   async complete(request: ModelRequest): Promise<ModelResponse> {
@@ -121,7 +122,7 @@ export class ScriptedProvider implements ModelProvider {
       }
       this.#attempts.set(key, n + 1);
     }
-    throw new AgentError(spec.code ?? 'SCRIPT_STEP_FAILED', spec.message, {
+    throw new AgentError(spec.code ?? ScriptedErrorCodes.SCRIPT_STEP_FAILED, spec.message, {
       retryable: spec.retryable ?? false,
       ...(spec.retryAfterMs !== undefined ? { retryAfterMs: spec.retryAfterMs } : {}),
     });

@@ -50,4 +50,5 @@ export default definePlugin({
 });
 
 export { ScriptedProvider } from './ScriptedProvider.js';
+export { ScriptedErrorCodes } from './errors.js';
 export type { ScriptFailure, ScriptStep, ScriptTurn } from './ScriptedProvider.js';

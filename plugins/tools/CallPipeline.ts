@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MisterSmithError, ToolError } from '../../sdk/index.js';
-import { isThenable } from '../../sdk/util/index.js';
+import { isThenable, messageOf } from '../../sdk/util/index.js';
 import type { Policy, ResilienceService } from '../resilience/types.js';
 import { approve } from './approval.js';
 import { AttemptContext } from './AttemptContext.js';
@@ -283,7 +283,7 @@ export class CallPipeline {
     else {
       failure = toolError(
         ToolErrorCodes.FAILED,
-        `tool '${tool.name}' failed: ${error instanceof Error ? error.message : String(error)}`,
+        `tool '${tool.name}' failed: ${messageOf(error)}`,
         { tool: tool.name, agentId: call.agentId, callId: call.callId },
         error,
       );

@@ -4,6 +4,7 @@
  * tapped — the call is rejected: a tool that needs approval never runs without an `'allow'`.
  */
 import { ToolError } from '../../sdk/index.js';
+import { messageOf } from '../../sdk/util/index.js';
 import type { CallDeadlines } from './CallDeadlines.js';
 import { ToolErrorCodes, toolError } from './errors.js';
 import type { ToolCall } from './ToolCall.js';
@@ -33,7 +34,7 @@ export async function approve(hooks: ToolHooks, call: ToolCall, needed: boolean,
     await call.waitFor(hooks.approve.promise(request), deadlines, 'approval');
   } catch (error) {
     if (error instanceof ToolError && (error.code === ToolErrorCodes.TIMEOUT || error.code === ToolErrorCodes.CANCELLED)) throw error;
-    throw toolError(ToolErrorCodes.REJECTED, `approval of tool '${call.tool}' failed (rejected): ${(error as Error)?.message ?? String(error)}`, {
+    throw toolError(ToolErrorCodes.REJECTED, `approval of tool '${call.tool}' failed (rejected): ${messageOf(error)}`, {
       tool: call.tool,
       agentId: call.agentId,
       callId: call.callId,

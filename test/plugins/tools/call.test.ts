@@ -401,3 +401,17 @@ test('unregistering a tool lets calls in flight finish, with their output valida
   await assert.rejects(call, { code: 'TOOL_INVALID_OUTPUT' });
   await assert.rejects(bus.call('a', 'x', {}), { code: 'TOOL_NOT_FOUND' });
 });
+
+test('a deadline interval started on real timers still stops when fake timers are enabled meanwhile', async (t) => {
+  const bus = closedAfterTest(new ToolBus());
+  bus.register({ name: 'a', description: 'd', input: z.object({}), handler: async () => 1 });
+  bus.grant('x', '*');
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  await bus.call('x', 'a', {}); // starts the wheel's real interval
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  // The real interval's next tick finds nothing in flight and must clear itself with the real clearInterval.
+  for (let i = 0; i < 500 && timers() > before; i++) await new Promise((r) => setTimeout(r, 10));
+  t.mock.timers.reset();
+  assert.ok(timers() <= before, `${timers()} timers alive, ${before} before the call`);
+});
