@@ -4,8 +4,8 @@
  *
  * Stages: permission only (input `z.unknown()`, no middleware) → + zod input validation → + 3
  * pass-through async middleware (the issue's target: ≥ 1 M calls/s) → the same with an async
- * handler (the call joins the shared deadline list) → with a tapped approval hook → an idempotent
- * replay. Each case keeps the best of a few rounds: the machine is shared and noisy.
+ * handler (the call joins the deadline list) → with a tapped approval hook → an idempotent
+ * replay → a call with a new callId (what every agent-run call pays: fingerprint, lookup, track). Each case keeps the best of a few rounds: the machine is shared and noisy.
  */
 import { z } from '../sdk/index.js';
 import { ToolBus } from '../plugins/tools/index.js';
@@ -92,7 +92,8 @@ export default defineBench({
       return ctx.result;
     };
     await plain.call('agent', 'echo', input, { callId: 'replayed' });
-    const [baseline, bareMw, permission, validation, middleware, asyncHandler, approval, replay] = await bestOpsPerSecond([
+    let seq = 0;
+    const [baseline, bareMw, permission, validation, middleware, asyncHandler, approval, replay, fresh] = await bestOpsPerSecond([
       () => bare(input),
       () => bareLayered(input),
       () => plain.call('agent', 'echo.any', input),
@@ -101,7 +102,8 @@ export default defineBench({
       () => layered.call('agent', 'echo.async', input),
       () => approved.call('agent', 'echo', input),
       () => plain.call('agent', 'echo', input, { callId: 'replayed' }),
-    ]) as [number, number, number, number, number, number, number, number];
+      () => plain.call('agent', 'echo', input, { callId: `c${seq++}` }),
+    ]) as [number, number, number, number, number, number, number, number, number];
     for (const bus of [plain, layered, approved]) bus.close();
 
     const ns = (opsPerSecond: number): number => 1e9 / opsPerSecond;
@@ -131,6 +133,7 @@ export default defineBench({
       row('call: + 3 middleware, async handler (deadline list)', asyncHandler),
       row('call: validation + approval hook (1 tap)', approval),
       row('call: idempotent replay (callId hit)', replay),
+      row('call: a new callId each call (input fingerprint + idempotency entry)', fresh),
       cost('stage cost: bare async call', ns(baseline)),
       cost('stage cost: permission + lookup + call machinery', ns(permission) - ns(baseline)),
       cost('stage cost: zod validation', ns(validation) - ns(permission)),
@@ -138,6 +141,7 @@ export default defineBench({
       cost('  of which inherent (bare compose + zod - bare call)', ns(bareMw) - ns(baseline)),
       cost('stage cost: async handler + deadline', ns(asyncHandler) - ns(middleware)),
       cost('stage cost: approval hook', ns(approval) - ns(validation)),
+      cost('stage cost: callId (fingerprint, lookup, track)', ns(fresh) - ns(validation)),
     ];
   },
 });

@@ -29,6 +29,10 @@ import { Timeline, type PhaseRecord } from './Timeline.js';
 import { abortReason, isThenable, withDeadline } from '../sdk/util/index.js';
 import { KernelErrorCodes } from './errors.js';
 
+/** After this long a plugin's stop is logged as being waited for, then every SLOW_STOP_REPEAT_MS. */
+const SLOW_STOP_NOTICE_MS = 1_000;
+const SLOW_STOP_REPEAT_MS = 5_000;
+
 type PluginStatus = 'loaded' | 'set-up' | 'starting' | 'started' | 'stopped' | 'failed';
 
 interface PluginRecord {
@@ -378,6 +382,16 @@ export class Kernel {
     const name = record.plugin.name;
     const began = performance.now();
     let failure: Error | undefined;
+    // A stop that takes a while says who it is waiting for, so a hung shutdown has a name.
+    const waiting = (): void =>
+      void record.logger.warn(
+        { waitedMs: Math.round(performance.now() - began), leftMs: Math.max(0, Math.round(timeoutMs - (performance.now() - began))) },
+        `stopping: waiting for plugin '${name}'`,
+      );
+    let notice = setTimeout(function again() {
+      waiting();
+      notice = setTimeout(again, SLOW_STOP_REPEAT_MS).unref();
+    }, Math.min(SLOW_STOP_NOTICE_MS, timeoutMs / 2)).unref();
     try {
       await withDeadline(
         async (signal) => {
@@ -399,6 +413,8 @@ export class Kernel {
     } catch (error) {
       failure = toError(error);
       record.logger.error({ err: error }, failure.message);
+    } finally {
+      clearTimeout(notice);
     }
     record.status = record.status === 'failed' ? 'failed' : 'stopped';
     this.#timeline.add({ plugin: name, phase: 'stop', durationMs: performance.now() - began, ...(failure ? { error: failure.message } : {}) });

@@ -31,8 +31,14 @@ export function createLogger(options: LoggerOptions): Logger {
         // One line per event: the fields a person reads go on that line, the rest stays in the
         // JSON form (not a TTY) where tools read it.
         singleLine: true,
-        ignore: 'pid,hostname,system,plugin,timeline',
-        messageFormat: '{if plugin}[{plugin}] {end}{msg}',
+        ignore: 'pid,hostname,system,plugin,timeline,err',
+        // An error's message (and code) joins the line; its stack stays in the JSON form.
+        messageFormat: (log: Record<string, unknown>, messageKey: string) => {
+          const plugin = typeof log.plugin === 'string' ? `[${log.plugin}] ` : '';
+          const err = log.err as { message?: string; code?: string } | undefined;
+          const cause = err?.message !== undefined && !String(log[messageKey] ?? '').includes(err.message) ? ` — ${err.message}${err.code ? ` [${err.code}]` : ''}` : '';
+          return `${plugin}${String(log[messageKey] ?? '')}${cause}`;
+        },
         translateTime: 'HH:MM:ss.l',
         hideObject: false,
       }),

@@ -10,5 +10,7 @@ export { builtinPluginNames, loadPlugins, orderPlugins } from './loader.js';
 export type { LoadResult, ResolvedPlugin } from './loader.js';
 export { MetricsFacade } from './MetricsFacade.js';
 export type { PhaseRecord, Phase } from './Timeline.js';
+export { defineConfig } from './defineConfig.js';
+export type { BuiltinPluginName, BuiltinPluginOptions, ConfigEntry, PluginOptionsInput, TypedConfig } from './defineConfig.js';
 export { KernelErrorCodes } from './errors.js';
 export type { KernelErrorCode } from './errors.js';

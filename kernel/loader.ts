@@ -206,7 +206,7 @@ export async function loadPlugins(rawConfig: unknown, configDir: string): Promis
     const { index, entry, mod, at } = item;
     if (mod.problem !== undefined || mod.plugin === undefined) {
       if (entry.optional && mod.notFound === true) {
-        skipped.push({ use: String(entry.use), configIndex: index, reason: mod.problem! });
+        skipped.push({ use: String(entry.use), configIndex: index, reason: isPathSpecifier(String(entry.use)) ? 'file not found' : 'not a built-in plugin nor an installed npm package' });
         const guess = entry.name ?? shortName(String(entry.use));
         for (const o of pluginOverrides) if (pluginKey(o.plugin!) === pluginKey(guess)) matchedOverrides.add(o);
       } else problems.push(mod.problem!);

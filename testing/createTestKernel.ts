@@ -30,6 +30,21 @@ export type TestKernel = Kernel & {
   [Symbol.asyncDispose](): Promise<void>;
 };
 
+/**
+ * Kernels created without a test context. Under the node:test runner they are
+ * stopped when the test file's tests are done — a safety net so that a forgotten stop cannot keep the
+ * file's process alive. The hook is registered once, when this module is first imported (at the top
+ * of a test file, outside any test, so it attaches to the file itself); nothing here inspects
+ * node:test's internals.
+ */
+const unowned = new Set<Kernel>();
+if (process.env.NODE_TEST_CONTEXT !== undefined) {
+  const { after } = await import('node:test');
+  after(async () => {
+    await Promise.allSettled([...unowned].map((kernel) => kernel.stop('test file finished')));
+  });
+}
+
 /** What `createTestKernel` needs of a test context: node:test's `t` (or a suite's) fits. */
 export interface TestContextLike {
   after(fn: () => unknown): void;
@@ -44,9 +59,10 @@ export interface TestContextLike {
  * });
  * ```
  *
- * Without a test context nothing stops it for you: use `await using kernel = await
- * createTestKernel({ … })` (stopped when the block ends) or call `kernel.stop()`. Logs are silent
- * unless `MISTER_SMITH_TEST_LOG=debug` (or another level) is set.
+ * Without a test context, use `await using kernel = await createTestKernel({ … })` (stopped when the
+ * block ends) or call `kernel.stop()`; under `node --test`, one left running is stopped when the test
+ * file's tests are done. Logs are silent unless `MISTER_SMITH_TEST_LOG=debug` (or another level) is
+ * set.
  */
 export async function createTestKernel(test: TestContextLike, options: TestKernelOptions): Promise<TestKernel>;
 export async function createTestKernel(options: TestKernelOptions): Promise<TestKernel>;
@@ -67,7 +83,8 @@ export async function createTestKernel(first: TestContextLike | TestKernelOption
   kernel.hooks.metricsBackend.call(recorded);
   Object.defineProperty(kernel, 'recordedMetrics', { value: recorded });
   Object.defineProperty(kernel, Symbol.asyncDispose, { value: async () => void (await kernel.stop('test finished')) });
-  context?.after(() => kernel.stop('test finished'));
+  if (context !== undefined) context.after(() => kernel.stop('test finished'));
+  else unowned.add(kernel); // stop() is idempotent: stopping an already stopped one at the end is harmless
   if (options.start ?? true) await kernel.start();
   return kernel;
 }

@@ -7,6 +7,8 @@ import { KERNEL_VERSION, KernelError, MisterSmithError } from '../../sdk/index.j
 import type { CliCommand } from './commands/CliCommand.js';
 import { checkCommand } from './commands/check.js';
 import { pluginsCommand } from './commands/plugins.js';
+import { initCommand } from './commands/init.js';
+import { schemaCommand } from './commands/schema.js';
 import { startCommand } from './commands/start.js';
 import { EXIT, printError, println, type Io } from './io.js';
 import { extractConfigFlag, pluginCommands, runPluginCommand, type FoundCommand } from './pluginCommands.js';
@@ -16,7 +18,7 @@ import { KernelErrorCodes } from '../errors.js';
 
 export { EXIT } from './io.js';
 
-const BUILTINS: readonly CliCommand[] = [startCommand, checkCommand, pluginsCommand];
+const BUILTINS: readonly CliCommand[] = [startCommand, checkCommand, pluginsCommand, schemaCommand, initCommand];
 
 const ENVIRONMENT = `Environment:
   MISTER_SMITH_LOG_LEVEL=<level>          log level: trace, debug, info, warn, error, fatal, silent

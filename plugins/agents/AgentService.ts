@@ -312,7 +312,10 @@ export class AgentService implements AgentServiceContract {
 
   async #wait(runId: string, options: { readonly signal?: AbortSignal }): Promise<RunResult<unknown>> {
     const handle = this.#handles.get(runId);
-    if (handle !== undefined) return raceSignal(handle.done, options.signal);
+    // Distributed: a run handed to the scheduler and not driven here ends on whichever node took
+    // it, so its end comes through the journal, not through this node's handle.
+    if (handle !== undefined && !(this.#deps.options.distributed && handle.phase === 'idle')) return raceSignal(handle.done, options.signal);
+    if (handle !== undefined) return raceSignal(this.#awaitTerminal(runId), options.signal);
     const records = await this.#journal.read(runId);
     if (records.length === 0) throw agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
     const state = await this.#rebuild(runId, records);

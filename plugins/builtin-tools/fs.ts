@@ -88,8 +88,9 @@ export function fsTools(options: FsToolsOptions): [
         const parentReal = target.exists ? path.dirname(target.real) : target.existing;
         let dir = await openDirectory(target.root, parentReal, input.path);
         let dirReal = parentReal;
+        // makeDirectories owns `dir` from here: it closes it, replaced or failed.
+        if (folders.length > 0) ({ handle: dir, real: dirReal } = await makeDirectories(dir, dirReal, folders, target.root, input.path));
         try {
-          if (folders.length > 0) ({ handle: dir, real: dirReal } = await makeDirectories(dir, dirReal, folders, target.root, input.path));
           ctx.signal.throwIfAborted();
           const handle = await openFileForWrite(dir, dirReal, path.basename(target.real), target.root, input.path, input.append);
           try {

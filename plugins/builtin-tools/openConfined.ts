@@ -83,11 +83,18 @@ export async function verifyInside(handle: FileHandle, realRoot: string, expecte
 /** Opens an existing regular file for reading; refuses other types before any blocking I/O. */
 export async function openFileForRead(realRoot: string, real: string, requested: string): Promise<{ handle: FileHandle; info: Stats }> {
   const handle = await openOrRefuse(real, READ, requested, 'file');
-  try {
+  return closedOnError(handle, async () => {
     const info = await handle.stat();
     if (!info.isFile()) throw wrongType(requested, fileType(info), 'file');
     await verifyInside(handle, realRoot, real, requested);
     return { handle, info };
+  });
+}
+
+/** `fn`'s result; if it throws, `handle` is closed first (the caller never sees the handle then). */
+async function closedOnError<T>(handle: FileHandle, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
   } catch (error) {
     await handle.close();
     throw error;
@@ -97,13 +104,10 @@ export async function openFileForRead(realRoot: string, real: string, requested:
 /** Opens an existing folder; refuses other types. */
 export async function openDirectory(realRoot: string, real: string, requested: string): Promise<FileHandle> {
   const handle = await openOrRefuse(real, DIRECTORY, requested, 'directory');
-  try {
+  return closedOnError(handle, async () => {
     await verifyInside(handle, realRoot, real, requested);
     return handle;
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
+  });
 }
 
 /**
@@ -122,43 +126,40 @@ export async function openFileForWrite(
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | (append ? constants.O_APPEND : 0);
   const full = path.join(handlePath(dir, dirReal), name);
   const handle = await openOrRefuse(full, flags, requested, 'file', 0o644);
-  try {
+  return closedOnError(handle, async () => {
     const info = await handle.stat();
     if (!info.isFile()) throw wrongType(requested, fileType(info), 'file');
     await verifyInside(handle, realRoot, path.join(dirReal, name), requested);
     if (!append) await handle.truncate(0);
     return handle;
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
+  });
 }
 
 /**
  * Creates the folders `names` one below the other inside the opened, verified folder `dir`, each
- * opened and verified before the next is made in it; returns the deepest (the caller closes it;
- * `dir` is closed here when a new one replaces it).
+ * opened and verified before the next is made in it; returns the deepest. Takes ownership of `dir`:
+ * it is closed here, on success (the deepest folder replaces it) and on failure alike.
  */
 export async function makeDirectories(dir: FileHandle, dirReal: string, names: readonly string[], realRoot: string, requested: string): Promise<{ handle: FileHandle; real: string }> {
   let current = dir;
   let currentReal = dirReal;
-  for (const name of names) {
-    const next = path.join(handlePath(current, currentReal), name);
-    await mkdir(next, { mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
-    const opened = await openOrRefuse(next, DIRECTORY, requested, 'directory');
-    await current.close();
-    current = opened;
-    currentReal = path.join(currentReal, name);
-    try {
-      await verifyInside(current, realRoot, currentReal, requested);
-    } catch (error) {
+  try {
+    for (const name of names) {
+      const next = path.join(handlePath(current, currentReal), name);
+      await mkdir(next, { mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      const opened = await openOrRefuse(next, DIRECTORY, requested, 'directory');
       await current.close();
-      throw error;
+      current = opened;
+      currentReal = path.join(currentReal, name);
+      await verifyInside(current, realRoot, currentReal, requested);
     }
+    return { handle: current, real: currentReal };
+  } catch (error) {
+    await current.close();
+    throw error;
   }
-  return { handle: current, real: currentReal };
 }
 
 /** `open`, with the errors a wrong kind of object gives turned into TOOL_WRONG_FILE_TYPE. */

@@ -17,6 +17,7 @@ import {
 import { CursorSubscriber } from './CursorSubscriber.js';
 import { busStopped, EVENT_ERROR_CODES, invalidEvent, storeFailed } from './errors.js';
 import { busHealth, type BusHealth } from './busHealth.js';
+import { BurstClock } from './BurstClock.js';
 import { registerBusMetrics } from './busMetrics.js';
 import { untilAborted } from './untilAborted.js';
 import { LiveSubscriber } from './LiveSubscriber.js';
@@ -73,11 +74,14 @@ const NOOP_LOGGER: BusLogger = { debug() {}, info() {}, warn() {}, error() {} };
 export class EventBus implements EventBusContract {
   readonly #store: EventStore;
   readonly #logger: BusLogger;
-  readonly #source: string;
-  readonly #queueCapacity: number;
-  readonly #overflow: OverflowPolicy;
-  readonly #durable: { maxDeliver: number; backoff: BackoffOptions; ackTimeoutMs: number };
-  readonly #requestTimeoutMs: number;
+  /** Defaults of subscriptions and requests, and the `source` of the bus's own events. */
+  readonly #config: {
+    readonly source: string;
+    readonly queueCapacity: number;
+    readonly overflow: OverflowPolicy;
+    readonly durable: { maxDeliver: number; backoff: BackoffOptions; ackTimeoutMs: number };
+    readonly requestTimeoutMs: number;
+  };
   readonly #counters: BusCounters;
 
   #state: State = 'created';
@@ -92,9 +96,7 @@ export class EventBus implements EventBusContract {
   /** Appends whose promise has not settled yet, and who waits for them to reach 0 (stop). */
   #inFlight = 0;
   #settled: (() => void) | undefined;
-  #nowMs = -1;
-  #nowIso = '';
-  #clockBudget = 0;
+  readonly #time = new BurstClock();
   #openReport: OpenReport | undefined;
   #lastStoreError: Error | undefined;
   readonly #opened: { promise: Promise<void>; resolve(): void; reject(error: Error): void };
@@ -107,15 +109,17 @@ export class EventBus implements EventBusContract {
   constructor(options: EventBusOptions) {
     this.#store = options.store;
     this.#logger = options.logger ?? NOOP_LOGGER;
-    this.#source = options.source ?? 'events';
-    this.#queueCapacity = positiveInt(options.subscriber?.queueCapacity ?? 10_000, 'subscriber.queueCapacity');
-    this.#overflow = options.subscriber?.overflow ?? 'drop-oldest';
-    this.#durable = {
-      maxDeliver: positiveInt(options.durable?.maxDeliver ?? 5, 'durable.maxDeliver'),
-      backoff: { ...DEFAULT_BACKOFF, ...options.durable?.backoff },
-      ackTimeoutMs: options.durable?.ackTimeoutMs ?? 30_000,
+    this.#config = {
+      source: options.source ?? 'events',
+      queueCapacity: positiveInt(options.subscriber?.queueCapacity ?? 10_000, 'subscriber.queueCapacity'),
+      overflow: options.subscriber?.overflow ?? 'drop-oldest',
+      durable: {
+        maxDeliver: positiveInt(options.durable?.maxDeliver ?? 5, 'durable.maxDeliver'),
+        backoff: { ...DEFAULT_BACKOFF, ...options.durable?.backoff },
+        ackTimeoutMs: options.durable?.ackTimeoutMs ?? 30_000,
+      },
+      requestTimeoutMs: options.request?.timeoutMs ?? 5_000,
     };
-    this.#requestTimeoutMs = options.request?.timeoutMs ?? 5_000;
     const metrics = registerBusMetrics(options.metrics, this.#store, () => this.#durableLags());
     this.#routes = new RouteTable(this.#subscribers, metrics.published);
     this.#counters = metrics.counters;
@@ -241,21 +245,21 @@ export class EventBus implements EventBusContract {
           context: { durable },
         });
       }
-      const maxDeliver = positiveInt(options.maxDeliver ?? this.#durable.maxDeliver, 'options.maxDeliver');
-      const ackTimeoutMs = options.ackTimeoutMs ?? this.#durable.ackTimeoutMs;
+      const maxDeliver = positiveInt(options.maxDeliver ?? this.#config.durable.maxDeliver, 'options.maxDeliver');
+      const ackTimeoutMs = options.ackTimeoutMs ?? this.#config.durable.ackTimeoutMs;
       subscriber = new CursorSubscriber(this.#host, durable, matcher, handler, {
         durable: true,
         from,
         maxDeliver,
-        backoff: { ...this.#durable.backoff, ...options.backoff },
+        backoff: { ...this.#config.durable.backoff, ...options.backoff },
         ackTimeoutMs,
-        bufferCapacity: positiveInt(options.queueCapacity ?? this.#queueCapacity, 'options.queueCapacity'),
+        bufferCapacity: positiveInt(options.queueCapacity ?? this.#config.queueCapacity, 'options.queueCapacity'),
       });
       this.#durableNames.add(durable);
     } else {
       const name = `live-${++this.#liveCount}`;
-      const capacity = positiveInt(options.queueCapacity ?? this.#queueCapacity, 'options.queueCapacity');
-      const overflow = options.overflow ?? this.#overflow;
+      const capacity = positiveInt(options.queueCapacity ?? this.#config.queueCapacity, 'options.queueCapacity');
+      const overflow = options.overflow ?? this.#config.overflow;
       if (overflow !== 'drop-oldest' && overflow !== 'drop-newest') throw invalidEvent('options.overflow', "must be 'drop-oldest' or 'drop-newest'", overflow);
       subscriber =
         from === 'latest'
@@ -264,8 +268,8 @@ export class EventBus implements EventBusContract {
               durable: false,
               from,
               maxDeliver: 1,
-              backoff: this.#durable.backoff,
-              ackTimeoutMs: this.#durable.ackTimeoutMs,
+              backoff: this.#config.durable.backoff,
+              ackTimeoutMs: this.#config.durable.ackTimeoutMs,
               bufferCapacity: capacity,
             });
     }
@@ -306,7 +310,7 @@ export class EventBus implements EventBusContract {
     const correlationId = input?.correlationId ?? randomUUID();
     const event = this.#prepare({ ...input, correlationId });
     const reply = options.replyType === undefined ? undefined : compilePattern(options.replyType);
-    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.#config.requestTimeoutMs;
     let waiter: Waiter | undefined;
     try {
       return await withDeadline(
@@ -477,30 +481,15 @@ export class EventBus implements EventBusContract {
       `subscription '${subscription}' gave up on event ${event.sequence} after ${attempts} attempt(s); published ${DEAD_LETTER_TYPE}`,
     );
     try {
-      const input: EventInput<DeadLetterData> = { type: DEAD_LETTER_TYPE, source: this.#source, subject: subscription, causationId: event.id, data };
+      const input: EventInput<DeadLetterData> = { type: DEAD_LETTER_TYPE, source: this.#config.source, subject: subscription, causationId: event.id, data };
       await this.#append(this.#prepare(event.correlationId === undefined ? input : { ...input, correlationId: event.correlationId }));
     } catch (failure) {
       this.#logger.error({ err: failure, subscription, sequence: event.sequence }, `could not publish the dead letter for event ${event.sequence}; the event stays in the store`);
     }
   }
 
-  /**
-   * Wall-clock ISO time. Date.now() and toISOString() are a large share of a publish, so within a
-   * synchronous burst (before the delivery microtask runs) the clock is read every 64 publishes:
-   * events of one burst may share a timestamp, which at millisecond resolution they mostly would.
-   */
-  readonly #clock = (): string => this.#now();
-
-  #now(): string {
-    if (this.#flushScheduled && --this.#clockBudget > 0) return this.#nowIso;
-    this.#clockBudget = 64;
-    const ms = Date.now();
-    if (ms !== this.#nowMs) {
-      this.#nowMs = ms;
-      this.#nowIso = new Date(ms).toISOString();
-    }
-    return this.#nowIso;
-  }
+  /** Event time; see BurstClock (a burst is a run of publishes before the delivery microtask). */
+  readonly #clock = (): string => this.#time.now(this.#flushScheduled);
 }
 
 function positiveInt(value: number, field: string): number {

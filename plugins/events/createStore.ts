@@ -29,7 +29,7 @@ export function createStore(
         { context: { store: 'jetstream' } },
       );
     }
-    return remote.createEventStore({ type: 'jetstream', stream: options.stream, subjectPrefix: options.subjectPrefix });
+    return remote.createEventStore({ ...options, type: 'jetstream', stream: options.stream, subjectPrefix: options.subjectPrefix });
   }
   return new FileStore({
     dir: path.resolve(configDir, options.dir),

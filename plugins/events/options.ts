@@ -50,8 +50,11 @@ export const fileStoreOptions = z.object({
     .prefault({}),
 });
 
-/** A JetStream stream as the log; the `nats` plugin builds the store (see EventStoreFactory). */
-export const jetstreamStoreOptions = z.object({
+/**
+ * A JetStream stream as the log; the `nats` plugin builds the store (see EventStoreFactory). Fields
+ * beyond these two (storage, retention, timeouts) pass through to the nats plugin, which validates them.
+ */
+export const jetstreamStoreOptions = z.looseObject({
   type: z.literal('jetstream'),
   /** The stream holding the events. */
   stream: z.string().min(1).default('MISTER_SMITH_EVENTS'),

@@ -145,7 +145,7 @@ export class ExternalServers {
       s.state = stopping ? 'stopped' : 'down';
       if (s.client === client) s.client = undefined;
       if (stopping) end();
-      else crash(new ToolError(McpErrorCodes.SERVER_UNAVAILABLE, `MCP server '${s.name}' closed its connection`, { retryable: true }));
+      else crash(new ToolError(McpErrorCodes.MCP_SERVER_UNAVAILABLE, `MCP server '${s.name}' closed its connection`, { retryable: true }));
     };
     if (transport instanceof StdioClientTransport) {
       transport.stderr?.on('data', (chunk: Buffer) => this.#logger.debug({ server: s.name, stderr: chunk.toString().trimEnd() }, 'mcp server stderr'));
@@ -159,7 +159,7 @@ export class ExternalServers {
       stopping = true;
       await client.close().catch(() => undefined);
       s.state = 'down';
-      throw new ToolError(McpErrorCodes.SERVER_START_FAILED, `MCP server '${s.name}' could not be started and listed: ${(error as Error).message}`, { cause: error, retryable: true, context: { server: s.name } });
+      throw new ToolError(McpErrorCodes.MCP_SERVER_START_FAILED, `MCP server '${s.name}' could not be started and listed: ${(error as Error).message}`, { cause: error, retryable: true, context: { server: s.name } });
     }
     s.client = client;
     s.transport = transport;
@@ -209,18 +209,18 @@ export class ExternalServers {
   async #call(s: ServerState, tool: string, input: unknown, signal: AbortSignal): Promise<unknown> {
     const client = s.client;
     if (client === undefined) {
-      throw new ToolError(McpErrorCodes.SERVER_UNAVAILABLE, `MCP server '${s.name}' is ${s.state === 'stopped' ? 'stopped' : 'down (its supervisor is restarting it)'}; try again`, { retryable: s.state !== 'stopped', context: { server: s.name } });
+      throw new ToolError(McpErrorCodes.MCP_SERVER_UNAVAILABLE, `MCP server '${s.name}' is ${s.state === 'stopped' ? 'stopped' : 'down (its supervisor is restarting it)'}; try again`, { retryable: s.state !== 'stopped', context: { server: s.name } });
     }
     let result;
     try {
       result = await client.callTool({ name: tool, arguments: (input ?? {}) as Record<string, unknown> }, undefined, { signal, timeout: this.#options.callTimeoutMs });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new ToolError(McpErrorCodes.CALL_FAILED, `calling ${tool} on MCP server '${s.name}' failed: ${(error as Error).message}`, { cause: error, retryable: true, context: { server: s.name } });
+      throw new ToolError(McpErrorCodes.MCP_CALL_FAILED, `calling ${tool} on MCP server '${s.name}' failed: ${(error as Error).message}`, { cause: error, retryable: true, context: { server: s.name } });
     }
     const content = Array.isArray(result.content) ? (result.content as Array<{ type: string; text?: string }>) : [];
     const text = content.filter((c) => c.type === 'text').map((c) => c.text ?? '').join('\n');
-    if (result.isError === true) throw new ToolError(McpErrorCodes.TOOL_FAILED, `${tool} on MCP server '${s.name}' failed: ${text}`, { context: { server: s.name } });
+    if (result.isError === true) throw new ToolError(McpErrorCodes.MCP_TOOL_FAILED, `${tool} on MCP server '${s.name}' failed: ${text}`, { context: { server: s.name } });
     if (result.structuredContent !== undefined) return result.structuredContent;
     return text;
   }

@@ -26,7 +26,7 @@ export class McpServer implements McpService {
   issueToken(agentId: string, options: IssueTokenOptions = {}): McpClientToken {
     const url = this.#endpoint?.url;
     if (this.#endpoint === undefined || url === undefined) {
-      throw new ConfigError(McpErrorCodes.HTTP_UNAVAILABLE, `mcp cannot issue a token for '${agentId}': the http plugin is not ${this.#endpoint === undefined ? 'loaded (add "http" to the config)' : 'started'}`);
+      throw new ConfigError(McpErrorCodes.MCP_HTTP_UNAVAILABLE, `mcp cannot issue a token for '${agentId}': the http plugin is not ${this.#endpoint === undefined ? 'loaded (add "http" to the config)' : 'started'}`);
     }
     const { token, revoke } = this.#endpoint.issue({ agentId, delegation: options.delegation, only: options.tools === undefined ? undefined : new Set(options.tools) });
     return { token, url, agentId, dispose: async () => revoke() };

@@ -38,7 +38,7 @@ function toResult(output: unknown, structured: boolean): CallToolResult {
 export function createToolServer(tools: ToolBus, identity: ToolServerIdentity): Server {
   const server = new Server({ name: 'mister-smith', version: KERNEL_VERSION }, { capabilities: { tools: { listChanged: false } } });
   const { agentId, delegation, only } = identity;
-  const offered = (name: string): boolean => (only === undefined || only.has(name)) && (delegation === undefined || delegation.every((d) => tools.allowed(d, name)));
+  const offered = (name: string): boolean => (only === undefined || only.has(name)) && (delegation === undefined || delegation.every((d) => tools.permissions.allowed(d, name)));
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.list(agentId).filter((t) => offered(t.name)).map(toMcpTool) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name, arguments: input, _meta } = request.params;
@@ -53,8 +53,7 @@ export function createToolServer(tools: ToolBus, identity: ToolServerIdentity): 
         ...(callId !== undefined ? { callId } : {}),
         ...(delegation !== undefined && delegation.length > 0 ? { delegation } : {}),
       });
-      const info = tools.list(agentId).find((t) => t.name === name);
-      return toResult(output, info?.outputSchema?.type === 'object');
+      return toResult(output, tools.describe(name)?.outputSchema?.type === 'object');
     } catch (error) {
       const c = classify(error);
       return { isError: true, content: [{ type: 'text', text: `${c.code}: ${c.message}` }] };

@@ -6,6 +6,7 @@ import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
 import { fromToolName, toWireMessages, toWireTools, type WireBlock, type WireMessageResponse, type WireUsage } from './wire.js';
+import { AnthropicErrorCodes } from './errors.js';
 
 export interface AnthropicProviderOptions {
   readonly name: string;
@@ -111,14 +112,14 @@ export class AnthropicProvider implements ModelProvider {
       } catch {
         // not JSON: keep the raw text
       }
-      throw httpStatusError('ANTHROPIC_HTTP_ERROR', this.#url, call.res.status, call.res.headers, detail, type !== undefined ? { type } : {});
+      throw httpStatusError(AnthropicErrorCodes.ANTHROPIC_HTTP_ERROR, this.#url, call.res.status, call.res.headers, detail, type !== undefined ? { type } : {});
     } finally {
       call.dispose();
     }
   }
 
   #apiError(error: { type?: string; message?: string }, where: string): NetworkError {
-    return new NetworkError('ANTHROPIC_API_ERROR', `${this.#url} reported ${error.type ?? 'an error'} ${where}: ${error.message ?? ''}`.trim(), {
+    return new NetworkError(AnthropicErrorCodes.ANTHROPIC_API_ERROR, `${this.#url} reported ${error.type ?? 'an error'} ${where}: ${error.message ?? ''}`.trim(), {
       retryable: error.type !== undefined && RETRYABLE_TYPES.has(error.type),
       context: { type: error.type },
     });
@@ -129,10 +130,10 @@ export class AnthropicProvider implements ModelProvider {
     try {
       parsed = JSON.parse(text) as WireMessageResponse;
     } catch {
-      throw new AgentError('ANTHROPIC_BAD_RESPONSE', `${this.#url} answered with a body that is not JSON: ${text.slice(0, 200)}`, { retryable: false });
+      throw new AgentError(AnthropicErrorCodes.ANTHROPIC_BAD_RESPONSE, `${this.#url} answered with a body that is not JSON: ${text.slice(0, 200)}`, { retryable: false });
     }
     if (parsed.type === 'error' && parsed.error !== undefined) throw this.#apiError(parsed.error, 'in its answer');
-    if (!Array.isArray(parsed.content)) throw new AgentError('ANTHROPIC_BAD_RESPONSE', `${this.#url} answered without a content array`, { retryable: false });
+    if (!Array.isArray(parsed.content)) throw new AgentError(AnthropicErrorCodes.ANTHROPIC_BAD_RESPONSE, `${this.#url} answered without a content array`, { retryable: false });
     return this.#response(parsed.content, parsed.usage);
   }
 
@@ -163,7 +164,7 @@ export class AnthropicProvider implements ModelProvider {
         try {
           data = JSON.parse(event.data) as Record<string, unknown>;
         } catch {
-          throw new AgentError('ANTHROPIC_BAD_RESPONSE', `${this.#url} streamed an event that is not JSON: ${event.data.slice(0, 200)}`, { retryable: false });
+          throw new AgentError(AnthropicErrorCodes.ANTHROPIC_BAD_RESPONSE, `${this.#url} streamed an event that is not JSON: ${event.data.slice(0, 200)}`, { retryable: false });
         }
         const type = (data.type as string | undefined) ?? event.event;
         if (type === 'message_start') {
@@ -174,7 +175,7 @@ export class AnthropicProvider implements ModelProvider {
         } else if (type === 'content_block_delta') {
           const delta = data.delta as { type: string; text?: string; partial_json?: string };
           const block = blocks[data.index as number];
-          if (block === undefined) throw new AgentError('ANTHROPIC_BAD_RESPONSE', `${this.#url} streamed a delta for block ${String(data.index)} that never started`, { retryable: false });
+          if (block === undefined) throw new AgentError(AnthropicErrorCodes.ANTHROPIC_BAD_RESPONSE, `${this.#url} streamed a delta for block ${String(data.index)} that never started`, { retryable: false });
           if (delta.type === 'text_delta' && typeof delta.text === 'string') {
             (block as { text: string }).text += delta.text;
             yield { type: 'text.delta', text: delta.text };
@@ -195,7 +196,7 @@ export class AnthropicProvider implements ModelProvider {
       if (error instanceof AgentError || error instanceof NetworkError) throw error;
       throw call.failure(error);
     }
-    if (!stopped) throw new NetworkError('ANTHROPIC_STREAM_INTERRUPTED', `${this.#url} ended its stream before message_stop`, { retryable: true });
+    if (!stopped) throw new NetworkError(AnthropicErrorCodes.ANTHROPIC_STREAM_INTERRUPTED, `${this.#url} ended its stream before message_stop`, { retryable: true });
     const finished = blocks.filter((b) => b !== undefined).map((b) => {
       if (b.type !== 'tool_use') return b;
       const { json, ...rest } = b;
@@ -203,7 +204,7 @@ export class AnthropicProvider implements ModelProvider {
       try {
         input = json === undefined || json.trim() === '' ? (rest.input ?? {}) : JSON.parse(json);
       } catch {
-        throw new AgentError('ANTHROPIC_BAD_RESPONSE', `tool use ${String(rest.id)} of ${String(rest.name)} streamed input that is not JSON: ${String(json).slice(0, 200)}`, { retryable: false });
+        throw new AgentError(AnthropicErrorCodes.ANTHROPIC_BAD_RESPONSE, `tool use ${String(rest.id)} of ${String(rest.name)} streamed input that is not JSON: ${String(json).slice(0, 200)}`, { retryable: false });
       }
       return { ...rest, input };
     });

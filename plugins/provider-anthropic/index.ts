@@ -2,6 +2,7 @@
 import { ConfigError, definePlugin, z } from '../../sdk/index.js';
 import type {} from '../agents/types.js';
 import { AnthropicProvider } from './AnthropicProvider.js';
+import { AnthropicErrorCodes } from './errors.js';
 
 export const AnthropicOptionsSchema = z.object({
   /** The provider name agents refer to. */
@@ -35,7 +36,7 @@ export default definePlugin({
     const o = ctx.options;
     const apiKey = o.apiKey ?? process.env[o.apiKeyEnv];
     if (o.requireApiKey && (apiKey === undefined || apiKey === '')) {
-      throw new ConfigError('ANTHROPIC_API_KEY_MISSING', `provider-anthropic needs an API key: set ${o.apiKeyEnv} or options.apiKey`);
+      throw new ConfigError(AnthropicErrorCodes.ANTHROPIC_API_KEY_MISSING, `provider-anthropic needs an API key: set ${o.apiKeyEnv} or options.apiKey`);
     }
     const provider = new AnthropicProvider({
       name: o.name,
@@ -56,3 +57,4 @@ export default definePlugin({
 export { AnthropicProvider } from './AnthropicProvider.js';
 export type { AnthropicProviderOptions } from './AnthropicProvider.js';
 export { fromToolName, toToolName } from './wire.js';
+export { AnthropicErrorCodes } from './errors.js';

@@ -115,7 +115,7 @@ export class ClaudeCliProvider implements ModelProvider {
   async stop(): Promise<void> {
     this.#stopped = true;
     const live = [...this.#live];
-    for (const p of live) p.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopping', { retryable: true }));
+    for (const p of live) p.terminate(new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the claude-cli provider is stopping', { retryable: true }));
     await Promise.all(live.map((p) => p.exited));
   }
 
@@ -131,12 +131,12 @@ export class ClaudeCliProvider implements ModelProvider {
 
   async *#run(request: ModelRequest, streaming: boolean): AsyncGenerator<ModelStreamChunk> {
     const o = this.#o;
-    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.STOPPED, 'the claude-cli provider is stopped', { retryable: true });
+    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the claude-cli provider is stopped', { retryable: true });
     request.signal.throwIfAborted();
-    const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.allowed(request.agent, `claude.${t}`));
+    const builtins = o.tools === undefined ? [] : o.builtinTools.filter((t) => o.tools!.permissions.allowed(request.agent, `claude.${t}`));
     if (request.tools.length > 0 && o.mcp?.url === undefined) {
       throw new AgentError(
-        ClaudeCliErrorCodes.NO_MCP,
+        ClaudeCliErrorCodes.CLAUDE_CLI_NO_MCP,
         `agent '${request.agent}' is granted Mister Smith tools (${request.tools.map((t) => t.name).join(', ')}) but Claude Code can only reach them through the mcp plugin over HTTP: load "http" and "mcp"`,
         { retryable: false },
       );
@@ -149,62 +149,78 @@ export class ClaudeCliProvider implements ModelProvider {
       throw error;
     });
     try {
-      const resume = request.providerSessionId ?? (request.sessionId !== undefined ? this.#cliSessions.get(request.sessionId) : undefined);
-      const args = [...o.args, '--print', '--output-format', streaming ? 'stream-json' : 'json', ...(streaming ? ['--verbose', '--include-partial-messages'] : []), '--model', request.model, ...flags.args];
-      if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
-      if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
-      if (resume !== undefined) args.push('--resume', resume);
-      const prompt = renderPrompt(resume !== undefined ? newMessages(request.messages) : request.messages);
-
-      const lines = new LineQueue();
-      const child = new CliProcess({
-        command: o.command,
-        args,
-        cwd: o.cwd,
-        env: { ...process.env, ...o.env, CLAUDE_CODE_MAX_RETRIES: String(o.maxRetries) },
-        stdin: prompt,
-        timeoutMs: o.timeoutMs,
-        killGraceMs: o.killGraceMs,
-        maxOutputBytes: o.maxOutputBytes,
-        signal: request.signal,
-        onLine: (line) => lines.push(line),
-      });
-      this.#live.add(child);
-      const exited = child.exited.finally(() => {
-        this.#live.delete(child);
-        lines.close();
-      });
-      let result: CliResult | undefined;
-      let firstLine: string | undefined;
-      let finished = false;
-      try {
-        for await (const line of lines) {
-          firstLine ??= line;
-          const value = parseLine(line);
-          if (isResult(value)) result = value;
-          else if (streaming && value?.type === 'stream_event') {
-            const event = value.event as { type?: string; delta?: { type?: string; text?: string } } | undefined;
-            // Text of the top-level conversation only (not of a sub-agent the CLI runs).
-            if (event?.type === 'content_block_delta' && event.delta?.type === 'text_delta' && typeof event.delta.text === 'string' && value.parent_tool_use_id == null) {
-              yield { type: 'text.delta', text: event.delta.text };
-            }
-          }
-        }
-        const exit = await exited;
-        finished = true;
-        const response = this.#response(exit, result, firstLine, resume);
-        if (request.sessionId !== undefined && response.providerSessionId !== undefined) this.#cliSessions.set(request.sessionId, response.providerSessionId);
-        yield { type: 'response', response };
-      } finally {
-        if (!finished) {
-          // The consumer stopped early (or a line handler threw): the process goes too.
-          child.terminate(new AgentError(ClaudeCliErrorCodes.STOPPED, 'the caller stopped reading the stream', { retryable: false }));
-          await exited;
-        }
+      const known = request.providerSessionId ?? (request.sessionId !== undefined ? this.#cliSessions.get(request.sessionId) : undefined);
+      let resume = known;
+      let outcome = yield* this.#attempt(request, streaming, flags.args, resume);
+      if (resume !== undefined && outcome.result === undefined && outcome.exit.failure === undefined && /No conversation found|requires a valid session/i.test(outcome.exit.stderr)) {
+        // The CLI's session store does not have it (another machine, another HOME): start afresh
+        // with the whole conversation, which the journal holds.
+        resume = undefined;
+        outcome = yield* this.#attempt(request, streaming, flags.args, undefined);
       }
+      const response = this.#response(outcome.exit, outcome.result, outcome.firstLine, resume);
+      if (request.sessionId !== undefined && response.providerSessionId !== undefined) this.#cliSessions.set(request.sessionId, response.providerSessionId);
+      yield { type: 'response', response };
     } finally {
       await flags.dispose();
       await token?.dispose();
+    }
+  }
+
+  /** One process: yields its text deltas (when streaming) and returns how it ended. */
+  async *#attempt(request: ModelRequest, streaming: boolean, toolArgs: readonly string[], resume: string | undefined): AsyncGenerator<ModelStreamChunk, { exit: CliExit; result: CliResult | undefined; firstLine: string | undefined }> {
+    const o = this.#o;
+    // Checked here, with no wait before the spawn below: stop() cannot miss a process.
+    if (this.#stopped) throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the claude-cli provider is stopped', { retryable: true });
+    const args = [...o.args, '--print', '--output-format', streaming ? 'stream-json' : 'json', ...(streaming ? ['--verbose', '--include-partial-messages'] : []), '--model', request.model, ...toolArgs];
+    if (request.instructions !== '') args.push('--append-system-prompt', request.instructions);
+    if (o.maxTurns !== undefined) args.push('--max-turns', String(o.maxTurns));
+    if (resume !== undefined) args.push('--resume', resume);
+    const prompt = renderPrompt(resume !== undefined ? newMessages(request.messages) : request.messages);
+
+    const lines = new LineQueue();
+    const child = new CliProcess({
+      command: o.command,
+      args,
+      cwd: o.cwd,
+      env: { ...process.env, ...o.env, CLAUDE_CODE_MAX_RETRIES: String(o.maxRetries) },
+      stdin: prompt,
+      timeoutMs: o.timeoutMs,
+      killGraceMs: o.killGraceMs,
+      maxOutputBytes: o.maxOutputBytes,
+      signal: request.signal,
+      onLine: (line) => lines.push(line),
+    });
+    this.#live.add(child);
+    const exited = child.exited.finally(() => {
+      this.#live.delete(child);
+      lines.close();
+    });
+    let result: CliResult | undefined;
+    let firstLine: string | undefined;
+    let finished = false;
+    try {
+      for await (const line of lines) {
+        firstLine ??= line;
+        const value = parseLine(line);
+        if (isResult(value)) result = value;
+        else if (streaming && value?.type === 'stream_event') {
+          const event = value.event as { type?: string; delta?: { type?: string; text?: string } } | undefined;
+          // Text of the top-level conversation only (not of a sub-agent the CLI runs).
+          if (event?.type === 'content_block_delta' && event.delta?.type === 'text_delta' && typeof event.delta.text === 'string' && value.parent_tool_use_id == null) {
+            yield { type: 'text.delta', text: event.delta.text };
+          }
+        }
+      }
+      const exit = await exited;
+      finished = true;
+      return { exit, result, firstLine };
+    } finally {
+      if (!finished) {
+        // The consumer stopped early (or a line handler threw): the process goes too.
+        child.terminate(new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_STOPPED, 'the caller stopped reading the stream', { retryable: false }));
+        await exited;
+      }
     }
   }
 
@@ -220,9 +236,9 @@ export class ClaudeCliProvider implements ModelProvider {
     }
     const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
     if (exit.code === 0 && firstLine !== undefined) {
-      throw new AgentError(ClaudeCliErrorCodes.BAD_OUTPUT, `${o.command} printed something that is not its JSON result: ${firstLine.slice(0, 200)}`, { retryable: false });
+      throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_BAD_OUTPUT, `${o.command} printed something that is not its JSON result: ${firstLine.slice(0, 200)}`, { retryable: false });
     }
-    throw new AgentError(ClaudeCliErrorCodes.CRASHED, `${o.command} ${how} without a result: ${(exit.stderr || firstLine || '').slice(0, 500)}`.trim(), {
+    throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_CRASHED, `${o.command} ${how} without a result: ${(exit.stderr || firstLine || '').slice(0, 500)}`.trim(), {
       retryable: false,
       context: { code: exit.code, signal: exit.signal },
     });

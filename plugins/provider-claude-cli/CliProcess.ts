@@ -48,7 +48,7 @@ export class CliProcess {
     let bytes = 0;
     let pending = '';
     const deadline = setTimeout(
-      () => this.terminate(new AgentError(ClaudeCliErrorCodes.TIMEOUT, `${o.command} did not finish within ${o.timeoutMs} ms; it was stopped (SIGTERM, then SIGKILL after ${o.killGraceMs} ms)`, { retryable: true, context: { timeoutMs: o.timeoutMs } })),
+      () => this.terminate(new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_TIMEOUT, `${o.command} did not finish within ${o.timeoutMs} ms; it was stopped (SIGTERM, then SIGKILL after ${o.killGraceMs} ms)`, { retryable: true, context: { timeoutMs: o.timeoutMs } })),
       o.timeoutMs,
     );
     const onAbort = (): void => this.terminate(abortReason(o.signal));
@@ -57,7 +57,7 @@ export class CliProcess {
     this.#child.stdout!.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > o.maxOutputBytes) {
-        this.terminate(new AgentError(ClaudeCliErrorCodes.OUTPUT_TOO_LARGE, `${o.command} wrote more than ${o.maxOutputBytes} bytes; it was stopped`));
+        this.terminate(new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_OUTPUT_TOO_LARGE, `${o.command} wrote more than ${o.maxOutputBytes} bytes; it was stopped`));
         return;
       }
       pending += chunk.toString('utf8');
@@ -78,8 +78,8 @@ export class CliProcess {
       this.#child.on('error', (error: NodeJS.ErrnoException) => {
         this.#failure ??=
           error.code === 'ENOENT'
-            ? new AgentError(ClaudeCliErrorCodes.NOT_FOUND, `'${o.command}' was not found; install Claude Code (npm i @anthropic-ai/claude-code) or set the provider's command option`, { cause: error })
-            : new AgentError(ClaudeCliErrorCodes.CRASHED, `cannot run ${o.command}: ${error.message}`, { cause: error });
+            ? new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_NOT_FOUND, `'${o.command}' was not found; install Claude Code (npm i @anthropic-ai/claude-code) or set the provider's command option`, { cause: error })
+            : new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_CRASHED, `cannot run ${o.command}: ${error.message}`, { cause: error });
       });
       this.#child.on('close', (code, signal) => {
         clearTimeout(deadline);

@@ -46,14 +46,14 @@ export function toResponse(command: string, r: CliResult, costBefore: number | u
   if (status !== undefined && (r.is_error === true || status >= 400)) {
     const retryable = isRetryableStatus(status);
     const hint = status === 401 || status === 403 ? ' (check ANTHROPIC_API_KEY or the CLI login; retrying will not help)' : '';
-    throw new NetworkError(ClaudeCliErrorCodes.API_ERROR, `${command}: the model API answered ${status}: ${r.result ?? r.api_error_type ?? ''}${hint}`.trim(), {
+    throw new NetworkError(ClaudeCliErrorCodes.CLAUDE_CLI_API_ERROR, `${command}: the model API answered ${status}: ${r.result ?? r.api_error_type ?? ''}${hint}`.trim(), {
       retryable,
       severity: retryable ? 'low' : 'medium',
       context,
     });
   }
   if (r.is_error === true || typeof r.result !== 'string') {
-    throw new AgentError(ClaudeCliErrorCodes.FAILED, `${command} reported an error (${r.subtype ?? 'unknown'}): ${r.result ?? ''}`.trim(), { retryable: false, context });
+    throw new AgentError(ClaudeCliErrorCodes.CLAUDE_CLI_FAILED, `${command} reported an error (${r.subtype ?? 'unknown'}): ${r.result ?? ''}`.trim(), { retryable: false, context });
   }
   const u = r.usage ?? {};
   const total = typeof r.total_cost_usd === 'number' ? r.total_cost_usd : undefined;

@@ -7,6 +7,7 @@ import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
 import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
 import { fromFunctionName, toWireMessages, toWireTools, type WireChunk, type WireResponse } from './wire.js';
+import { OpenAIErrorCodes } from './errors.js';
 
 export interface OpenAIProviderOptions {
   readonly name: string;
@@ -27,7 +28,7 @@ function parseArguments(id: string, name: string, args: string): unknown {
   try {
     return args.trim() === '' ? {} : JSON.parse(args);
   } catch {
-    throw new AgentError('OPENAI_BAD_RESPONSE', `tool call ${id} to ${name} has arguments that are not JSON: ${args.slice(0, 200)}`, { retryable: false });
+    throw new AgentError(OpenAIErrorCodes.OPENAI_BAD_RESPONSE, `tool call ${id} to ${name} has arguments that are not JSON: ${args.slice(0, 200)}`, { retryable: false });
   }
 }
 
@@ -119,7 +120,7 @@ export class OpenAIProvider implements ModelProvider {
       } catch {
         // not JSON: keep the raw text
       }
-      throw httpStatusError('OPENAI_HTTP_ERROR', this.#url, call.res.status, call.res.headers, detail);
+      throw httpStatusError(OpenAIErrorCodes.OPENAI_HTTP_ERROR, this.#url, call.res.status, call.res.headers, detail);
     } finally {
       call.dispose();
     }
@@ -130,16 +131,16 @@ export class OpenAIProvider implements ModelProvider {
     try {
       parsed = JSON.parse(text) as WireResponse;
     } catch {
-      throw new AgentError('OPENAI_BAD_RESPONSE', `${this.#url} answered with a body that is not JSON: ${text.slice(0, 200)}`, { retryable: false });
+      throw new AgentError(OpenAIErrorCodes.OPENAI_BAD_RESPONSE, `${this.#url} answered with a body that is not JSON: ${text.slice(0, 200)}`, { retryable: false });
     }
     if (parsed.error !== undefined && parsed.error !== null) {
-      throw new NetworkError('OPENAI_API_ERROR', `${this.#url} answered with an error: ${parsed.error.message ?? JSON.stringify(parsed.error)}`, {
+      throw new NetworkError(OpenAIErrorCodes.OPENAI_API_ERROR, `${this.#url} answered with an error: ${parsed.error.message ?? JSON.stringify(parsed.error)}`, {
         retryable: isRetryableErrorType(parsed.error.type),
         context: { type: parsed.error.type },
       });
     }
     const message = parsed.choices?.[0]?.message;
-    if (message === undefined) throw new AgentError('OPENAI_BAD_RESPONSE', `${this.#url} answered without choices[0].message`, { retryable: false });
+    if (message === undefined) throw new AgentError(OpenAIErrorCodes.OPENAI_BAD_RESPONSE, `${this.#url} answered without choices[0].message`, { retryable: false });
     const toolCalls = (message.tool_calls ?? []).map((c) => ({ id: c.id, name: fromFunctionName(c.function.name), input: parseArguments(c.id, c.function.name, c.function.arguments) }));
     return this.#response(typeof message.content === 'string' ? message.content : undefined, toolCalls, parsed.usage);
   }
@@ -169,10 +170,10 @@ export class OpenAIProvider implements ModelProvider {
         try {
           chunk = JSON.parse(event.data) as WireChunk;
         } catch {
-          throw new AgentError('OPENAI_BAD_RESPONSE', `${this.#url} streamed an event that is not JSON: ${event.data.slice(0, 200)}`, { retryable: false });
+          throw new AgentError(OpenAIErrorCodes.OPENAI_BAD_RESPONSE, `${this.#url} streamed an event that is not JSON: ${event.data.slice(0, 200)}`, { retryable: false });
         }
         if (chunk.error !== undefined && chunk.error !== null) {
-          throw new NetworkError('OPENAI_API_ERROR', `${this.#url} reported an error in its stream: ${chunk.error.message ?? JSON.stringify(chunk.error)}`, {
+          throw new NetworkError(OpenAIErrorCodes.OPENAI_API_ERROR, `${this.#url} reported an error in its stream: ${chunk.error.message ?? JSON.stringify(chunk.error)}`, {
             retryable: isRetryableErrorType(chunk.error.type),
             context: { type: chunk.error.type },
           });
@@ -202,7 +203,7 @@ export class OpenAIProvider implements ModelProvider {
     // Some servers end with `[DONE]`, some just close after the last chunk with a finish reason;
     // a body that ends with neither was cut off.
     if (!done && !finished) {
-      throw new NetworkError('OPENAI_STREAM_INTERRUPTED', `${this.#url} ended its stream before the answer was complete`, { retryable: true });
+      throw new NetworkError(OpenAIErrorCodes.OPENAI_STREAM_INTERRUPTED, `${this.#url} ended its stream before the answer was complete`, { retryable: true });
     }
     const toolCalls = [...calls.entries()]
       .sort(([a], [b]) => a - b)

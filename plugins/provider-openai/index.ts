@@ -2,6 +2,7 @@
 import { ConfigError, definePlugin, z } from '../../sdk/index.js';
 import type {} from '../agents/types.js';
 import { OpenAIProvider } from './OpenAIProvider.js';
+import { OpenAIErrorCodes } from './errors.js';
 
 export const OpenAIOptionsSchema = z.object({
   /** The provider name agents refer to. */
@@ -31,7 +32,7 @@ export default definePlugin({
     const o = ctx.options;
     const apiKey = o.apiKey ?? process.env[o.apiKeyEnv];
     if (o.requireApiKey && (apiKey === undefined || apiKey === '')) {
-      throw new ConfigError('OPENAI_API_KEY_MISSING', `provider-openai needs an API key: set ${o.apiKeyEnv} or options.apiKey`);
+      throw new ConfigError(OpenAIErrorCodes.OPENAI_API_KEY_MISSING, `provider-openai needs an API key: set ${o.apiKeyEnv} or options.apiKey`);
     }
     const provider = new OpenAIProvider({
       name: o.name,
@@ -51,3 +52,4 @@ export default definePlugin({
 export { OpenAIProvider } from './OpenAIProvider.js';
 export { fromFunctionName, toFunctionName } from './wire.js';
 export type { OpenAIProviderOptions } from './OpenAIProvider.js';
+export { OpenAIErrorCodes } from './errors.js';

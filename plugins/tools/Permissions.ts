@@ -4,7 +4,7 @@
  * explicit deny wins, any allow allows, otherwise deny.
  */
 import { matches, toPatterns } from './patterns.js';
-import type { AgentPermissions } from './types.js';
+import type { AgentPermissions, ToolPermissions } from './types.js';
 
 /** The agent id whose patterns apply to every agent. */
 export const EVERY_AGENT = '*';
@@ -16,14 +16,14 @@ export const EVERY_AGENT = '*';
 const MAX_CACHED_AGENTS = 10_000;
 const MAX_CACHED_NAMES = 1_024;
 
-export class Permissions {
+export class Permissions implements ToolPermissions {
   readonly #grants = new Map<string, string[]>();
   readonly #denies = new Map<string, string[]>();
   /** agent → name → decision; depends on patterns only, so (un)registering tools keeps it valid. */
   readonly #cache = new Map<string, Map<string, boolean>>();
 
   /** Whether `agentId` may call `name`. Cached until that agent's (or `'*'`'s) patterns change. */
-  allows(agentId: string, name: string): boolean {
+  allowed(agentId: string, name: string): boolean {
     let decisions = this.#cache.get(agentId);
     if (decisions === undefined) {
       if (this.#cache.size >= MAX_CACHED_AGENTS) this.#cache.clear();
@@ -44,26 +44,31 @@ export class Permissions {
     return anyMatch(this.#denies.get(agentId), name) || anyMatch(this.#denies.get(EVERY_AGENT), name);
   }
 
+  /** Adds allow patterns for an agent (`'*'` as agent id: every agent). */
   grant(agentId: string, patterns: string | readonly string[]): void {
     add(this.#grants, agentId, toPatterns(patterns));
     this.#invalidate(agentId);
   }
 
+  /** Removes the given allow patterns, or all of the agent's when none are given. */
   revoke(agentId: string, patterns?: string | readonly string[]): void {
     remove(this.#grants, agentId, patterns === undefined ? undefined : toPatterns(patterns));
     this.#invalidate(agentId);
   }
 
+  /** Adds deny patterns; a deny wins over every grant. */
   deny(agentId: string, patterns: string | readonly string[]): void {
     add(this.#denies, agentId, toPatterns(patterns));
     this.#invalidate(agentId);
   }
 
+  /** Removes the given deny patterns, or all of the agent's when none are given. */
   undeny(agentId: string, patterns?: string | readonly string[]): void {
     remove(this.#denies, agentId, patterns === undefined ? undefined : toPatterns(patterns));
     this.#invalidate(agentId);
   }
 
+  /** The agent's own grant and deny patterns (not those of `'*'`). */
   of(agentId: string): AgentPermissions {
     return { grants: [...(this.#grants.get(agentId) ?? [])], deny: [...(this.#denies.get(agentId) ?? [])] };
   }

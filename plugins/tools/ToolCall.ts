@@ -5,7 +5,8 @@
  */
 import type { z } from 'zod';
 import type { ToolError } from '../../sdk/index.js';
-import { DeadlineEntry } from './Deadlines.js';
+import type { DeadlineEntry } from '../../sdk/util/index.js';
+import type { CallDeadlines, TimedEntry } from './CallDeadlines.js';
 import type { CallOptions, NestedCallOptions, ToolCallContext, ToolContext } from './types.js';
 
 /** What a call needs from the bus that runs it. */
@@ -21,7 +22,11 @@ export interface CallHost {
 
 const EMPTY: readonly string[] = Object.freeze([]);
 
-export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolContext {
+export class ToolCall implements ToolCallContext, ToolContext, TimedEntry {
+  /** @internal deadline list links (see CallDeadlines). */ deadline = 0;
+  /** @internal */ deadlineTick = 0;
+  /** @internal */ prev: DeadlineEntry | undefined = undefined;
+  /** @internal */ next: DeadlineEntry | undefined = undefined;
   readonly agentId: string;
   readonly tool: string;
   input: unknown;
@@ -58,7 +63,6 @@ export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolCont
     timeoutMs: number,
     outputSchema: z.ZodType | undefined,
   ) {
-    super();
     this.#host = host;
     this.agentId = agentId;
     this.tool = tool;
@@ -108,14 +112,14 @@ export class ToolCall extends DeadlineEntry implements ToolCallContext, ToolCont
    * returned promise rejects at the deadline even if the handler never settles.
    * @internal
    */
-  waitFor(result: PromiseLike<unknown>, deadlines: { add(entry: DeadlineEntry, ms: number): void }, phase: 'approval' | 'handler' = 'handler'): Promise<void> {
+  waitFor(result: PromiseLike<unknown>, deadlines: CallDeadlines, phase: 'approval' | 'handler' = 'handler'): Promise<void> {
     this.phase = phase;
     return new Promise<void>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
       this.#pending = true;
       // Always: the bus validated and capped the deadline, and `close` cancels what is on the list.
-      deadlines.add(this, this.timeoutMs);
+      deadlines.add(this);
       this.#listen();
       result.then(
         (value) => this.#settle(value),

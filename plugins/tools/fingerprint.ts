@@ -10,8 +10,43 @@ import { createHash } from 'node:crypto';
 const MAX_KEPT = 128;
 
 export function fingerprint(input: unknown): string {
-  const text = canonical(input, undefined);
+  // Most inputs are plain JSON already in key order: the native stringify gives the same text then.
+  const text = plainSorted(input, 0) ? JSON.stringify(input) : canonical(input, undefined);
   return text.length <= MAX_KEPT ? text : `sha256:${createHash('sha256').update(text).digest('base64')}`;
+}
+
+/**
+ * Whether `value` is plain JSON (finite numbers, no undefined, plain objects and arrays, not too
+ * deep) with every object's keys in sorted order: then `JSON.stringify` gives exactly what
+ * {@link canonical} would, several times faster.
+ */
+function plainSorted(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > 32) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!plainSorted(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let previous: string | undefined;
+  for (const key in value) {
+    if (previous !== undefined && key <= previous) return false;
+    previous = key;
+    if (!plainSorted((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 function canonical(value: unknown, seen: Set<object> | undefined): string {

@@ -26,7 +26,7 @@ export default definePlugin({
       resilience: ctx.tryResolve('resilience'),
     });
     for (const [agentId, patterns] of Object.entries(o.grants)) bus.grant(agentId, patterns);
-    for (const [agentId, patterns] of Object.entries(o.deny)) bus.deny(agentId, patterns);
+    for (const [agentId, patterns] of Object.entries(o.deny)) bus.permissions.deny(agentId, patterns);
     ctx.provide('tools', bus, { dispose: () => bus.close() });
     // Services provided after our setup (unusual, but allowed) are picked up at start.
     ctx.onStart(() => bus.attach({ events: ctx.tryResolve('events'), resilience: ctx.tryResolve('resilience') }));
@@ -61,5 +61,6 @@ export type {
   ToolHooks,
   ToolInfo,
   ToolMiddleware,
+  ToolPermissions,
   ToolStats,
 } from './types.js';

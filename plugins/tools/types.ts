@@ -171,6 +171,25 @@ export interface AgentPermissions {
   readonly deny: readonly string[];
 }
 
+/**
+ * Who may call what (`tools.permissions`). Deny by default; an explicit deny wins over any grant.
+ * Patterns: an exact name (`fs.read`), a namespace (`fs.*`), or `*`; agent id `'*'` means every agent.
+ */
+export interface ToolPermissions {
+  /** Adds allow patterns; throws `TOOL_INVALID_PATTERN` for a malformed one. */
+  grant(agentId: string, patterns: string | readonly string[]): void;
+  /** Removes the given allow patterns, or all of the agent's when none are given. */
+  revoke(agentId: string, patterns?: string | readonly string[]): void;
+  /** Adds deny patterns; an explicit deny wins over any grant. */
+  deny(agentId: string, patterns: string | readonly string[]): void;
+  /** Removes the given deny patterns, or all of them when none are given. */
+  undeny(agentId: string, patterns?: string | readonly string[]): void;
+  /** Whether the agent may call the tool name (registered or not), delegation aside. */
+  allowed(agentId: string, name: string): boolean;
+  /** The agent's own patterns (not those granted to `'*'`). */
+  of(agentId: string): AgentPermissions;
+}
+
 /** Counters of one tool since registration. */
 export interface ToolStats {
   readonly tool: string;
@@ -222,18 +241,12 @@ export interface ToolBus {
   unregister(name: string): boolean;
   /** Whether a tool by that name is registered. */
   has(name: string): boolean;
-  /** Adds allow patterns (`fs.read`, `fs.*`, `*`) for an agent (`'*'` as agent: every agent). */
+  /** Adds allow patterns (`fs.read`, `fs.*`, `*`) for an agent (`'*'` as agent: every agent); `permissions.grant`. */
   grant(agentId: string, patterns: string | readonly string[]): void;
-  /** Removes the given allow patterns, or all of them when none are given. */
+  /** Removes the given allow patterns, or all of them when none are given; `permissions.revoke`. */
   revoke(agentId: string, patterns?: string | readonly string[]): void;
-  /** Adds deny patterns; an explicit deny wins over any grant. */
-  deny(agentId: string, patterns: string | readonly string[]): void;
-  /** Removes the given deny patterns, or all of them when none are given. */
-  undeny(agentId: string, patterns?: string | readonly string[]): void;
-  /** The agent's own patterns (not those granted to `'*'`). */
-  permissions(agentId: string): AgentPermissions;
-  /** Whether the agent may call the tool name (registered or not). */
-  allowed(agentId: string, name: string): boolean;
+  /** Grants, denies and decisions, as one object. */
+  readonly permissions: ToolPermissions;
   /** Calls a tool on behalf of an agent; see the README for the order of checks. */
   call<T = unknown>(agentId: string, name: string, input: unknown, options?: CallOptions): Promise<T>;
   /** The tools the agent may call, with JSON Schemas. */

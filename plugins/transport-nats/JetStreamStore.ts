@@ -26,10 +26,9 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Logger } from '../../sdk/index.js';
-import { EventError } from '../../sdk/index.js';
 import type { CommitListener, EventStore, OpenReport, PendingEvent, ReadRange } from '../events/stores/EventStore.js';
 import type { StoredEvent } from '../events/types.js';
-import { jetStreamFailed, publishFailed } from './errors.js';
+import { jetStreamFailed, publishFailed, storeClosed } from './errors.js';
 import { KvBucket } from './KvBucket.js';
 import type { NatsConnection } from './NatsConnection.js';
 import type { JetStreamStoreOptions } from './options.js';
@@ -227,7 +226,7 @@ export class JetStreamStore implements EventStore {
 
   append(event: PendingEvent): Promise<void> {
     const js = this.#js;
-    if (js === undefined || this.#closed) return Promise.reject(new EventError('EVENT_STORE_CLOSED', 'the JetStream event store is not open'));
+    if (js === undefined || this.#closed) return Promise.reject(storeClosed('is not open'));
     if (event.id === '') event.id = `${this.#idPrefix}-${++this.#counter}`;
     const subject = this.#subjectPrefix + event.type;
     const payload = encodeEvent(event);
@@ -260,7 +259,7 @@ export class JetStreamStore implements EventStore {
 
   async *read(range: ReadRange): AsyncIterable<readonly StoredEvent[]> {
     const js = this.#js;
-    if (js === undefined) throw new EventError('EVENT_STORE_CLOSED', 'the JetStream event store is not open');
+    if (js === undefined) throw storeClosed('is not open');
     const to = Math.min(range.to ?? this.#last, this.#last);
     const from = Math.max(range.from, this.#first);
     if (from > to) return;
@@ -336,7 +335,7 @@ export class JetStreamStore implements EventStore {
   }
 
   async checkWritable(): Promise<void> {
-    if (this.#closed) throw new EventError('EVENT_STORE_CLOSED', 'the JetStream event store is closed');
+    if (this.#closed) throw storeClosed('is closed');
     const state = this.#connection.state;
     if (state !== 'connected') throw jetStreamFailed(`write to ${this.#options.stream}`, new Error(`NATS is ${state}`));
     try {
@@ -354,7 +353,7 @@ export class JetStreamStore implements EventStore {
     await this.#flushPositions().catch(() => undefined);
     this.#tail?.stop();
     await this.#tailDone;
-    for (const entry of this.#inflight.values()) entry.reject(new EventError('EVENT_STORE_CLOSED', 'the JetStream event store closed before the event came back'));
+    for (const entry of this.#inflight.values()) entry.reject(storeClosed('closed before the event came back'));
     this.#inflight.clear();
   }
 }

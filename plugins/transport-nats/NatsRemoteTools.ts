@@ -11,7 +11,7 @@
  * under its own grants too.
  */
 import type { Msg, NatsConnection as Client, Subscription } from '@nats-io/transport-node';
-import { RequestError } from '@nats-io/transport-node';
+import { NoRespondersError, RequestError } from '@nats-io/transport-node';
 import { z, type Disposer, type Logger } from '../../sdk/index.js';
 import type { JsonSchema, ToolBus, ToolContext } from '../tools/types.js';
 import { decode, encode, errorReply, okReply, remoteError, type Reply } from './envelope.js';
@@ -143,18 +143,16 @@ export class NatsRemoteTools {
     const list = toolPatterns(patterns);
     const client = await this.#connection.ready();
     const found = new Map<string, RemoteToolInfo>();
-    const replies = await client.requestMany(this.#subjects.toolDirectory, encode(this.#subjects.toolDirectory, { v: 1 }, 'the request'), {
-      strategy: 'stall',
-      stall: this.#stallMs,
-      maxWait: Math.max(this.#stallMs * 8, 2_000),
-    });
-    for await (const msg of replies) {
-      try {
-        const reply = decode<Reply>(msg.subject, msg.data);
-        if (reply.ok && Array.isArray(reply.r)) for (const t of reply.r as RemoteToolInfo[]) if (typeof t?.name === 'string') found.set(t.name, t);
-      } catch (error) {
-        this.#logger.warn({ err: error }, 'bad tool directory reply; ignored');
-      }
+    try {
+      const replies = await client.requestMany(this.#subjects.toolDirectory, encode(this.#subjects.toolDirectory, { v: 1 }, 'the request'), {
+        strategy: 'stall',
+        stall: this.#stallMs,
+        maxWait: Math.max(this.#stallMs * 8, 2_000),
+      });
+      for await (const msg of replies) this.#collect(msg, found);
+    } catch (error) {
+      // No node serves tools (yet): nothing to import.
+      if (!isNoResponders(error)) throw error;
     }
     const added: string[] = [];
     for (const info of found.values()) {
@@ -164,6 +162,15 @@ export class NatsRemoteTools {
     }
     this.#logger.info({ tools: added }, `imported ${added.length} remote tool(s)`);
     return added;
+  }
+
+  #collect(msg: Msg, found: Map<string, RemoteToolInfo>): void {
+    try {
+      const reply = decode<Reply>(msg.subject, msg.data);
+      if (reply.ok && Array.isArray(reply.r)) for (const t of reply.r as RemoteToolInfo[]) if (typeof t?.name === 'string') found.set(t.name, t);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'bad tool directory reply; ignored');
+    }
   }
 
   #proxy(client: Client, info: RemoteToolInfo) {
@@ -181,7 +188,7 @@ export class NatsRemoteTools {
         try {
           msg = await client.request(subject, bytes, { timeout: timeoutMs + networkMargin(timeoutMs) });
         } catch (error) {
-          const why = error instanceof RequestError && error.isNoResponders() ? new Error('no node serves it any more') : error;
+          const why = isNoResponders(error) ? new Error('no node serves it any more') : error;
           throw toolUnreachable(info.name, why);
         }
         const reply = decode<Reply>(subject, msg.data);
@@ -196,9 +203,14 @@ export class NatsRemoteTools {
     this.#served.clear();
     if (this.#directory !== undefined && !this.#directory.isClosed()) this.#directory.unsubscribe();
     this.#directory = undefined;
-    for (const dispose of this.#imported.values()) await dispose().catch(() => undefined);
+    // Imported proxies stay registered: this runs at kernel stop, when the tool bus goes too, and
+    // a call that still comes fails with NATS_CLOSED.
     this.#imported.clear();
   }
+}
+
+function isNoResponders(error: unknown): boolean {
+  return (error instanceof RequestError && error.isNoResponders()) || error instanceof NoRespondersError;
 }
 
 /**

@@ -21,6 +21,7 @@
  */
 import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { type Counter, type Disposer, type Logger, type Metrics } from '../../sdk/index.js';
+import { sleep } from '../../sdk/util/index.js';
 import { jetStreamFailed, publishFailed } from './errors.js';
 import { KvBucket } from './KvBucket.js';
 import type { NatsConnection } from './NatsConnection.js';
@@ -43,6 +44,8 @@ export type AgentServiceIsRunHost = AgentService extends RunHost ? true : never;
 export type { RunTicket };
 
 export interface RunSchedulerOptions {
+  /** Take runs from the queue (default true); false only queues them. */
+  readonly pull?: boolean;
   readonly stream: string;
   readonly leaseBucket: string;
   readonly leaseTtlMs: number;
@@ -70,7 +73,24 @@ export class NatsRunScheduler implements RunScheduler {
   #closing: Promise<void> | undefined;
   readonly #metrics: { taken: Counter; finished: Counter; lost: Counter; handedBack: Counter } | undefined;
 
-  constructor(connection: NatsConnection, subjects: Subjects, host: RunHost, options: RunSchedulerOptions, node: string, logger: Logger, metrics?: Metrics) {
+  /**
+   * The local event log's last sequence: a ticket carries it from the node that queued the run,
+   * and the node that takes it waits until its own log has caught up that far before resuming, so
+   * the run's journal (written just before on another node) is all there.
+   */
+  readonly #logPosition: () => number | undefined;
+
+  constructor(
+    connection: NatsConnection,
+    subjects: Subjects,
+    host: RunHost,
+    options: RunSchedulerOptions,
+    node: string,
+    logger: Logger,
+    metrics?: Metrics,
+    logPosition: () => number | undefined = () => undefined,
+  ) {
+    this.#logPosition = logPosition;
     this.#connection = connection;
     this.#subjects = subjects;
     this.#host = host;
@@ -109,7 +129,7 @@ export class NatsRunScheduler implements RunScheduler {
       }
     }
     this.#leases = await KvBucket.open(client, this.#options.leaseBucket);
-    for (const agent of this.#host.list()) {
+    for (const agent of this.#options.pull === false ? [] : this.#host.list()) {
       const name = `runs_${agent.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
       try {
         await jsm.consumers.add(stream, {
@@ -140,7 +160,8 @@ export class NatsRunScheduler implements RunScheduler {
     if (js === undefined || this.#stop.signal.aborted) throw jetStreamFailed(`schedule run ${ticket.runId}`, new Error('the run scheduler is not open'));
     const subject = this.#subjects.runTicket(ticket.agent);
     try {
-      await js.publish(subject, encoder.encode(JSON.stringify({ runId: ticket.runId, agent: ticket.agent })), { msgID: ticket.runId });
+      const after = this.#logPosition();
+      await js.publish(subject, encoder.encode(JSON.stringify({ runId: ticket.runId, agent: ticket.agent, ...(after !== undefined ? { after } : {}) })), { msgID: ticket.runId });
     } catch (error) {
       throw publishFailed(subject, error);
     }
@@ -169,9 +190,9 @@ export class NatsRunScheduler implements RunScheduler {
   }
 
   async #drive(msg: JsMsg): Promise<void> {
-    let ticket: RunTicket;
+    let ticket: RunTicket & { readonly after?: number };
     try {
-      ticket = JSON.parse(decoder.decode(msg.data)) as RunTicket;
+      ticket = JSON.parse(decoder.decode(msg.data)) as RunTicket & { readonly after?: number };
       if (typeof ticket.runId !== 'string' || typeof ticket.agent !== 'string') throw new Error('not a run ticket');
     } catch (error) {
       this.#logger.error({ err: error }, 'bad run ticket; removed from the queue');
@@ -208,6 +229,8 @@ export class NatsRunScheduler implements RunScheduler {
     }, Math.max(20, Math.floor(ttl / 3)));
     let finished = false;
     try {
+      if (typeof ticket.after === 'number') await this.#caughtUp(ticket.after, run.signal);
+      this.#logger.debug({ runId: ticket.runId, after: ticket.after, at: this.#logPosition() }, "caught up");
       this.#logger.info({ runId: ticket.runId, agent: ticket.agent, redelivered: msg.redelivered }, `run ${ticket.runId} taken by this node`);
       await this.#host.resume(ticket.runId, { signal: run.signal });
       finished = true;
@@ -228,6 +251,13 @@ export class NatsRunScheduler implements RunScheduler {
     } else {
       this.#metrics?.handedBack.inc();
       msg.nak();
+    }
+  }
+
+  /** Waits (polling the local log's position, bounded by `signal`) until it reached `sequence`. */
+  async #caughtUp(sequence: number, signal: AbortSignal): Promise<void> {
+    for (let delay = 2; (this.#logPosition() ?? sequence) < sequence; delay = Math.min(delay * 2, 100)) {
+      await sleep(delay, signal);
     }
   }
 

@@ -4,15 +4,16 @@
  * the kernel's lifecycle.
  */
 import { nuid, type NatsConnection as Client } from '@nats-io/transport-node';
-import { ConfigError, type Disposer, type PluginContext } from '../../sdk/index.js';
+import type { Disposer, PluginContext } from '../../sdk/index.js';
 import { drainBudget, withDeadline } from '../../sdk/util/index.js';
 import type {} from '../actors/types.js';
 import type {} from '../tools/types.js';
+import type {} from '../events/types.js';
 import type { EventStore } from '../events/stores/EventStore.js';
 import { NatsConnection, type ConnectionStats } from './NatsConnection.js';
 import { jetStreamStoreOptions, type JetStreamStoreOptionsInput, type NatsOptions } from './options.js';
 import { JetStreamStore } from './JetStreamStore.js';
-import { badSubject } from './errors.js';
+import { badSubject, invalidStoreOptions, needsPlugin } from './errors.js';
 import { NatsEventBridge } from './NatsEventBridge.js';
 import { NatsRemoteActors } from './NatsRemoteActors.js';
 import { NatsRemoteTools } from './NatsRemoteTools.js';
@@ -68,7 +69,17 @@ export class NatsTransport implements NatsService {
     }
     const agents = ctx.tryResolve<RunHost>('agents');
     if (agents !== undefined && ctx.options.runs.enabled && typeof agents.attachScheduler === 'function') {
-      const scheduler = new NatsRunScheduler(this.connection, this.subjects, agents, ctx.options.runs, this.nodeId, ctx.logger.child({ component: 'runs' }), ctx.metrics);
+      const events = ctx.tryResolve('events');
+      const scheduler = new NatsRunScheduler(
+        this.connection,
+        this.subjects,
+        agents,
+        ctx.options.runs,
+        this.nodeId,
+        ctx.logger.child({ component: 'runs' }),
+        ctx.metrics,
+        () => events?.lastSequence,
+      );
       this.runs = scheduler;
       // Pull runs only once every plugin has started (the agents plugin may start after us), and
       // hand them back before any plugin stops (while the agents plugin can still journal).
@@ -98,11 +109,7 @@ export class NatsTransport implements NatsService {
   createEventStore(options: JetStreamStoreOptionsInput = {}): EventStore {
     const parsed = jetStreamStoreOptions.safeParse(options);
     if (!parsed.success) {
-      throw new ConfigError(
-        'NATS_INVALID_STORE_OPTIONS',
-        'invalid jetstream event store options',
-        parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
-      );
+      throw invalidStoreOptions(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
     }
     return new JetStreamStore(this.connection, parsed.data, this.#ctx.logger.child({ component: 'jetstream-store', stream: parsed.data.stream }));
   }
@@ -112,7 +119,7 @@ export class NatsTransport implements NatsService {
     if (list.length === 0) throw badSubject('bridge patterns', '[]', 'give at least one event type pattern');
     for (const p of list) checkPattern('bridge pattern', p);
     const bus = this.#ctx.tryResolve('events');
-    if (bus === undefined) throw new ConfigError('NATS_NEEDS_EVENTS', "nats.bridge needs the events plugin: add 'events' to the config's plugins");
+    if (bus === undefined) throw needsPlugin('events', 'nats.bridge');
     const bridge = new NatsEventBridge(bus, this.connection, this.subjects, this.nodeId, list, this.#ctx.logger.child({ component: 'bridge' }));
     await bridge.open();
     this.#disposers.push(() => bridge.close());
@@ -131,7 +138,7 @@ export class NatsTransport implements NatsService {
     if (this.#tools !== undefined) return this.#tools;
     const ctx = this.#ctx;
     const tools = ctx.tryResolve('tools');
-    if (tools === undefined) throw new ConfigError('NATS_NEEDS_TOOLS', "remote tools need the tools plugin: add 'tools' to the config's plugins");
+    if (tools === undefined) throw needsPlugin('tools', 'remote tools');
     const remote = new NatsRemoteTools(this.connection, this.subjects, tools, { timeoutMs: ctx.options.toolTimeoutMs, stallMs: ctx.options.discoveryStallMs }, ctx.logger.child({ component: 'remote-tools' }));
     this.#tools = remote;
     this.#disposers.push(() => remote.close());

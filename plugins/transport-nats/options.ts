@@ -87,6 +87,8 @@ export const natsOptions = z.strictObject({
        * queue their runs here, and this node pulls the runs of the agents it defines.
        */
       enabled: z.boolean().default(true),
+      /** Take runs from the queue (false: only queue them, e.g. on a gateway node that runs nothing). */
+      pull: z.boolean().default(true),
       /** The work-queue stream of run tickets. */
       stream: z.string().regex(SUBJECT_TOKEN).default('MISTER_SMITH_RUNS'),
       /** The KV-style bucket of run leases. */

@@ -31,6 +31,11 @@ export class DeadlineWheel {
   #tail: DeadlineEntry | undefined;
   #size = 0;
   #timer: NodeJS.Timeout | undefined;
+  /**
+   * The `clearInterval` of the timer functions `#timer` came from: fake timers (`mock.timers`)
+   * swap the globals, and a real interval cleared with the fake function would tick forever.
+   */
+  #clear: typeof clearInterval = clearInterval;
   /** Interval ticks so far: a second clock for when `Date` is frozen but timers run (fake timers without the Date API). */
   #ticks = 0;
   /** Whether entries are added in deadline order (one fixed timeout), so a tick can stop early. */
@@ -58,7 +63,10 @@ export class DeadlineWheel {
     else this.#tail.next = entry;
     this.#tail = entry;
     this.#size++;
-    this.#timer ??= setInterval(this.#tick, this.resolutionMs);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(this.#tick, this.resolutionMs);
+      this.#clear = clearInterval;
+    }
   }
 
   /** Stops tracking `entry`; harmless when it is not tracked. */
@@ -101,7 +109,7 @@ export class DeadlineWheel {
   };
 
   #stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#timer !== undefined) this.#clear(this.#timer);
     this.#timer = undefined;
   }
 }

@@ -1,6 +1,6 @@
 /** The `mister-smith` command as a user runs it: a real process, real signals, real exit codes. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -35,6 +35,8 @@ describe('mister-smith CLI', { timeout: 120_000 }, () => {
     await run.waitFor(/stubborn started/);
     run.kill('SIGINT');
     await run.waitFor(/signal received/);
+    // The stop says which plugin it is waiting for.
+    await run.waitFor(/"plugin":"stubborn".*"msg":"stopping: waiting for plugin 'stubborn'"/);
     run.kill('SIGINT');
     const { code, stdout } = await run.exited;
     assert.equal(code, 1);
@@ -182,6 +184,46 @@ describe('mister-smith CLI', { timeout: 120_000 }, () => {
       assert.match(stderr, /plugins\[0\]\.options\.a\.a\.a.*nested deeper than 100 levels/);
       assert.doesNotMatch(stderr, /RangeError|Maximum call stack/);
     }
+  });
+
+  test('schema writes a JSON Schema for "$schema": to stdout, or to --out, covering the config\'s plugins', async (t) => {
+    const { code, stdout } = await cli(['schema', fixture('commander.json')]).exited;
+    assert.equal(code, 0);
+    const schema = JSON.parse(stdout) as { properties: Record<string, { items?: { anyOf: Array<{ allOf?: Array<{ if: { properties: { use: { const: string } } } }> }> } }> };
+    assert.ok(schema.properties.shutdownTimeoutMs);
+    const uses = schema.properties.plugins!.items!.anyOf[1]!.allOf!.map((c) => c.if.properties.use.const);
+    assert.ok(uses.includes('./commander.plugin.ts') && uses.includes('actors'), uses.join(', '));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mister-smith-schema-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'mister-smith.schema.json');
+    const written = await cli(['schema', '--out', out], {}, { cwd: dir }).exited;
+    assert.equal(written.code, 0, written.stderr);
+    assert.match(await readFile(out, 'utf8'), /"title": "Mister Smith config"/);
+  });
+
+  test('human output: one line per log event, a start summary and a final one', async () => {
+    const { code, stdout } = await cli(['start', fixture('pretty.json'), '--once']).exited;
+    assert.equal(code, 0);
+    assert.doesNotMatch(stdout, /\{"level"/);
+    assert.match(stdout, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[forever\] forever started$/m);
+    // Every log event is one line: nothing but summary lines is indented or a bare brace.
+    for (const line of stdout.trimEnd().split('\n')) assert.match(line, /^(\[\d\d:\d\d:\d\d\.\d{3}\] [A-Z]+: |▶ |■ |✖ |  [a-zA-Z ]+)/, line);
+    assert.match(stdout, /^▶ pretty: 1 plugin\(s\) running after \d+ ms — forever$/m);
+    assert.match(stdout, /^  event log: none \(the events plugin is not loaded\)$/m);
+    assert.match(stdout, /^  config: +.*pretty\.json$/m);
+    assert.match(stdout, /^■ pretty: stopped after .* \(all tracked work settled \(--once\)\) — exit 0$/m);
+    assert.match(stdout, /^  ran: +1 plugin\(s\); none failed$/m);
+  });
+
+  test('the summaries name what failed and what was not installed', async () => {
+    const { code, stdout } = await cli(['start', fixture('pretty-failing.json'), '--once']).exited;
+    assert.equal(code, 0);
+    assert.match(stdout, /^  failed \(optional, running without\): fails-start \(start: boom at start\)$/m);
+    assert.match(stdout, /^  not installed \(optional\): ms-plugin-not-installed$/m);
+    assert.match(stdout, /^  ran: +1 plugin\(s\); failed: fails-start \(start: boom at start\)$/m);
+    // An error is one line too: its message joins the event's line, its stack stays in the JSON form.
+    assert.match(stdout, /^\[[\d:.]+\] ERROR: \[fails-start\] optional plugin 'fails-start' failed to start; the kernel runs on without it — boom at start/m);
+    assert.doesNotMatch(stdout, /^ {4}/m);
   });
 
   test('bad usage exits 2', async () => {

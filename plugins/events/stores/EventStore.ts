@@ -108,6 +108,8 @@ export interface JetStreamStoreConfig {
   readonly stream: string;
   /** Subject prefix (default `ms.events`): events go to `<subjectPrefix>.<type>`. */
   readonly subjectPrefix: string;
+  /** Anything else the config gave (storage, retention, timeouts): the factory validates it. */
+  readonly [option: string]: unknown;
 }
 
 /**

@@ -13,10 +13,8 @@
  * group commit), SegmentReader (reads, seeks, indexes), SegmentScan (walking records),
  * PositionStore (durable positions), Manifest (what the log promised).
  */
-import { close, fdatasync, fstat, open, write } from 'node:fs';
 import { access, constants, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { EventError } from '../../../sdk/index.js';
 import { EVENT_ERROR_CODES, storeFailed } from '../errors.js';
 import type { BusLogger } from '../SubscriberHost.js';
@@ -30,12 +28,8 @@ import { LogRecovery, SEGMENT_RE } from './LogRecovery.js';
 import { HEADER_BYTES, MAGIC, scanRecords } from './SegmentScan.js';
 import { SegmentReader, type Segment } from './SegmentReader.js';
 import { SegmentWriter } from './SegmentWriter.js';
+import { openAsync, closeAsync, writeAsync, fdatasyncAsync, fstatAsync } from './fdAsync.js';
 
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
-const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
-const fstatAsync = promisify(fstat);
 
 /** Sequences reserved per MANIFEST write: one small durable write per this many events. */
 const RESERVE_BLOCK = 65_536;

@@ -11,10 +11,8 @@
  *   `quarantine/` and records its range as skipped. Nothing that may have been acknowledged is
  *   ever cut.
  */
-import { close, fdatasync, fstat, ftruncate, open, read, write } from 'node:fs';
 import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { EventError } from '../../../sdk/index.js';
 import { EVENT_ERROR_CODES, storeCorrupt } from '../errors.js';
 import type { BusLogger } from '../SubscriberHost.js';
@@ -22,14 +20,8 @@ import type { RepairRecord } from './EventStore.js';
 import { isSkipped, readManifest, syncDir, type ManifestData, type SkippedRange } from './Manifest.js';
 import { findValidRecordAfter, HEADER_BYTES, MAGIC, scanRecords, type SparseIndex } from './SegmentScan.js';
 import type { Segment } from './SegmentReader.js';
+import { openAsync, closeAsync, readAsync, writeAsync, fdatasyncAsync, ftruncateAsync, fstatAsync } from './fdAsync.js';
 
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
-const writeAsync = promisify(write);
-const readAsync = promisify(read);
-const fdatasyncAsync = promisify(fdatasync);
-const ftruncateAsync = promisify(ftruncate);
-const fstatAsync = promisify(fstat);
 
 export const SEGMENT_RE = /^(\d{20})\.log$/;
 

@@ -11,15 +11,10 @@
  * Written rarely (rollover, retention, reservation, repair) and always atomically: a temp file,
  * fsync, rename, directory fsync.
  */
-import { close, fdatasync, open, write } from 'node:fs';
-import { readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { syncDir, writeFileAtomic } from './fdAsync.js';
 
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
-const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
 
 export interface SealedEntry {
   /** File name, e.g. `00000000000000000001.log`. */
@@ -63,32 +58,11 @@ export async function readManifest(dir: string): Promise<ManifestData | undefine
 
 /** Replaces the manifest atomically and durably. */
 export async function writeManifest(dir: string, data: ManifestData): Promise<void> {
-  const file = path.join(dir, MANIFEST_FILE);
-  const tmp = `${file}.tmp`;
-  const fd = await openAsync(tmp, 'w');
-  try {
-    await writeAsync(fd, JSON.stringify(data), 0, 'utf8');
-    await fdatasyncAsync(fd);
-  } finally {
-    await closeAsync(fd);
-  }
-  await rename(tmp, file);
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(data), true);
   await syncDir(dir);
 }
 
-/** Makes a created, renamed or deleted name in `dir` durable. */
-export async function syncDir(dir: string): Promise<void> {
-  try {
-    const fd = await openAsync(dir, 'r');
-    try {
-      await fdatasyncAsync(fd);
-    } finally {
-      await closeAsync(fd);
-    }
-  } catch {
-    // Some platforms cannot sync a directory; the data files themselves are synced.
-  }
-}
+export { syncDir };
 
 /** Whether every sequence in [from, to] lies in a skipped range. */
 export function isSkipped(skipped: readonly SkippedRange[], from: number, to: number): boolean {

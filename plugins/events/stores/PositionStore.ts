@@ -4,16 +4,11 @@
  * writes are chained so an older snapshot never lands after a newer one. Read-only stores keep
  * positions in memory only.
  */
-import { close, fdatasync, open, write } from 'node:fs';
-import { readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { BusLogger } from '../SubscriberHost.js';
+import { writeFileAtomic } from './fdAsync.js';
 
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
-const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
 
 export class PositionStore {
   readonly #file: string;
@@ -75,17 +70,7 @@ export class PositionStore {
     this.#dirty = false;
     const snapshot = JSON.stringify(Object.fromEntries(this.#positions));
     this.#writing = this.#writing
-      .then(async () => {
-        const tmp = `${this.#file}.tmp`;
-        const fd = await openAsync(tmp, 'w');
-        try {
-          await writeAsync(fd, snapshot, 0, 'utf8');
-          if (this.#sync) await fdatasyncAsync(fd);
-        } finally {
-          await closeAsync(fd);
-        }
-        await rename(tmp, this.#file);
-      })
+      .then(() => writeFileAtomic(this.#file, snapshot, this.#sync))
       .catch((error: unknown) => {
         this.#dirty = true;
         this.#logger.error({ err: error }, 'could not save durable subscription positions');

@@ -4,11 +4,9 @@
  * buffer holds the whole record and only asks for `fill()` (one positioned read of a large chunk)
  * when it does not, so scanning a million records costs a few hundred reads, not a million awaits.
  */
-import { read } from 'node:fs';
-import { promisify } from 'node:util';
 import { crc32 } from './crc32.js';
+import { readAsync } from './fdAsync.js';
 
-const readAsync = promisify(read);
 
 export const RECORD_HEADER_BYTES = 8;
 /** A length above this is taken as corruption, not as a record. */

@@ -3,18 +3,15 @@
  * index, streaming pages of events, and keeping the `.idx` files. A sealed segment that turns out
  * missing, short or damaged while reading is reported as `EVENT_STORE_CORRUPT` (never skipped).
  */
-import { close, open } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { storeCorrupt, storeFailed } from '../errors.js';
 import type { StoredEvent } from '../types.js';
 import type { ReadRange } from './EventStore.js';
 import { RecordCursor } from './RecordCursor.js';
 import { HEADER_BYTES, scanRecords, type SparseIndex } from './SegmentScan.js';
+import { openAsync, closeAsync } from './fdAsync.js';
 
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
 
 export interface Segment {
   readonly file: string;

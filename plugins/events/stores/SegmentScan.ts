@@ -4,12 +4,10 @@
  * after the first bad byte, safe to cut) from corruption in the middle (valid records follow: the
  * store must not cut them).
  */
-import { read } from 'node:fs';
-import { promisify } from 'node:util';
 import { crc32 } from './crc32.js';
 import { MAX_RECORD_BYTES, RECORD_HEADER_BYTES, RecordCursor } from './RecordCursor.js';
+import { readAsync } from './fdAsync.js';
 
-const readAsync = promisify(read);
 
 /** Segment files start with this, so a foreign file is refused instead of "repaired". */
 export const MAGIC = Buffer.from('MSEVLOG1', 'latin1');

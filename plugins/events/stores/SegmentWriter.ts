@@ -8,9 +8,8 @@
  * reached the file, rejects its batch and every batch queued behind it (their sequences were never
  * written, so they are handed out again).
  */
-import { close, fdatasync, ftruncate, open, write, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { EventError } from '../../../sdk/index.js';
 import { EVENT_ERROR_CODES, storeFailed } from '../errors.js';
 import type { BusLogger } from '../SubscriberHost.js';
@@ -21,12 +20,8 @@ import { RECORD_HEADER_BYTES } from './RecordCursor.js';
 import { HEADER_BYTES } from './SegmentScan.js';
 import type { Segment } from './SegmentReader.js';
 import { WriteFailureLog } from './WriteFailureLog.js';
+import { openAsync, closeAsync, writeAsync, fdatasyncAsync, ftruncateAsync } from './fdAsync.js';
 
-const openAsync = promisify(open);
-const closeAsync = promisify(close);
-const writeAsync = promisify(write);
-const fdatasyncAsync = promisify(fdatasync);
-const ftruncateAsync = promisify(ftruncate);
 
 /** Batches up to this size are written with writeSync (see #writeRecords). */
 const SYNC_WRITE_BYTES = 256 * 1024;

@@ -66,3 +66,28 @@ test('fs.read and fs.write refuse a FIFO and a socket at once (TOOL_WRONG_FILE_T
   assert.equal(((await bus.call('agent', 'fs.read', { path: 'plain.txt' }, { timeoutMs: 10_000 })) as { content: string }).content, 'plain');
   await kernel.stop();
 });
+
+test('a character device inside the root is refused too (needs mknod: skipped without the privilege)', { timeout: 60_000 }, async (t) => {
+  const base = await mkdtemp(path.join(tmpdir(), 'ms-fs-device-'));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  const root = path.join(base, 'root');
+  await mkdir(root);
+  try {
+    execFileSync('mknod', [path.join(root, 'zero'), 'c', '1', '5'], { stdio: 'ignore' });
+  } catch {
+    t.skip('mknod is not permitted here');
+    return;
+  }
+  const kernel = await createTestKernel({
+    test: t,
+    configDir: base,
+    plugins: [
+      { use: tools, options: { grants: { agent: ['fs.*'] } } },
+      { use: builtinTools, options: { fs: { root: 'root' }, http: { enabled: false } } },
+    ],
+  });
+  const bus = kernel.resolve('tools');
+  // /dev/zero never ends: a read that did not refuse it would run to maxBytes and fail differently.
+  await assert.rejects(bus.call('agent', 'fs.read', { path: 'zero' }, { timeoutMs: 10_000 }), (e: Coded) => e.code === 'TOOL_WRONG_FILE_TYPE' && e.context.type === 'character-device');
+  await assert.rejects(bus.call('agent', 'fs.write', { path: 'zero', content: 'x' }, { timeoutMs: 10_000 }), (e: Coded) => e.code === 'TOOL_WRONG_FILE_TYPE' && e.context.type === 'character-device');
+});

@@ -8,13 +8,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import dashboard from '../../../plugins/dashboard/index.js';
 import type { PendingApproval, RunDetail, RunSummary, TreeNode } from '../../../plugins/dashboard/index.js';
 import type { EventBus, EventInput } from '../../../plugins/events/types.js';
 import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import { definePlugin } from '../../../sdk/index.js';
 import { errorOf, request } from '../http/helpers.js';
+
+/** Every kernel a test starts is stopped after it, explicitly: nothing is left listening. */
+const started: Array<{ stop(reason?: string): Promise<unknown> }> = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((k) => k.stop('test finished')));
+});
+async function startKernel(options: Parameters<typeof createTestKernel>[0]) {
+  const kernel = await createTestKernel(options);
+  started.push(kernel);
+  return kernel;
+}
 
 const QUIET_HEALTH = { use: 'health', options: { eventLoop: { enabled: false }, heap: { enabled: false } } };
 
@@ -50,7 +61,7 @@ async function kernelWith(extra: { agents?: ReturnType<typeof fakeAgents>; optio
     ...(extra.agents !== undefined ? [extra.agents] : []),
     { use: dashboard, options: { snapshotIntervalMs: 100, ...extra.options } },
   ];
-  const kernel = await createTestKernel({ plugins });
+  const kernel = await startKernel({ plugins });
   const url = kernel.resolve('http').url!;
   return { kernel, url, events: kernel.resolve<EventBus>('events') };
 }
@@ -193,11 +204,11 @@ describe('dashboard plugin', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-log-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const store = { use: 'events', options: { store: { type: 'file', dir } } };
-    const first = await createTestKernel({ plugins: [store] });
+    const first = await startKernel({ plugins: [store] });
     await journal(first.resolve<EventBus>('events'));
     await first.stop('first process done');
 
-    const second = await createTestKernel({ plugins: [store, 'http', { use: dashboard, options: {} }] });
+    const second = await startKernel({ plugins: [store, 'http', { use: dashboard, options: {} }] });
     const url = second.resolve('http').url!;
     const runs = (await request(`${url}/dashboard/api/runs`)).json<RunSummary[]>();
     assert.deepEqual(runs.map((r) => [r.runId, r.status]).sort(), [['r1', 'suspended'], ['r2', 'completed']]);

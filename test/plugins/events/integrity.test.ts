@@ -236,3 +236,27 @@ test('the default limit refuses an event far larger than any reader expects, wel
   await assert.rejects(bus.publish({ type: 'big', source: 's', data: 'x'.repeat(5 * 1024 * 1024) }), { code: 'EVENT_TOO_LARGE' });
   assert.equal((await bus.publish({ type: 'ok', source: 's', data: 'x'.repeat(1024 * 1024) })).sequence, 1);
 });
+
+test("onCorruption: 'quarantine' goes on past a missing sealed segment: its range is a known hole, replay continues across it", async (t) => {
+  const dir = await tempDir(t);
+  await fill(dir, 400, { segmentBytes: 8 * 1024 });
+  const names = await segments(dir);
+  const first = Number(names[1]!.slice(0, 20));
+  const next = Number(names[2]!.slice(0, 20));
+  await rm(path.join(dir, names[1]!));
+  const bus = new EventBus({ store: new FileStore({ dir, segmentBytes: 8 * 1024, onCorruption: 'quarantine' } as Store) });
+  const report = await bus.start();
+  t.after(() => bus.stop());
+  assert.deepEqual(report.repairs.map((r) => [r.file, r.droppedBytes]), [[names[1], 0]]);
+  assert.match(report.repairs[0]!.reason, /quarantined \(sealed segment is missing/);
+  const seqs = (await collect(bus)).map((e) => e.sequence);
+  const expected = Array.from({ length: 400 }, (_, i) => i + 1).filter((s) => s < first || s >= next);
+  assert.deepEqual(seqs, expected);
+  assert.equal((await bus.publish({ type: 'n', source: 's' })).sequence, 401);
+  await bus.stop();
+  // The hole is recorded: a plain reopen (onCorruption 'fail') accepts it.
+  const again = new EventBus({ store: new FileStore({ dir, segmentBytes: 8 * 1024 }) });
+  await again.start();
+  t.after(() => again.stop());
+  assert.equal((await collect(again)).length, expected.length + 1);
+});

@@ -165,3 +165,30 @@ test('the heartbeat keeps the lock fresh while the store is open', async (t) => 
   }
   await assert.rejects(new FileStore({ dir, lock: { staleMs: 1_000 } }).open(() => {}), { code: 'EVENT_STORE_LOCKED' });
 });
+
+test('a lock naming a live pid of this host is respected, unless that pid now belongs to a process that started at another time (pid reuse)', async (t) => {
+  const { readFileSync, readlinkSync } = await import('node:fs');
+  const dir = await tempDir(t);
+  const lockFile = path.join(dir, 'LOCK');
+  const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
+  const parentStart = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const base = {
+    host: os.hostname(),
+    pidns: readlinkSync('/proc/self/ns/pid'),
+    bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+    pid: process.ppid,
+    threadId: 0,
+    token: 't',
+    acquiredAt: new Date().toISOString(),
+  };
+  // Old heartbeat, so only the pid check can keep it: the parent is alive with that start time.
+  const old = new Date(Date.now() - 10 * 60_000);
+  await writeFile(lockFile, JSON.stringify({ ...base, startTime: parentStart }));
+  await utimes(lockFile, old, old);
+  await assert.rejects(new FileStore({ dir, lock: { staleMs: 24 * 3600_000 } }).open(() => {}), (e: Error & { code?: string }) => e.code === 'EVENT_STORE_LOCKED' && new RegExp(`pid ${process.ppid}`).test(e.message));
+  // Same pid, another start time: the owner died and the pid was reused. Fresh heartbeat or not, it is stale.
+  await writeFile(lockFile, JSON.stringify({ ...base, startTime: parentStart + 1 }));
+  const store = new FileStore({ dir, lock: { staleMs: 24 * 3600_000 } });
+  await store.open(() => {});
+  await store.close();
+});

@@ -119,6 +119,17 @@ describe('mcp: the tool bus over Streamable HTTP', () => {
     assert.equal(get.status, 405);
   });
 
+  test("with the http plugin's own bearer auth on, the endpoint still takes its client tokens (and only those)", async (t) => {
+    const kernel = await createTestKernel({
+      test: t,
+      plugins: ['supervision', 'tools', { use: 'http', options: { auth: { token: 'http-plugin-secret-token' } } }, grantsPlugin, { use: mcpPlugin, options: { clients: { [ALICE]: 'alice' } } }],
+    });
+    const url = kernel.resolve('mcp').url!;
+    const alice = await httpClient(t, url, ALICE);
+    assert.equal(text(await alice.callTool({ name: 'math.add', arguments: { a: 1, b: 2 } })), '3');
+    await assert.rejects(httpClient(t, url, 'http-plugin-secret-token'), /401|Unauthorized/);
+  });
+
   test('issueToken gives an ephemeral identity that dispose revokes', async (t) => {
     const kernel = await system(t);
     const issued = kernel.resolve('mcp').issueToken('bob');

@@ -147,6 +147,26 @@ describe('provider-claude-cli with the real Claude Code CLI, offline', () => {
     assert.ok(Math.abs(second.costUsd! - first.costUsd!) < 1e-9, `each response carries its own cost (${first.costUsd}, ${second.costUsd})`);
   });
 
+  test('a session the CLI does not know (another machine, another HOME) starts afresh with the whole conversation', async (t) => {
+    const api = await localAnthropic(t, 'sse', (body) => ({ text: `turn with ${(body.messages as unknown[]).length} messages` }));
+    const p = await directProvider(t, api.origin);
+    const response = await p.complete(
+      modelRequest({
+        tools: [],
+        model: 'claude-sonnet-4-5',
+        providerSessionId: '4b1c0f5e-0000-4000-8000-000000000000',
+        messages: [
+          { role: 'user', content: 'my name is Ada' },
+          { role: 'assistant', content: 'hello Ada' },
+          { role: 'user', content: 'what is my name?' },
+        ],
+      }),
+    );
+    assert.equal(response.reply, 'turn with 1 messages');
+    assert.notEqual(response.providerSessionId, '4b1c0f5e-0000-4000-8000-000000000000');
+    assert.match(lastUserText(api.requests.at(-1)!.body), /User: my name is Ada[\s\S]*Assistant: hello Ada[\s\S]*User: what is my name\?/);
+  });
+
   test('the model calls a Mister Smith tool over MCP: it runs through the bus under the agent id; a tool the agent is not granted is refused', async (t) => {
     const toolsPlugin = definePlugin({
       name: 'cli-test-tools',

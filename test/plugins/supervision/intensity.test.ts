@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import { definePlugin } from '../../../sdk/index.js';
 import type { EventBus, EventInput, StoredEvent } from '../../../plugins/events/types.js';
 import type { HealthCheck, HealthService } from '../../../plugins/health/types.js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import supervisionPlugin from '../../../plugins/supervision/index.js';
+import { createTestKernel } from '../../../testing/index.js';
 import { kernelWithSupervision, until, worker } from './helpers.js';
 
 function fakeEvents(published: EventInput[]) {
@@ -147,10 +151,18 @@ test('events and health are optional: a publish that fails is logged, never brea
       } as unknown as EventBus);
     },
   });
-  const { supervision } = await kernelWithSupervision(t, {}, [failing]);
+  const lines: Array<{ level: number; msg: string; err?: { message?: string }; type?: string }> = [];
+  const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const kernel = await createTestKernel(t, { plugins: [failing, supervisionPlugin], logger });
+  const supervision = kernel.resolve('supervision');
   const w = worker('w');
   const root = await supervision.start({ id: 'f', children: [w.spec] });
   w.current.crash();
   await until(() => w.incarnations.length === 2, 'restart despite failing publish');
+  await until(() => lines.some((l) => l.msg === 'publishing a supervision event failed'), 'the failed publish logged');
+  const logged = lines.find((l) => l.msg === 'publishing a supervision event failed')!;
+  assert.equal(logged.level, 40, 'a warning');
+  assert.equal(logged.err?.message, 'store down');
+  assert.match(String(logged.type), /^supervision\./);
   await root.stop();
 });

@@ -1,12 +1,25 @@
 import assert from 'node:assert/strict';
-import { mock, test } from 'node:test';
+import { afterEach, mock, test } from 'node:test';
 import { z } from '../../../sdk/index.js';
 import { ToolBus, type ToolCallContext, type ToolContext } from '../../../plugins/tools/index.js';
+
+/**
+ * Every bus is closed when its test ends: a deadline interval still running from one test would
+ * otherwise meet the next test's fake timers (its clearInterval would be the fake one).
+ */
+const open: ToolBus[] = [];
+function closedAfterTest(bus: ToolBus): ToolBus {
+  open.push(bus);
+  return bus;
+}
+afterEach(() => {
+  for (const bus of open.splice(0)) bus.close();
+});
 
 type Coded = Error & { code: string; context: Record<string, unknown>; cause?: unknown };
 
 test('the stages run in order: permission, lookup, validation, approval, middleware, handler, output validation', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   const seen: string[] = [];
   bus.register({
     name: 'stage',
@@ -36,7 +49,7 @@ test('the stages run in order: permission, lookup, validation, approval, middlew
 });
 
 test('TOOL_INVALID_INPUT names every zod issue with its path', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   let ran = false;
   bus.register({
     name: 'typed',
@@ -58,7 +71,7 @@ test('TOOL_INVALID_INPUT names every zod issue with its path', async () => {
 });
 
 test('the handler receives the parsed input (defaults applied) and a context', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   let ctxSeen: ToolContext | undefined;
   bus.register({
     name: 'defaults',
@@ -82,7 +95,7 @@ test('the handler receives the parsed input (defaults applied) and a context', a
 });
 
 test('a throwing handler fails with TOOL_FAILED carrying the cause; a ToolError passes through', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   const boom = new Error('disk on fire');
   bus.register({ name: 'sync', description: 'd', input: z.object({}), handler: () => { throw boom; } });
   bus.register({ name: 'async', description: 'd', input: z.object({}), handler: async () => { throw boom; } });
@@ -101,7 +114,7 @@ test('a throwing handler fails with TOOL_FAILED carrying the cause; a ToolError 
 });
 
 test('a result that fails the output schema is TOOL_INVALID_OUTPUT', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   bus.register({ name: 'liar', description: 'd', input: z.object({}), output: z.object({ ok: z.boolean() }), handler: () => ({ ok: 'yes' }) as never });
   bus.register({ name: 'aliar', description: 'd', input: z.object({}), output: z.string(), handler: async () => 42 as never });
   bus.grant('a', '*');
@@ -110,8 +123,8 @@ test('a result that fails the output schema is TOOL_INVALID_OUTPUT', async () =>
 });
 
 test('a handler that ignores its signal still fails the caller with TOOL_TIMEOUT at the deadline', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  const bus = new ToolBus({ defaultTimeoutMs: 30_000 });
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const bus = closedAfterTest(new ToolBus({ defaultTimeoutMs: 30_000 }));
   let signal: AbortSignal | undefined;
   bus.register({
     name: 'stuck',
@@ -143,23 +156,9 @@ test('a handler that ignores its signal still fails the caller with TOOL_TIMEOUT
   assert.equal(bus.inFlight, 0);
 });
 
-test('fake timers enabled after real calls armed the shared timer still drive the deadline', async (t) => {
-  const bus = new ToolBus();
-  bus.register({ name: 'quick', description: 'd', input: z.object({}), handler: async () => 1 });
-  bus.register({ name: 'stuck', description: 'd', input: z.object({}), handler: () => new Promise<never>(() => {}) });
-  bus.grant('a', '*');
-  await bus.call('a', 'quick', {}); // arms a real (unref'd) 30 s timer
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  const call = bus.call('a', 'stuck', {});
-  await new Promise((r) => setImmediate(r));
-  t.mock.timers.tick(30_000);
-  await assert.rejects(call, { code: 'TOOL_TIMEOUT' });
-  bus.close();
-});
-
 test('timeouts: per call, per tool, and per-tool config override; the signal reaches the handler', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  const bus = new ToolBus({ tools: { 'cfg.slow': { timeoutMs: 50 } } });
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const bus = closedAfterTest(new ToolBus({ tools: { 'cfg.slow': { timeoutMs: 50 } } }));
   const never = () => new Promise<never>(() => {});
   bus.register({ name: 'tool.slow', description: 'd', input: z.object({}), timeoutMs: 100, handler: never });
   bus.register({ name: 'cfg.slow', description: 'd', input: z.object({}), timeoutMs: 100_000, handler: never });
@@ -183,7 +182,7 @@ test('timeouts: per call, per tool, and per-tool config override; the signal rea
 });
 
 test("aborting the caller's signal cancels the call (TOOL_CANCELLED) and aborts the handler's signal", async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   let signal: AbortSignal | undefined;
   bus.register({
     name: 'wait',
@@ -206,7 +205,7 @@ test("aborting the caller's signal cancels the call (TOOL_CANCELLED) and aborts 
 });
 
 test('close() fails calls in flight with TOOL_CANCELLED and refuses new ones', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   bus.register({ name: 'wait', description: 'd', input: z.object({}), handler: () => new Promise<never>(() => {}) });
   bus.grant('a', '*');
   const call = bus.call('a', 'wait', {});
@@ -217,7 +216,7 @@ test('close() fails calls in flight with TOOL_CANCELLED and refuses new ones', a
 });
 
 test("approval: 'deny' rejects with TOOL_REJECTED, 'allow' lets through, a throwing tap fails closed", async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   let ran = 0;
   bus.register({ name: 'fs.write', description: 'd', input: z.object({ path: z.string() }), handler: () => ++ran });
   bus.grant('a', '*');
@@ -245,8 +244,8 @@ test("approval: 'deny' rejects with TOOL_REJECTED, 'allow' lets through, a throw
 });
 
 test('an approval that never comes fails at the call timeout (TOOL_TIMEOUT); the caller can cancel the wait', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  const bus = new ToolBus();
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const bus = closedAfterTest(new ToolBus());
   let ran = false;
   bus.register({ name: 'x', description: 'd', input: z.object({}), timeoutMs: 1_000, handler: () => (ran = true) });
   bus.grant('a', '*');
@@ -274,7 +273,7 @@ test('an approval that never comes fails at the call timeout (TOOL_TIMEOUT); the
 });
 
 test('middleware runs Koa-style in registration order and sees the result after next()', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   bus.register({ name: 'double', description: 'd', input: z.object({ n: z.number() }), handler: async (i) => i.n * 2 });
   bus.grant('a', '*');
   const order: string[] = [];
@@ -310,7 +309,7 @@ test('middleware runs Koa-style in registration order and sees the result after 
 });
 
 test('a middleware may answer without calling next (a cache), or fail the call', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   let ran = 0;
   bus.register({ name: 'x', description: 'd', input: z.object({}), handler: () => ++ran });
   bus.grant('a', '*');
@@ -327,7 +326,7 @@ test('a middleware may answer without calling next (a cache), or fail the call',
 });
 
 test('calling next() twice fails the call', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   bus.register({ name: 'x', description: 'd', input: z.object({}), handler: () => 1 });
   bus.grant('a', '*');
   bus.use(async (_ctx, next) => {
@@ -338,7 +337,7 @@ test('calling next() twice fails the call', async () => {
 });
 
 test('stats count calls, successes, errors, timeouts and latency per tool', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   bus.register({ name: 'ok', description: 'd', input: z.object({ fail: z.boolean() }), handler: (i) => { if (i.fail) throw new Error('no'); return 1; } });
   bus.grant('a', '*');
   await bus.call('a', 'ok', { fail: false });
@@ -351,7 +350,7 @@ test('stats count calls, successes, errors, timeouts and latency per tool', asyn
   assert.equal(s.timeouts, 0);
   assert.equal(s.latencySamples, 1); // one call in 8 is timed by default, the first always
   assert.ok(s.meanLatencyMs >= 0 && s.maxLatencyMs >= s.meanLatencyMs);
-  const every = new ToolBus({ latencySampleEvery: 1 });
+  const every = closedAfterTest(new ToolBus({ latencySampleEvery: 1 }));
   every.register({ name: 't', description: 'd', input: z.object({}), handler: async () => 1 });
   every.grant('a', '*');
   for (let i = 0; i < 3; i++) await every.call('a', 't', {});
@@ -361,21 +360,24 @@ test('stats count calls, successes, errors, timeouts and latency per tool', asyn
   assert.deepEqual(bus.stats().map((x) => x.tool), ['ok']);
 });
 
-test('the shared deadline timer does not keep the process alive once calls are done', async () => {
-  const bus = new ToolBus({ defaultTimeoutMs: 60_000 });
+test('the deadline interval stops once calls are done: nothing keeps the process alive', async () => {
+  const bus = closedAfterTest(new ToolBus({ defaultTimeoutMs: 60_000 }));
   bus.register({ name: 'a', description: 'd', input: z.object({}), handler: async () => 1 });
   bus.grant('x', '*');
-  const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
   await bus.call('x', 'a', {});
-  const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-  assert.equal(after, before);
+  assert.equal(bus.inFlight, 0);
+  // The wheel's interval stops on its first tick that finds no call in flight (at most 100 ms).
+  for (let i = 0; i < 500 && timers() > before; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(timers() <= before, `${timers()} timers alive, ${before} before the call`);
   bus.close();
 });
 
 void mock;
 
 test('input schemas with async refinements are validated too', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   bus.register({
     name: 'checked',
     description: 'd',
@@ -388,7 +390,7 @@ test('input schemas with async refinements are validated too', async () => {
 });
 
 test('unregistering a tool lets calls in flight finish, with their output validation', async () => {
-  const bus = new ToolBus();
+  const bus = closedAfterTest(new ToolBus());
   let release: (v: unknown) => void = () => {};
   bus.register({ name: 'x', description: 'd', input: z.object({}), output: z.number(), handler: () => new Promise<number>((r) => (release = r as (v: unknown) => void)) });
   bus.grant('a', '*');
@@ -398,4 +400,18 @@ test('unregistering a tool lets calls in flight finish, with their output valida
   release('not a number');
   await assert.rejects(call, { code: 'TOOL_INVALID_OUTPUT' });
   await assert.rejects(bus.call('a', 'x', {}), { code: 'TOOL_NOT_FOUND' });
+});
+
+test('a deadline interval started on real timers still stops when fake timers are enabled meanwhile', async (t) => {
+  const bus = closedAfterTest(new ToolBus());
+  bus.register({ name: 'a', description: 'd', input: z.object({}), handler: async () => 1 });
+  bus.grant('x', '*');
+  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  await bus.call('x', 'a', {}); // starts the wheel's real interval
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  // The real interval's next tick finds nothing in flight and must clear itself with the real clearInterval.
+  for (let i = 0; i < 500 && timers() > before; i++) await new Promise((r) => setTimeout(r, 10));
+  t.mock.timers.reset();
+  assert.ok(timers() <= before, `${timers()} timers alive, ${before} before the call`);
 });

@@ -57,7 +57,7 @@ test('grants, denies and per-tool timeouts come from the config file', async (t)
   bus.register({ name: 'fs.read', description: 'd', input: z.object({}), timeoutMs: 60_000, handler: () => new Promise<never>(() => {}) });
   bus.register({ name: 'fs.write', description: 'd', input: z.object({}), handler: () => 'w' });
   bus.register({ name: 'echo', description: 'd', input: z.object({}), handler: () => 'e' });
-  assert.deepEqual(bus.permissions('alice'), { grants: ['fs.*'], deny: ['fs.write'] });
+  assert.deepEqual(bus.permissions.of('alice'), { grants: ['fs.*'], deny: ['fs.write'] });
   await assert.rejects(bus.call('alice', 'fs.read', {}), { code: 'TOOL_TIMEOUT' });
   await assert.rejects(bus.call('alice', 'fs.write', {}), { code: 'TOOL_ACCESS_DENIED' });
   assert.equal(await bus.call('bob', 'echo', {}), 'e');

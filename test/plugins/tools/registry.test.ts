@@ -69,7 +69,7 @@ test('list gives JSON Schemas equal to z.toJSONSchema of the zod schemas, only f
   bus.register({ name: 'fs.write', description: 'writes', input, handler: () => 1 });
   bus.register({ name: 'echo', description: 'echo', input, handler: (i) => i });
   bus.grant('reader', ['fs.*']);
-  bus.deny('reader', ['fs.write']);
+  bus.permissions.deny('reader', ['fs.write']);
   const listed = bus.list('reader');
   assert.deepEqual(listed.map((t) => t.name), ['fs.read']);
   assert.deepEqual(listed[0], {

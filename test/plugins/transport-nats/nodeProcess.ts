@@ -59,10 +59,18 @@ export class NodeProcess {
     return node;
   }
 
-  call<T = unknown>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+  /** Asks the node to do `op`; rejects if it has not answered within `timeoutMs` (default 60 s). */
+  call<T = unknown>(op: string, args: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
     const id = ++this.#seq;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`node ${this.name}: '${op}' got no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v as T)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
       this.#child.send({ id, op, ...args });
     });
   }

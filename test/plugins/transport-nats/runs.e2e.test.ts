@@ -17,13 +17,13 @@ import { until } from './helpers.js';
 const opts = skipWithoutNats();
 
 /** `modelDelayMs`: how long this node's model takes on the second turn. */
-function plugins(url: string, modelDelayMs: number): unknown[] {
+function plugins(url: string, modelDelayMs: number, runs: Record<string, unknown> = {}): unknown[] {
   return [
     'supervision',
     'actors',
     'tools',
     { use: 'events', options: { store: { type: 'jetstream', stream: 'RUN_JOURNAL' } } },
-    { use: 'transport-nats', options: { servers: url, system: 'dr', runs: { leaseTtlMs: 1500 } } },
+    { use: 'transport-nats', options: { servers: url, system: 'dr', runs: { leaseTtlMs: 1500, ...runs } } },
     {
       use: 'provider-scripted',
       options: {
@@ -92,4 +92,24 @@ test('a worker killed with kill -9 mid-run has its runs finished by another node
     assert.equal(of('agent.tool.returned'), 1, `${runId} recorded its tool result once`);
   }
   await b.call('stop');
+});
+
+test('a node that only queues runs waits for runs another node drives', opts, async (t) => {
+  const server = await startNats(t);
+  const dir = mkdtempSync(path.join(tmpdir(), 'ms-effects-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const effects = path.join(dir, 'effects.log');
+  writeFileSync(effects, '');
+  const env = { MS_EFFECTS_FILE: effects };
+  const [gateway, worker] = await Promise.all([
+    NodeProcess.start(t, 'gateway', plugins(server.url, 10, { pull: false }), env),
+    NodeProcess.start(t, 'worker', plugins(server.url, 10), env),
+  ]);
+  const runIds = await Promise.all([0, 1].map((i) => gateway.call<string>('start', { agent: 'worker', input: `job ${i}` })));
+  const results = await Promise.all(runIds.map((runId) => gateway.call<{ status: string; output: unknown }>('wait', { runId })));
+  assert.deepEqual(results, [{ status: 'completed', output: 'done' }, { status: 'completed', output: 'done' }]);
+  const lines = readFileSync(effects, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.ok(lines.every((l) => l.startsWith('worker ')), 'the worker drove both runs');
+  await Promise.all([gateway.call('stop'), worker.call('stop')]);
 });
