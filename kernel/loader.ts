@@ -3,8 +3,7 @@
  * side effects runs: unknown plugins, modules that export no plugin, bad options, duplicate names,
  * kernel version mismatches, missing dependencies and cycles.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import semver from 'semver';
@@ -14,6 +13,7 @@ import { formatPath, KernelConfigSchema, normalizeEntry, PluginEntryObjectSchema
 import { MAX_CONFIG_DEPTH, tooDeep } from './configDepth.js';
 import { applyPluginOverrides, envOverridesOf, nameVariable, pluginKey, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
+import { PackageResolutionError, resolvePackage } from './resolvePackage.js';
 import { KERNEL_VERSION } from '../sdk/index.js';
 
 /** A plugin ready to set up: its definition, validated options and where it came from. */
@@ -60,50 +60,6 @@ function isPathSpecifier(use: string): boolean {
   return use.startsWith('./') || use.startsWith('../') || path.isAbsolute(use) || use.startsWith('file:');
 }
 
-/** Finds an npm package's ESM entry from `fromDir`, honouring `exports` (import/default) and `main`. */
-function resolvePackage(name: string, fromDir: string): string | undefined {
-  try {
-    return createRequire(path.join(fromDir, '__mister_smith__.js')).resolve(name);
-  } catch {
-    // ESM-only packages have no `require` entry: walk node_modules ourselves.
-  }
-  const [scopeOrName, maybeName, ...subpath] = name.split('/');
-  const pkgName = scopeOrName!.startsWith('@') ? `${scopeOrName}/${maybeName}` : scopeOrName!;
-  const sub = scopeOrName!.startsWith('@') ? subpath.join('/') : [maybeName, ...subpath].filter(Boolean).join('/');
-  for (let dir = fromDir; ; dir = path.dirname(dir)) {
-    const pkgDir = path.join(dir, 'node_modules', pkgName);
-    const pkgJson = path.join(pkgDir, 'package.json');
-    if (existsSync(pkgJson)) {
-      const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { exports?: unknown; main?: string };
-      const key = sub === '' ? '.' : `./${sub}`;
-      const target = exportTarget(pkg.exports, key);
-      if (target !== undefined) return path.join(pkgDir, target);
-      if (sub !== '') return path.join(pkgDir, sub);
-      return path.join(pkgDir, pkg.main ?? 'index.js');
-    }
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
-
-function exportTarget(exports: unknown, key: string): string | undefined {
-  if (exports === undefined || exports === null) return undefined;
-  if (typeof exports === 'string') return key === '.' ? exports : undefined;
-  const record = exports as Record<string, unknown>;
-  const entry = Object.keys(record).some((k) => k.startsWith('.')) ? record[key] : key === '.' ? record : undefined;
-  const pick = (value: unknown): string | undefined => {
-    if (typeof value === 'string') return value;
-    if (value && typeof value === 'object') {
-      const conditions = value as Record<string, unknown>;
-      for (const c of ['import', 'node', 'default']) {
-        const found = pick(conditions[c]);
-        if (found !== undefined) return found;
-      }
-    }
-    return undefined;
-  };
-  return pick(entry);
-}
-
 interface EntryModule {
   readonly plugin?: Plugin;
   readonly problem?: string;
@@ -122,8 +78,13 @@ async function importEntry(use: string | Plugin, at: string, configDir: string, 
     if (!existsSync(file)) return { problem: `${at}: plugin file '${use}' not found (resolved to ${file})`, notFound: true, source: use };
     url = pathToFileURL(file).href;
   } else {
-    const resolved = resolvePackage(use, configDir);
-    if (resolved === undefined) {
+    let resolved: string;
+    try {
+      resolved = resolvePackage(use, configDir);
+    } catch (error) {
+      if (error instanceof PackageResolutionError && !error.notFound) {
+        return { problem: `${at}: cannot import plugin '${use}': ${error.message}`, source: use };
+      }
       return {
         problem: `${at}: unknown plugin '${use}': not a built-in plugin (${builtins.join(', ')}) nor an installed npm package`,
         notFound: true,
