@@ -1,6 +1,10 @@
 /**
  * The microkernel: lifecycle, container, hooks, faults. It knows nothing about actors or tools;
  * everything it runs is a plugin.
+ *
+ * A little over 500 lines on purpose: start, stop, rollback, tracked work and `check`'s dry run
+ * all walk the same private plugin records; the parts that need no record live beside it
+ * (Timeline, ServiceContainer, setupProblems, createKernelHooks).
  */
 import type { Logger } from 'pino';
 import {
