@@ -299,11 +299,11 @@ export class Kernel {
       };
       if (isThenable(pending)) await withDeadline(() => pending, deadline);
       if (work !== undefined) await withDeadline(async (signal) => work(signal), deadline);
-      this.#timeline.add({ plugin: name, phase, durationMs: performance.now() - began });
+      this.#timeline.add({ plugin: name, phase, startedAt: performance.timeOrigin + began, durationMs: performance.now() - began });
       return true;
     } catch (error) {
       const err = toError(error);
-      this.#timeline.add({ plugin: name, phase, durationMs: performance.now() - began, error: err.message });
+      this.#timeline.add({ plugin: name, phase, startedAt: performance.timeOrigin + began, durationMs: performance.now() - began, error: err.message });
       if (!record.plugin.optional) throw error;
       record.logger.error({ err, phase }, `optional plugin '${name}' failed to ${phase}; the kernel runs on without it`);
       // As in a rollback, a plugin whose start failed is not stopped: its handlers got their abort
@@ -417,7 +417,7 @@ export class Kernel {
       clearTimeout(notice);
     }
     record.status = record.status === 'failed' ? 'failed' : 'stopped';
-    this.#timeline.add({ plugin: name, phase: 'stop', durationMs: performance.now() - began, ...(failure ? { error: failure.message } : {}) });
+    this.#timeline.add({ plugin: name, phase: 'stop', startedAt: performance.timeOrigin + began, durationMs: performance.now() - began, ...(failure ? { error: failure.message } : {}) });
     return failure;
   }
 
@@ -443,6 +443,7 @@ export class Kernel {
       signal: this.#stopping.signal,
       configDir: this.configDir,
       kernelState: () => kernel.#state,
+      timeline: () => kernel.#timeline.records(),
       provide(serviceName: string, value: unknown, options?: ProvideOptions<unknown>): Disposer {
         return container.provide(name, serviceName, value, options?.dispose);
       },

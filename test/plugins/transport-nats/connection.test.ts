@@ -96,12 +96,18 @@ test('stop drains within the deadline even while the server is gone', opts, asyn
   assert.equal(nats.stats().state, 'closed');
 });
 
-// The SDK contract suite leaves transport-nats out of its defaults-only conformance sweep (its
-// default `servers` is a nats-server on 4222 that a test machine need not run); the check runs here
-// against the server this test starts, so a missing nats-server skips locally and fails under CI=true.
-test('transport-nats passes the plugin conformance check against its own server (clean stop, no handles left)', opts, async (t) => {
+test('the plugin passes checkPluginConformance against a real server, exercised (bridge, remote actor, store)', opts, async (t) => {
   const server = await startNats(t);
-  const report = await checkPluginConformance(natsPlugin, { options: { servers: server.url } });
-  assert.equal(report.plugin, 'nats');
-  assert.deepEqual(report.problems, []);
+  await checkPluginConformance(natsPlugin, {
+    options: { servers: server.url, bridge: ['conf.>'] },
+    with: ['supervision', 'actors', 'events'],
+    exercise: async (kernel) => {
+      const actors = kernel.resolve<import('../../../plugins/actors/types.js').ActorSystem>('actors');
+      actors.spawn<string, string>({ receive: (m) => m }, { name: 'conf', expose: true });
+      assert.equal(await actors.remote<string, string>('conf').ask('hi'), 'hi');
+      const store = kernel.resolve<NatsService>('nats').createEventStore({ stream: 'CONF' });
+      await store.open(() => undefined);
+      await store.close();
+    },
+  });
 });
