@@ -31,17 +31,23 @@ export default definePlugin({
     const ids = new PresetIdGenerator();
     // A provider per kernel, never the global one: several kernels share a process in tests, and an
     // application may run its own OpenTelemetry setup beside ours.
+    // An export retries (connection refused, 429, 5xx) on timers the OTLP exporter owns and nobody
+    // can cancel. Were one allowed to outlast the final flush, a stop cut at the flush deadline left
+    // them, and the batch processor's export timer, running for up to `exportTimeoutMs` — keeping the
+    // process alive after `kernel.stop()` with the collector down. So no export, retries included,
+    // takes longer than the final flush may: each ends by itself within `flushTimeoutMs`.
+    const exportTimeoutMs = Math.min(options.batch.exportTimeoutMs, options.flushTimeoutMs);
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? system }),
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
       idGenerator: ids,
       spanProcessors: [
         new BatchSpanProcessor({
-          exporter: new OTLPTraceExporter({ url: options.endpoint, headers: options.headers, timeoutMillis: options.batch.exportTimeoutMs }),
+          exporter: new OTLPTraceExporter({ url: options.endpoint, headers: options.headers, timeoutMillis: exportTimeoutMs }),
           maxQueueSize: options.batch.maxQueueSize,
           maxExportBatchSize: options.batch.maxExportBatchSize,
           scheduledDelayMillis: options.batch.scheduledDelayMs,
-          exportTimeoutMillis: options.batch.exportTimeoutMs,
+          exportTimeoutMillis: exportTimeoutMs,
         }),
       ],
     });
@@ -72,8 +78,11 @@ export default definePlugin({
       await Promise.all(subscriptions.map((s) => s.unsubscribe()));
       runs.endAll();
       recordKernelPhases(tracer, 'stop', ['stop'], ctx.timeline(), system);
+      // The export in flight ends within flushTimeoutMs by itself (above); cutting the wait at the
+      // same instant would race it and leave its timers behind, so the cut here is only a safety
+      // net (several batches queued, or a stalled loop).
       await withDeadline(() => provider.shutdown(), {
-        timeoutMs: options.flushTimeoutMs,
+        timeoutMs: 2 * options.flushTimeoutMs,
         timeoutError: () => new Error(`otel: spans not flushed to ${options.endpoint} within ${options.flushTimeoutMs} ms`),
       }).catch((err: unknown) => ctx.logger.warn({ err }, 'spans not flushed at stop'));
     };

@@ -29,7 +29,10 @@ export const otelOptions = z.object({
       exportTimeoutMs: z.number().int().positive().default(10_000),
     })
     .prefault({}),
-  /** Upper bound of the final flush at stop (also bounded by the kernel's `shutdownTimeoutMs`). */
+  /**
+   * Upper bound of the final flush at stop (also bounded by the kernel's `shutdownTimeoutMs`); each
+   * export's `exportTimeoutMs`, retries included, is capped to it so none outlives the stop.
+   */
   flushTimeoutMs: z.number().int().positive().default(5000),
 });
 

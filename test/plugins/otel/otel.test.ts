@@ -266,6 +266,15 @@ describe('otel', () => {
     const receiver = await receiverFor(t);
     await checkPluginConformance(otelPlugin, { options: { endpoint: receiver.endpoint } });
   });
+
+  test('with the collector down, stop leaves no export retry timer behind (conformance against a closed port)', async () => {
+    // The exporter retries a refused connection on its own timers; with exportTimeoutMs (10 s) above
+    // flushTimeoutMs they outlived the stop's flush cut and kept the process alive.
+    const receiver = await OtlpReceiver.start();
+    const endpoint = receiver.endpoint;
+    await receiver.close();
+    await checkPluginConformance(otelPlugin, { options: { endpoint, flushTimeoutMs: 1500 } });
+  });
 });
 
 async function until(condition: () => boolean, what: string): Promise<void> {

@@ -68,7 +68,10 @@ test('remote errors carry the local codes: what receive threw, ACTOR_ASK_TIMEOUT
   });
   await assert.rejects(svc.ask('plain'), { code: 'UNKNOWN', message: 'plain failure' });
   // The owning node enforces the caller's timeout: the same ACTOR_ASK_TIMEOUT as a local ask.
-  await assert.rejects(svc.ask('slow', { timeoutMs: 200 }), { code: 'ACTOR_ASK_TIMEOUT' });
+  // Both nodes share this process, so an event-loop stall longer than the caller's network margin
+  // (250 ms for a 200 ms ask) fires both timers in one pass and the caller gives up first
+  // (ACTOR_REMOTE_UNREACHABLE) on a loaded machine: a 5 s ask gets the 1 s margin.
+  await assert.rejects(svc.ask('slow', { timeoutMs: 5_000 }), { code: 'ACTOR_ASK_TIMEOUT' });
   release();
   await assert.rejects(b.actors.remote('nobody').ask('x'), { code: 'ACTOR_REMOTE_UNREACHABLE', message: /no node exposes it/ });
   const ac = new AbortController();
