@@ -4,19 +4,7 @@
  */
 import type { Disposer } from '../../sdk/index.js';
 import { ActorRuntime, type ActorRuntimeInit } from './ActorRuntime.js';
-import type {
-  ActorHooks,
-  ActorRef,
-  ActorStats,
-  ActorSystem,
-  AnyActorRef,
-  Behavior,
-  DeadLetters,
-  RemoteActorTransport,
-  RemoteRefOptions,
-  SpawnOptions,
-  TerminationReason,
-} from './types.js';
+import type { ActorHooks, ActorRef, ActorStats, ActorSystem, AnyActorRef, Behavior, DeadLetters, RemoteActorTransport, RemoteRefOptions, SpawnOptions, TerminationReason } from './types.js';
 
 /** What `new LocalActorSystem(init)` takes. */
 export type LocalActorSystemInit = ActorRuntimeInit;

@@ -5,6 +5,11 @@
  * Hot path (one-for-one crash → restart, no backoff): the child's `exited` reaction runs
  * `#onExit` → `#decide` → `#restartNow` → `#launch` → `start(ctx)` synchronously, with O(1) Map
  * lookups, no timer when the delay is 0 and no promise hop when `start` returns a handle.
+ *
+ * Why this file is over 500 lines: the restart policy is one state machine (children, intensity
+ * window, strategy, backoff, ordered stop) whose parts read and write the same private state; the
+ * pieces with a life of their own (ChildRecord, RestartIntensity, FailureDetector, validateSpec,
+ * NestedSupervisor) already live in their own files.
  */
 import {
   CancelledError,
