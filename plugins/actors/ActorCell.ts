@@ -4,15 +4,45 @@
  * to the cell, fresh state belongs to the incarnation.
  *
  * The cell is also the ActorRef handed out to users (one object per actor instead of two keeps idle
- * actors small); the methods that are not part of `ActorRef` are for the actor system only.
+ * actors small); what is not part of `ActorRef` is keyed by the symbols of `internals.ts`, so a
+ * ref's string keys are its public API and nothing else.
+ *
+ * Why this file is over 500 lines: the mailbox, the send path and the processing loops (sync, async,
+ * hooked) all touch the same hot `#private` fields — the packed state, the mailbox, the ask in
+ * flight. Moving the loops to another module would make those fields public or add a call per
+ * message, which the actors benchmark measures. Everything that is not on that path (the context,
+ * the incarnation handle, the rare fields, the lifecycle table) lives in its own file.
  */
 import { toError } from '../../sdk/index.js';
 import type { ChildContext, ChildHandle, RestartType } from '../supervision/types.js';
 import { AskRequest } from './AskRequest.js';
+import { CellContext } from './CellContext.js';
+import { CellExtras } from './CellExtras.js';
+import { IN_FLIGHT, RESTARTING, RUNNING, STARTING, SCHEDULED, STATUS_MASK, STOPPED, STOPPING, statusOf, transition, type CellStatus } from './CellState.js';
+import { Incarnation } from './Incarnation.js';
 import { actorStopped, askTimeout, mailboxFull } from './errors.js';
-import type { ActorContext, ActorRef, AskOptions, Behavior, DeadLetterReason, Delivery, Envelope, Overflow, TerminationReason } from './types.js';
+import type { ActorRef, AskOptions, Behavior, DeadLetterReason, Delivery, Envelope, Overflow, TerminationReason } from './types.js';
 import type { CellHost } from './CellHost.js';
-import { isThenable, noop, RingBuffer } from '../../sdk/util/index.js';
+import { isThenable, RingBuffer } from '../../sdk/util/index.js';
+import {
+  kAddWatcher,
+  kAdopt,
+  kBusy,
+  kChildren,
+  kConfig,
+  kDisown,
+  kEscalate,
+  kFinalize,
+  kIncarnate,
+  kIncarnated,
+  kParent,
+  kReason,
+  kRemoveWatcher,
+  kRetire,
+  kRun,
+  kSignal,
+  kStopIncarnation,
+} from './internals.js';
 
 /** Per-actor settings; actors spawned without options share one instance. */
 export interface CellConfig {
@@ -21,14 +51,6 @@ export interface CellConfig {
   readonly restart: RestartType;
 }
 
-// Lifecycle states. RESTARTING: between incarnations (crashed, waiting for the supervisor); the
-// mailbox still takes messages. STOPPING: `stop()` was called; nothing new is accepted.
-const STARTING = 0;
-const RUNNING = 1;
-const RESTARTING = 2;
-const STOPPING = 3;
-const STOPPED = 4;
-
 type AnyBehavior = Behavior<unknown, unknown, unknown>;
 
 function onAskTimeout(req: AskRequest, cell: ActorCell, timeoutMs: number): void {
@@ -36,130 +58,14 @@ function onAskTimeout(req: AskRequest, cell: ActorCell, timeoutMs: number): void
   req.fail(askTimeout(cell.id, cell.name, timeoutMs));
 }
 
-/** What `receive` sees as `ctx`: one per incarnation, so a restart starts from fresh state. */
-class CellContext implements ActorContext<unknown> {
-  state: unknown = undefined;
-  readonly self: ActorCell;
-  readonly restartCount: number;
-  constructor(cell: ActorCell, restartCount: number) {
-    this.self = cell;
-    this.restartCount = restartCount;
-  }
-  get signal(): AbortSignal {
-    return this.self.signal();
-  }
-}
-
-/** The supervisor side of `ChildHandle.watch` (structural, so this file also builds against a contract without it). */
-interface ExitWatcher {
-  exited(value?: unknown): void;
-  crashed(error: unknown): void;
-}
-
-const PENDING: unique symbol = Symbol('pending');
-const NORMAL: unique symbol = Symbol('normal');
-
-/**
- * The ChildHandle of one incarnation, as the supervisor sees it. It offers the supervisor's `watch`
- * fast path: the supervisor hands over a listener and the `exited` promise is only built if someone
- * reads it (while stopping). A promise per actor, its resolving functions and the supervisor's
- * reactions on it were most of an idle actor's memory.
- */
-class Incarnation implements ChildHandle {
-  readonly cell: ActorCell;
-  readonly child: ChildContext;
-  #watcher: ExitWatcher | undefined = undefined;
-  #result: typeof PENDING | typeof NORMAL | Error = PENDING;
-  #deferred: { promise: Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void } | undefined = undefined;
-
-  constructor(cell: ActorCell, child: ChildContext) {
-    this.cell = cell;
-    this.child = child;
-  }
-
-  get ended(): boolean {
-    return this.#result !== PENDING;
-  }
-
-  get exited(): Promise<unknown> {
-    if (this.#deferred === undefined) {
-      const result = this.#result;
-      let resolve!: (value: unknown) => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<unknown>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.#deferred = { promise, resolve, reject };
-      if (result === NORMAL) resolve(undefined);
-      else if (result !== PENDING) reject(result);
-    }
-    return this.#deferred.promise;
-  }
-
-  watch(watcher: ExitWatcher): void {
-    const result = this.#result;
-    if (result === PENDING) this.#watcher = watcher;
-    else if (result === NORMAL) watcher.exited();
-    else watcher.crashed(result);
-  }
-
-  stop(): Promise<void> {
-    return this.cell.stopIncarnation(this);
-  }
-
-  /** Settles once: the watcher hears it synchronously, a promise (if one was read) settles. */
-  settle(error: Error | undefined): void {
-    if (this.#result !== PENDING) return;
-    this.#result = error ?? NORMAL;
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
-    const deferred = this.#deferred;
-    if (deferred !== undefined) {
-      if (error === undefined) deferred.resolve(undefined);
-      else deferred.reject(error);
-    }
-    if (watcher !== undefined) {
-      if (error === undefined) watcher.exited();
-      else watcher.crashed(error);
-    }
-  }
-
-  /** Resolves when it ended, however it ended. */
-  done(): Promise<void> {
-    return this.exited.then(noop, noop);
-  }
-}
-
-/** What few actors need: kept off the cell so that an idle actor stays small. */
-class CellExtras {
-  name: string | undefined = undefined;
-  parent: ActorCell | undefined = undefined;
-  children: Set<ActorCell> | undefined = undefined;
-  /** The in-flight receive was given up on (forced stop); its settlement is to be ignored. */
-  abandoned = false;
-  /** The supervisor asked the incarnation to end while a receive was in flight. */
-  endRequested = false;
-  controller: AbortController | undefined = undefined;
-  watchers: Array<(reason: TerminationReason) => void> | undefined = undefined;
-  reason: TerminationReason | undefined = undefined;
-  stopping: Promise<void> | undefined = undefined;
-}
-
-// Bits of #state above the lifecycle status (which takes the low three bits).
-const STATUS_MASK = 7;
-const SCHEDULED = 8;
-const IN_FLIGHT = 16;
-
 export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   readonly id: string;
-  /** @internal The per-actor settings. */
-  readonly config: CellConfig;
+  readonly #config: CellConfig;
   readonly #host: CellHost;
   readonly #behavior: AnyBehavior;
   #mailbox: RingBuffer<unknown> | undefined = undefined;
   /** Lifecycle status and the hot flags in one small integer (one field instead of three). */
-  #state = STARTING;
+  #state: number = STARTING;
   #ctx: CellContext | undefined = undefined;
   #incarnation: Incarnation | undefined = undefined;
   /** The ask whose receive is in flight (async): a real field, it is written on every async message. */
@@ -170,7 +76,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     this.#host = host;
     this.id = id;
     this.#behavior = behavior;
-    this.config = config;
+    this.#config = config;
     if (name !== undefined) this.#extra.name = name;
     if (parent !== undefined) this.#extra.parent = parent;
   }
@@ -179,76 +85,41 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     return this.#x?.name;
   }
 
-  /** @internal The parent cell, when spawned with `parent`. */
-  get parent(): ActorCell | undefined {
+  /** The per-actor settings. */
+  get [kConfig](): CellConfig {
+    return this.#config;
+  }
+
+  /** The parent cell, when spawned with `parent`. */
+  get [kParent](): ActorCell | undefined {
     return this.#x?.parent;
   }
 
-  /** @internal Children spawned with this actor as `parent` (lazy). */
-  get children(): Set<ActorCell> | undefined {
+  /** Children spawned with this actor as `parent` (lazy). */
+  get [kChildren](): ReadonlySet<ActorCell> | undefined {
     return this.#x?.children;
   }
-  set children(value: Set<ActorCell> | undefined) {
-    this.#extra.children = value;
+
+  /** Records a child spawned with this actor as `parent`; the child forgets itself on termination. */
+  [kAdopt](child: ActorCell): void {
+    (this.#extra.children ??= new Set()).add(child);
   }
 
-  // Private accessors keep the code below readable while the state lives in #state and #x.
+  /** Forgets a child that terminated. */
+  [kDisown](child: ActorCell): void {
+    this.#x?.children?.delete(child);
+  }
+
+  /** The rarely used fields, created on first write. */
   get #extra(): CellExtras {
     return (this.#x ??= new CellExtras());
   }
-  get #status(): number {
-    return this.#state & STATUS_MASK;
+  get #status(): CellStatus {
+    return statusOf(this.#state);
   }
-  set #status(value: number) {
-    this.#state = (this.#state & ~STATUS_MASK) | value;
-  }
-  get #scheduled(): boolean {
-    return (this.#state & SCHEDULED) !== 0;
-  }
-  set #scheduled(value: boolean) {
-    this.#state = value ? this.#state | SCHEDULED : this.#state & ~SCHEDULED;
-  }
-  get #inFlight(): boolean {
-    return (this.#state & IN_FLIGHT) !== 0;
-  }
-  set #inFlight(value: boolean) {
-    this.#state = value ? this.#state | IN_FLIGHT : this.#state & ~IN_FLIGHT;
-  }
-  get #abandoned(): boolean {
-    return this.#x !== undefined && this.#x.abandoned;
-  }
-  set #abandoned(value: boolean) {
-    if (value || this.#x !== undefined) this.#extra.abandoned = value;
-  }
-  get #endRequested(): boolean {
-    return this.#x !== undefined && this.#x.endRequested;
-  }
-  set #endRequested(value: boolean) {
-    if (value || this.#x !== undefined) this.#extra.endRequested = value;
-  }
-  get #controller(): AbortController | undefined {
-    return this.#x?.controller;
-  }
-  set #controller(value: AbortController | undefined) {
-    if (value !== undefined || this.#x !== undefined) this.#extra.controller = value;
-  }
-  get #watchers(): Array<(reason: TerminationReason) => void> | undefined {
-    return this.#x?.watchers;
-  }
-  set #watchers(value: Array<(reason: TerminationReason) => void> | undefined) {
-    if (value !== undefined || this.#x !== undefined) this.#extra.watchers = value;
-  }
-  get #reason(): TerminationReason | undefined {
-    return this.#x?.reason;
-  }
-  set #reason(value: TerminationReason | undefined) {
-    this.#extra.reason = value;
-  }
-  get #stopping(): Promise<void> | undefined {
-    return this.#x?.stopping;
-  }
-  set #stopping(value: Promise<void> | undefined) {
-    this.#extra.stopping = value;
+  /** Moves the lifecycle status as the table in CellState.ts allows (throws on a move it does not). */
+  #to(next: CellStatus): void {
+    this.#state = transition(this.#state, next, this.name === undefined ? `actor ${this.id}` : `actor '${this.name}' (${this.id})`);
   }
   /** The context `receive` sees; built on first use so that an idle actor without `init` has none. */
   #context(): CellContext {
@@ -263,20 +134,19 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     return this.#status < STOPPING;
   }
 
-  /** @internal Why it terminated (undefined while alive). */
-  get reason(): TerminationReason | undefined {
-    return this.#reason;
+  /** Why it terminated (undefined while alive). */
+  get [kReason](): TerminationReason | undefined {
+    return this.#x?.reason;
   }
 
-  /** @internal Whether a receive is running (for least-loaded routing and drain accounting). */
-  get busy(): boolean {
-    return this.#inFlight;
+  /** Whether a receive is running (for drain accounting). */
+  get [kBusy](): boolean {
+    return (this.#state & IN_FLIGHT) !== 0;
   }
 
-  /** @internal The signal of the current incarnation; created on first use. */
-  signal(): AbortSignal {
-    this.#controller ??= new AbortController();
-    return this.#controller.signal;
+  /** The signal of the current incarnation; created on first use. */
+  [kSignal](): AbortSignal {
+    return (this.#extra.controller ??= new AbortController()).signal;
   }
 
   tell(message: M): void {
@@ -286,7 +156,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       if (target !== undefined) return target.tell(message as never);
     }
     const outcome = this.#offer(message);
-    if (outcome === FULL) throw mailboxFull(this.id, this.name, this.config.capacity);
+    if (outcome === FULL) throw mailboxFull(this.id, this.name, this.#config.capacity);
     if (outcome === REFUSED) throw actorStopped(this.id, this.name, this.#status === STOPPED ? 'has stopped' : 'is stopping');
   }
 
@@ -315,18 +185,19 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     const timeoutMs = options?.timeoutMs ?? host.askTimeoutMs;
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) req.timer = setTimeout(onAskTimeout, timeoutMs, req, this, timeoutMs);
     const outcome = this.#offer(req);
-    if (outcome === FULL || outcome === DROPPED) req.fail(mailboxFull(this.id, this.name, this.config.capacity));
+    if (outcome === FULL || outcome === DROPPED) req.fail(mailboxFull(this.id, this.name, this.#config.capacity));
     else if (outcome === REFUSED) req.fail(actorStopped(this.id, this.name));
     return promise;
   }
 
   stop(): Promise<void> {
-    if (this.#stopping !== undefined) return this.#stopping;
-    if (this.#status === STOPPED) return (this.#stopping = Promise.resolve());
-    this.#status = STOPPING;
-    this.#controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
-    this.#stopping = this.#host.stopCell(this);
-    return this.#stopping;
+    const stopping = this.#x?.stopping;
+    if (stopping !== undefined) return stopping;
+    if (this.#status === STOPPED) return (this.#extra.stopping = Promise.resolve());
+    // Already STOPPING when it ended for good on its own (a crashed 'temporary' actor): no move.
+    if (this.#status < STOPPING) this.#to(STOPPING);
+    this.#x?.controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
+    return (this.#extra.stopping = this.#host.stopCell(this));
   }
 
   /**
@@ -340,9 +211,9 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'stopped');
       return REFUSED;
     }
-    const mailbox = (this.#mailbox ??= new RingBuffer<unknown>(this.config.capacity));
+    const mailbox = (this.#mailbox ??= new RingBuffer<unknown>(this.#config.capacity));
     if (!mailbox.push(item)) {
-      const overflow = this.config.overflow;
+      const overflow = this.#config.overflow;
       if (overflow === 'fail') {
         host.deadLetter(this, item instanceof AskRequest ? item.message : item, 'mailbox-full');
         return FULL;
@@ -354,7 +225,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       const oldest = mailbox.shift();
       host.queued--;
       if (oldest instanceof AskRequest) {
-        oldest.fail(mailboxFull(this.id, this.name, this.config.capacity));
+        oldest.fail(mailboxFull(this.id, this.name, this.#config.capacity));
         host.deadLetter(this, oldest.message, 'dropped-oldest');
       } else host.deadLetter(this, oldest, 'dropped-oldest');
       mailbox.push(item);
@@ -371,13 +242,13 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Handles up to `budget` messages now; returns how many it took. Synchronous replies
+   * Handles up to `budget` messages now; returns how many it took. Synchronous replies
    * keep the loop going; a thenable from `receive` parks the actor until it settles (one message
    * at a time, in order, also for async behaviours).
    */
-  run(budget: number): number {
-    this.#scheduled = false;
-    if (this.#status !== RUNNING || this.#inFlight) return 0;
+  [kRun](budget: number): number {
+    this.#state &= ~SCHEDULED;
+    if (this.#status !== RUNNING || (this.#state & IN_FLIGHT) !== 0) return 0;
     const mailbox = this.#mailbox!;
     const host = this.#host;
     const hooks = host.hooks;
@@ -388,7 +259,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     while (mailbox.size > 0) {
       if (n === budget) {
         // Fairness: go to the back of the run queue instead of starving the other actors.
-        this.#scheduled = true;
+        this.#state |= SCHEDULED;
         host.schedule(this);
         break;
       }
@@ -402,7 +273,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
         message = item.message;
       } else message = item;
       if (hooked) {
-        this.#inFlight = true;
+        this.#state |= IN_FLIGHT;
         host.inFlight++;
         this.#current = ask;
         void this.#deliverHooked(message, ask);
@@ -416,7 +287,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
         break;
       }
       if (isThenable(result)) {
-        this.#inFlight = true;
+        this.#state |= IN_FLIGHT;
         host.inFlight++;
         this.#current = ask;
         void this.#drainAsync(result);
@@ -496,6 +367,11 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     }
   }
 
+  /** Whether the receive in flight was given up on, or the actor terminated meanwhile. */
+  #givenUp(): boolean {
+    return this.#x?.abandoned === true || this.#status === STOPPED;
+  }
+
   /** The slow path, taken only when someone tapped `beforeDeliver`/`afterDeliver`. */
   async #deliverHooked(message: unknown, ask: AskRequest | undefined): Promise<void> {
     const hooks = this.#host.hooks;
@@ -504,13 +380,13 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       if (hooks.beforeDeliver.isUsed()) envelope = (await hooks.beforeDeliver.promise(envelope)) ?? envelope;
     } catch (error) {
       // Rejected by middleware: the sender learns it (ask) or it becomes a dead letter (tell).
-      if (this.#abandoned || this.#status === STOPPED) return this.#settled(undefined, undefined, false);
+      if (this.#givenUp()) return this.#settled(undefined, undefined, false);
       if (ask !== undefined) ask.fail(error);
       else this.#host.deadLetter(this, message, 'rejected');
       this.#current = undefined;
       return this.#settled(undefined, undefined, false);
     }
-    if (this.#abandoned || this.#status === STOPPED) return this.#settled(undefined, undefined, false);
+    if (this.#givenUp()) return this.#settled(undefined, undefined, false);
     let reply: unknown;
     let failure: unknown;
     let failed = false;
@@ -521,7 +397,7 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
       failed = true;
       failure = error;
     }
-    if (hooks.afterDeliver.isUsed() && !this.#abandoned && this.#status !== STOPPED) {
+    if (hooks.afterDeliver.isUsed() && !this.#givenUp()) {
       const delivery: Delivery = { recipient: envelope.recipient, message: envelope.message, ask: envelope.ask, reply, error: failed ? toError(failure) : undefined };
       try {
         await hooks.afterDeliver.promise(delivery);
@@ -542,10 +418,10 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   #settled(value: unknown, error: unknown, failed: boolean): void {
     const ask = this.#current;
     this.#current = undefined;
-    this.#inFlight = false;
+    this.#state &= ~IN_FLIGHT;
     this.#host.inFlight--;
-    if (this.#abandoned) {
-      this.#abandoned = false;
+    if (this.#x?.abandoned === true) {
+      this.#x!.abandoned = false;
       if (this.#status === STOPPED) return this.#host.checkDrained();
     } else if (this.#status === STOPPED) {
       return this.#host.checkDrained();
@@ -557,13 +433,13 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
 
   /** After a turn: end the incarnation if asked to, else keep draining. */
   #continue(): void {
-    if (this.#endRequested) {
+    if (this.#x?.endRequested === true) {
       this.#endIncarnation(undefined);
       return;
     }
     if (this.#status === RUNNING && this.#mailbox !== undefined && this.#mailbox.size > 0) {
-      if (!this.#scheduled) {
-        this.#scheduled = true;
+      if ((this.#state & SCHEDULED) === 0) {
+        this.#state |= SCHEDULED;
         this.#host.schedule(this);
       }
     } else this.#host.checkDrained();
@@ -577,17 +453,17 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Crashes the live incarnation from outside: the supervisor of this actor's children
+   * Crashes the live incarnation from outside: the supervisor of this actor's children
    * gave up, and the failure escalates to the actor that owns them (as an OTP process linked to the
    * supervisor of its children). A receive in flight is given up on: its ask fails with `error` and
    * its result is ignored, but the next incarnation still waits for it to settle (one at a time).
    * Returns false, doing nothing, when no incarnation is live (already restarting, or stopping).
    */
-  escalate(error: Error): boolean {
+  [kEscalate](error: Error): boolean {
     if (this.#incarnation === undefined || this.#status >= STOPPING) return false;
     let ask: AskRequest | undefined;
-    if (this.#inFlight && !this.#abandoned) {
-      this.#abandoned = true;
+    if ((this.#state & IN_FLIGHT) !== 0 && this.#x?.abandoned !== true) {
+      this.#extra.abandoned = true;
       ask = this.#current;
       this.#current = undefined;
     }
@@ -596,14 +472,14 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Starts an incarnation (the supervisor's ChildSpec.start): fresh context, `init`, then
+   * Starts an incarnation (the supervisor's ChildSpec.start): fresh context, `init`, then
    * messages flow. A throwing `init` fails the start, which the supervisor retries per its backoff.
    */
-  incarnate(child: ChildContext): ChildHandle | Promise<ChildHandle> {
+  [kIncarnate](child: ChildContext): ChildHandle | Promise<ChildHandle> {
     if (this.#status === STOPPED) throw actorStopped(this.id, this.name);
     const incarnation = new Incarnation(this, child);
     this.#incarnation = incarnation;
-    this.#endRequested = false;
+    if (this.#x !== undefined) this.#x.endRequested = false;
     if (child.restartCount > 0) this.#host.restarted(this, child.restartCount);
     if (this.#status === STOPPING) return incarnation; // stop() is on its way through the supervisor
     this.#ctx = undefined;
@@ -640,24 +516,24 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
 
   #becomeRunning(incarnation: Incarnation): void {
     if (this.#incarnation !== incarnation || this.#status >= STOPPING) return;
-    this.#status = RUNNING;
-    if (this.#mailbox !== undefined && this.#mailbox.size > 0 && !this.#scheduled && !this.#inFlight) {
-      this.#scheduled = true;
+    this.#to(RUNNING);
+    if (this.#mailbox !== undefined && this.#mailbox.size > 0 && (this.#state & SCHEDULED) === 0 && (this.#state & IN_FLIGHT) === 0) {
+      this.#state |= SCHEDULED;
       this.#host.schedule(this);
     }
   }
 
-  /** @internal ChildHandle.stop: ends the incarnation after the receive in flight, if any. */
-  stopIncarnation(incarnation: Incarnation): Promise<void> {
+  /** ChildHandle.stop: ends the incarnation after the receive in flight, if any. */
+  [kStopIncarnation](incarnation: Incarnation): Promise<void> {
     const done = incarnation.done();
     if (this.#incarnation !== incarnation) return done;
-    this.#controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
-    if (this.#inFlight && !this.#abandoned) {
-      this.#endRequested = true;
+    this.#x?.controller?.abort(actorStopped(this.id, this.name, 'is stopping'));
+    if ((this.#state & IN_FLIGHT) !== 0 && this.#x?.abandoned !== true) {
+      this.#extra.endRequested = true;
       // The supervisor aborts the child's signal when it stops waiting: give up on the receive then.
       const child = incarnation.child.signal;
       const force = (): void => {
-        if (this.#incarnation === incarnation && this.#inFlight) this.#abandon();
+        if (this.#incarnation === incarnation && (this.#state & IN_FLIGHT) !== 0) this.#abandon();
       };
       if (child.aborted) force();
       else {
@@ -671,20 +547,20 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal The final stop of `ref.stop()` and of shutdown: ends the incarnation after the receive
+   * The final stop of `ref.stop()` and of shutdown: ends the incarnation after the receive
    * in flight (given up on after `graceMs`; at once with 0). `exited` then resolves normally, which
    * the supervisor does not restart (actors are 'transient' children; see LocalActorSystem#attach).
    */
-  retire(graceMs: number): Promise<void> {
+  [kRetire](graceMs: number): Promise<void> {
     const incarnation = this.#incarnation;
     if (incarnation === undefined) return Promise.resolve();
     const done = incarnation.done();
-    if (this.#inFlight && !this.#abandoned) {
-      this.#endRequested = true;
+    if ((this.#state & IN_FLIGHT) !== 0 && this.#x?.abandoned !== true) {
+      this.#extra.endRequested = true;
       if (graceMs <= 0) this.#abandon();
       else {
         const timer = setTimeout(() => {
-          if (this.#incarnation === incarnation && this.#inFlight) this.#abandon();
+          if (this.#incarnation === incarnation && (this.#state & IN_FLIGHT) !== 0) this.#abandon();
         }, graceMs);
         void done.then(() => clearTimeout(timer));
       }
@@ -694,18 +570,18 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
     return done;
   }
 
-  /** @internal Whether an incarnation is live (started and not ended). */
-  get incarnated(): boolean {
+  /** Whether an incarnation is live (started and not ended). */
+  get [kIncarnated](): boolean {
     return this.#incarnation !== undefined;
   }
 
   /** Gives up on the receive in flight: its ask fails now, its result will be ignored. */
   #abandon(): void {
-    this.#abandoned = true;
+    this.#extra.abandoned = true;
     const ask = this.#current;
     this.#current = undefined;
     ask?.fail(actorStopped(this.id, this.name, 'was stopped while handling this message'));
-    if (this.#endRequested) this.#endIncarnation(undefined);
+    if (this.#x?.endRequested === true) this.#endIncarnation(undefined);
   }
 
   /**
@@ -715,19 +591,19 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
    */
   #endIncarnation(error: Error | undefined): void {
     const incarnation = this.#incarnation;
-    this.#endRequested = false;
+    if (this.#x !== undefined) this.#x.endRequested = false;
     if (incarnation === undefined) return;
     this.#incarnation = undefined;
-    this.#controller?.abort(error ?? actorStopped(this.id, this.name, 'is stopping'));
-    this.#controller = undefined;
+    this.#x?.controller?.abort(error ?? actorStopped(this.id, this.name, 'is stopping'));
+    if (this.#x !== undefined) this.#x.controller = undefined;
     const stopped = this.#behavior.stopped;
     const ctx = stopped === undefined ? undefined : this.#ctx ?? new CellContext(this, incarnation.child.restartCount);
     this.#ctx = undefined;
     const stopping = this.#status >= STOPPING;
-    const final = stopping || (error !== undefined && this.config.restart === 'temporary');
-    if (!stopping) this.#status = final ? STOPPING : RESTARTING;
+    const final = stopping || (error !== undefined && this.#config.restart === 'temporary');
+    if (!stopping) this.#to(final ? STOPPING : RESTARTING);
     const settle = (): void => {
-      if (final) this.finalize(error === undefined ? { kind: 'stopped' } : { kind: 'crashed', error }, 'stopped');
+      if (final) this[kFinalize](error === undefined ? { kind: 'stopped' } : { kind: 'crashed', error }, 'stopped');
       // An actor being stopped on purpose ends normally for the supervisor even if its last receive
       // threw: a crash report would make it restart a child that is going away.
       incarnation.settle(stopping ? undefined : error);
@@ -750,13 +626,13 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
   }
 
   /**
-   * @internal Terminates the cell for good: every queued message becomes a dead letter, every
+   * Terminates the cell for good: every queued message becomes a dead letter, every
    * pending ask fails with ACTOR_STOPPED now (not at its timeout), watchers hear the reason.
    */
-  finalize(reason: TerminationReason, letters: DeadLetterReason): void {
+  [kFinalize](reason: TerminationReason, letters: DeadLetterReason): void {
     if (this.#status === STOPPED) return;
-    this.#status = STOPPED;
-    this.#controller?.abort(actorStopped(this.id, this.name));
+    this.#to(STOPPED);
+    this.#x?.controller?.abort(actorStopped(this.id, this.name));
     const host = this.#host;
     const mailbox = this.#mailbox;
     this.#mailbox = undefined;
@@ -770,29 +646,29 @@ export class ActorCell<M = unknown, R = unknown> implements ActorRef<M, R> {
         } else host.deadLetter(this, item, letters);
       }
     }
-    if (this.#inFlight && !this.#abandoned) {
-      this.#abandoned = true;
+    if ((this.#state & IN_FLIGHT) !== 0 && this.#x?.abandoned !== true) {
+      this.#extra.abandoned = true;
       const ask = this.#current;
       this.#current = undefined;
       ask?.fail(actorStopped(this.id, this.name, 'was stopped while handling this message'));
     }
-    this.#reason = reason;
+    this.#extra.reason = reason;
     host.terminated(this, reason);
-    const watchers = this.#watchers;
-    this.#watchers = undefined;
+    const watchers = this.#x?.watchers;
+    if (watchers !== undefined) this.#x!.watchers = undefined;
     if (watchers !== undefined) for (const watcher of watchers) host.notify(watcher, reason);
   }
 
-  /** @internal Adds a watcher; false if the actor already terminated. */
-  addWatcher(callback: (reason: TerminationReason) => void): boolean {
+  /** Adds a watcher; false if the actor already terminated. */
+  [kAddWatcher](callback: (reason: TerminationReason) => void): boolean {
     if (this.#status === STOPPED) return false;
-    (this.#watchers ??= []).push(callback);
+    (this.#extra.watchers ??= []).push(callback);
     return true;
   }
 
-  /** @internal */
-  removeWatcher(callback: (reason: TerminationReason) => void): void {
-    const watchers = this.#watchers;
+  /** Removes a watcher added with kAddWatcher. */
+  [kRemoveWatcher](callback: (reason: TerminationReason) => void): void {
+    const watchers = this.#x?.watchers;
     if (watchers === undefined) return;
     const i = watchers.indexOf(callback);
     if (i >= 0) watchers.splice(i, 1);

@@ -43,6 +43,17 @@ export class NestedSupervisorSpec implements ChildSpec {
     this.#create = create;
   }
 
+  /** Records the started node and runs `onStart`; returns what `onStart` threw (the node must then stop). */
+  #begin(node: SupervisorNode): { readonly error: unknown } | undefined {
+    try {
+      this.#started = node;
+      this.#onStart?.(node);
+      return undefined;
+    } catch (error) {
+      return { error };
+    }
+  }
+
   start(ctx: ChildContext): ChildHandle | Promise<ChildHandle> {
     const node = this.#create(this.#spec);
     const handle = new NestedHandle(node, ctx, this.shutdown !== 'infinity');
@@ -50,23 +61,19 @@ export class NestedSupervisorSpec implements ChildSpec {
     if (node.state === 'running') {
       // Every initial child started synchronously (e.g. there are none): so does this child, which
       // spares the parent a promise hop and a start deadline (many nested supervisors start at once).
-      try {
-        this.#started = node;
-        this.#onStart?.(node);
-      } catch (error) {
+      const failed = this.#begin(node);
+      if (failed !== undefined) {
         void node.stop('its onStart callback threw');
-        throw error;
+        throw failed.error;
       }
       return handle;
     }
     handle.listen();
     return starting.then(async () => {
-      try {
-        this.#started = node;
-        this.#onStart?.(node);
-      } catch (error) {
+      const failed = this.#begin(node);
+      if (failed !== undefined) {
         await node.stop('its onStart callback threw');
-        throw error;
+        throw failed.error;
       }
       return handle;
     });
