@@ -6,6 +6,7 @@
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Agent as HttpAgent } from 'node:http';
 import { definePlugin } from '../../sdk/index.js';
 import { withDeadline } from '../../sdk/util/index.js';
 import type {} from '../agents/types.js';
@@ -37,13 +38,22 @@ export default definePlugin({
     // process alive after `kernel.stop()` with the collector down. So no export, retries included,
     // takes longer than the final flush may: each ends by itself within `flushTimeoutMs`.
     const exportTimeoutMs = Math.min(options.batch.exportTimeoutMs, options.flushTimeoutMs);
+    // The exporter keeps its connection to the collector alive between exports and never closes it
+    // (its transport's shutdown does nothing): our own agent, destroyed at stop, so no idle socket
+    // outlives the kernel.
+    let agent: HttpAgent | undefined;
+    const agentFactory = async (protocol: string): Promise<HttpAgent> => {
+      const { Agent } = protocol === 'https:' ? await import('node:https') : await import('node:http');
+      agent ??= new Agent({ keepAlive: true });
+      return agent;
+    };
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? system }),
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
       idGenerator: ids,
       spanProcessors: [
         new BatchSpanProcessor({
-          exporter: new OTLPTraceExporter({ url: options.endpoint, headers: options.headers, timeoutMillis: exportTimeoutMs }),
+          exporter: new OTLPTraceExporter({ url: options.endpoint, headers: options.headers, timeoutMillis: exportTimeoutMs, httpAgentOptions: agentFactory }),
           maxQueueSize: options.batch.maxQueueSize,
           maxExportBatchSize: options.batch.maxExportBatchSize,
           scheduledDelayMillis: options.batch.scheduledDelayMs,
@@ -85,6 +95,7 @@ export default definePlugin({
         timeoutMs: 2 * options.flushTimeoutMs,
         timeoutError: () => new Error(`otel: spans not flushed to ${options.endpoint} within ${options.flushTimeoutMs} ms`),
       }).catch((err: unknown) => ctx.logger.warn({ err }, 'spans not flushed at stop'));
+      agent?.destroy();
     };
     // Stop spans exist only once every plugin has stopped, so the final flush waits for `stopped`.
     // A failed start never gets there: its rollback is the last time this plugin runs.
