@@ -4,9 +4,14 @@
  * - remote ask round trip (median, p99) and throughput with 100 asks in flight, through two kernels
  *   (`actors.remote(name).ask` → exposed actor) vs a bare `nc.request()` to a bare responder;
  * - JetStream event store append with 100 concurrent publishers (`events.publish` on the
- *   jetstream store: publish + ack + tail) vs a bare `js.publish` loop with 100 publishers.
+ *   jetstream store: publish + ack + tail) vs a bare `js.publish` loop with 100 publishers;
+ * - distributed agent runs: steps/s (model calls + tool calls) with 1, 2 and 3 worker processes
+ *   pulling from the work queue, runs started on a gateway process that pulls none, vs the same
+ *   runs in one process with `distributed: false`. Model calls take 50 ms (scripted `delayMs`), as
+ *   real model calls take time: what scales is the number of run slots across nodes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -191,6 +196,69 @@ async function storeBench(url: string): Promise<BenchRow[]> {
   ];
 }
 
+const WORKER = fileURLToPath(new URL('./natsRunWorker.ts', import.meta.url));
+/** Model calls + tool calls of one run of the benchmark's script. */
+const STEPS_PER_RUN = 3;
+
+interface Worker {
+  send(m: object): Promise<{ ok: boolean; ms?: number; error?: string }>;
+  kill(): void;
+}
+
+async function worker(url: string, tag: string, env: Record<string, string>): Promise<Worker> {
+  const child = fork(WORKER, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, MS_BENCH_URL: url, MS_BENCH_TAG: tag, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const next = (): Promise<{ ok: boolean; ms?: number; error?: string; ready?: boolean }> =>
+    new Promise((resolve, reject) => {
+      child.once('message', (m) => resolve(m as { ok: boolean }));
+      child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}`)));
+    });
+  const ready = await next();
+  if (!ready.ready) throw new Error('bench worker did not start');
+  return {
+    send: (m) => {
+      const reply = next();
+      child.send(m);
+      return reply;
+    },
+    kill: () => void child.kill('SIGKILL'),
+  };
+}
+
+async function runsBench(url: string): Promise<BenchRow[]> {
+  const runs = 120;
+  const rows: BenchRow[] = [];
+  const local = await worker(url, 'local', { MS_BENCH_DISTRIBUTED: '0' });
+  await local.send({ op: 'run', count: 8 });
+  const localMs = (await local.send({ op: 'run', count: runs })).ms!;
+  await local.send({ op: 'stop' });
+  const baseline = (runs * STEPS_PER_RUN) / (localMs / 1000);
+  for (const n of [1, 2, 3]) {
+    const tag = `w${n}`;
+    const gateway = await worker(url, tag, { MS_BENCH_DISTRIBUTED: '1', MS_BENCH_PULL: '0' });
+    const workers = await Promise.all(Array.from({ length: n }, () => worker(url, tag, { MS_BENCH_DISTRIBUTED: '1' })));
+    try {
+      await gateway.send({ op: 'run', count: 8 * n });
+      const reply = await gateway.send({ op: 'run', count: runs });
+      if (!reply.ok) throw new Error(reply.error);
+      const rate = (runs * STEPS_PER_RUN) / (reply.ms! / 1000);
+      rows.push({
+        case: `distributed runs, ${n} worker process${n > 1 ? 'es' : ''} (8 slots each, 50 ms model calls)`,
+        value: rate,
+        unit: 'steps/s',
+        baseline,
+        baselineName: 'same runs in one process, distributed: false',
+      });
+    } finally {
+      await Promise.all([gateway, ...workers].map((w) => w.send({ op: 'stop' }).catch(() => w.kill())));
+    }
+  }
+  return rows;
+}
+
 export default defineBench({
   name: 'nats',
   async run(): Promise<BenchRow[]> {
@@ -199,7 +267,7 @@ export default defineBench({
     }
     const { url, proc, dir } = await startServer();
     try {
-      return [...(await askBench(url)), ...(await storeBench(url))];
+      return [...(await askBench(url)), ...(await storeBench(url)), ...(await runsBench(url))];
     } finally {
       proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

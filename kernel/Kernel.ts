@@ -1,6 +1,10 @@
 /**
  * The microkernel: lifecycle, container, hooks, faults. It knows nothing about actors or tools;
  * everything it runs is a plugin.
+ *
+ * A little over 500 lines on purpose: start, stop, rollback, tracked work and `check`'s dry run
+ * all walk the same private plugin records; the parts that need no record live beside it
+ * (Timeline, ServiceContainer, setupProblems, createKernelHooks).
  */
 import type { Logger } from 'pino';
 import {
@@ -299,11 +303,11 @@ export class Kernel {
       };
       if (isThenable(pending)) await withDeadline(() => pending, deadline);
       if (work !== undefined) await withDeadline(async (signal) => work(signal), deadline);
-      this.#timeline.add({ plugin: name, phase, durationMs: performance.now() - began });
+      this.#timeline.add({ plugin: name, phase, startedAt: performance.timeOrigin + began, durationMs: performance.now() - began });
       return true;
     } catch (error) {
       const err = toError(error);
-      this.#timeline.add({ plugin: name, phase, durationMs: performance.now() - began, error: err.message });
+      this.#timeline.add({ plugin: name, phase, startedAt: performance.timeOrigin + began, durationMs: performance.now() - began, error: err.message });
       if (!record.plugin.optional) throw error;
       record.logger.error({ err, phase }, `optional plugin '${name}' failed to ${phase}; the kernel runs on without it`);
       // As in a rollback, a plugin whose start failed is not stopped: its handlers got their abort
@@ -417,7 +421,7 @@ export class Kernel {
       clearTimeout(notice);
     }
     record.status = record.status === 'failed' ? 'failed' : 'stopped';
-    this.#timeline.add({ plugin: name, phase: 'stop', durationMs: performance.now() - began, ...(failure ? { error: failure.message } : {}) });
+    this.#timeline.add({ plugin: name, phase: 'stop', startedAt: performance.timeOrigin + began, durationMs: performance.now() - began, ...(failure ? { error: failure.message } : {}) });
     return failure;
   }
 
@@ -443,6 +447,7 @@ export class Kernel {
       signal: this.#stopping.signal,
       configDir: this.configDir,
       kernelState: () => kernel.#state,
+      timeline: () => kernel.#timeline.records(),
       provide(serviceName: string, value: unknown, options?: ProvideOptions<unknown>): Disposer {
         return container.provide(name, serviceName, value, options?.dispose);
       },

@@ -1,12 +1,6 @@
-export type Phase = 'setup' | 'start' | 'stop';
+import type { Phase, PhaseRecord } from '../sdk/index.js';
 
-/** One plugin's phase: how long it took and, if it failed, why. */
-export interface PhaseRecord {
-  readonly plugin: string;
-  readonly phase: Phase;
-  readonly durationMs: number;
-  readonly error?: string;
-}
+export type { Phase, PhaseRecord };
 
 /** Boot and shutdown as data, in the order things happened. */
 export class Timeline {

@@ -17,6 +17,7 @@ import type health from '../plugins/health/index.js';
 import type http from '../plugins/http/index.js';
 import type mcp from '../plugins/mcp/index.js';
 import type metricsPrometheus from '../plugins/metrics-prometheus/index.js';
+import type otel from '../plugins/otel/index.js';
 import type providerAnthropic from '../plugins/provider-anthropic/index.js';
 import type providerClaudeCli from '../plugins/provider-claude-cli/index.js';
 import type providerOpenai from '../plugins/provider-openai/index.js';
@@ -42,6 +43,7 @@ export interface BuiltinPluginOptions {
   http: PluginOptionsInput<typeof http>;
   mcp: PluginOptionsInput<typeof mcp>;
   'metrics-prometheus': PluginOptionsInput<typeof metricsPrometheus>;
+  otel: PluginOptionsInput<typeof otel>;
   'provider-anthropic': PluginOptionsInput<typeof providerAnthropic>;
   'provider-claude-cli': PluginOptionsInput<typeof providerClaudeCli>;
   'provider-openai': PluginOptionsInput<typeof providerOpenai>;

@@ -3,8 +3,7 @@
  * side effects runs: unknown plugins, modules that export no plugin, bad options, duplicate names,
  * kernel version mismatches, missing dependencies and cycles.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import semver from 'semver';
@@ -14,6 +13,7 @@ import { formatPath, KernelConfigSchema, normalizeEntry, PluginEntryObjectSchema
 import { MAX_CONFIG_DEPTH, tooDeep } from './configDepth.js';
 import { applyPluginOverrides, envOverridesOf, nameVariable, pluginKey, type EnvOverride } from './envOverrides.js';
 import { importModule } from './importModule.js';
+import { PackageResolutionError, resolvePackage } from './resolvePackage.js';
 import { KERNEL_VERSION } from '../sdk/index.js';
 
 /** A plugin ready to set up: its definition, validated options and where it came from. */
@@ -60,50 +60,6 @@ function isPathSpecifier(use: string): boolean {
   return use.startsWith('./') || use.startsWith('../') || path.isAbsolute(use) || use.startsWith('file:');
 }
 
-/** Finds an npm package's ESM entry from `fromDir`, honouring `exports` (import/default) and `main`. */
-function resolvePackage(name: string, fromDir: string): string | undefined {
-  try {
-    return createRequire(path.join(fromDir, '__mister_smith__.js')).resolve(name);
-  } catch {
-    // ESM-only packages have no `require` entry: walk node_modules ourselves.
-  }
-  const [scopeOrName, maybeName, ...subpath] = name.split('/');
-  const pkgName = scopeOrName!.startsWith('@') ? `${scopeOrName}/${maybeName}` : scopeOrName!;
-  const sub = scopeOrName!.startsWith('@') ? subpath.join('/') : [maybeName, ...subpath].filter(Boolean).join('/');
-  for (let dir = fromDir; ; dir = path.dirname(dir)) {
-    const pkgDir = path.join(dir, 'node_modules', pkgName);
-    const pkgJson = path.join(pkgDir, 'package.json');
-    if (existsSync(pkgJson)) {
-      const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { exports?: unknown; main?: string };
-      const key = sub === '' ? '.' : `./${sub}`;
-      const target = exportTarget(pkg.exports, key);
-      if (target !== undefined) return path.join(pkgDir, target);
-      if (sub !== '') return path.join(pkgDir, sub);
-      return path.join(pkgDir, pkg.main ?? 'index.js');
-    }
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
-
-function exportTarget(exports: unknown, key: string): string | undefined {
-  if (exports === undefined || exports === null) return undefined;
-  if (typeof exports === 'string') return key === '.' ? exports : undefined;
-  const record = exports as Record<string, unknown>;
-  const entry = Object.keys(record).some((k) => k.startsWith('.')) ? record[key] : key === '.' ? record : undefined;
-  const pick = (value: unknown): string | undefined => {
-    if (typeof value === 'string') return value;
-    if (value && typeof value === 'object') {
-      const conditions = value as Record<string, unknown>;
-      for (const c of ['import', 'node', 'default']) {
-        const found = pick(conditions[c]);
-        if (found !== undefined) return found;
-      }
-    }
-    return undefined;
-  };
-  return pick(entry);
-}
-
 interface EntryModule {
   readonly plugin?: Plugin;
   readonly problem?: string;
@@ -122,8 +78,13 @@ async function importEntry(use: string | Plugin, at: string, configDir: string, 
     if (!existsSync(file)) return { problem: `${at}: plugin file '${use}' not found (resolved to ${file})`, notFound: true, source: use };
     url = pathToFileURL(file).href;
   } else {
-    const resolved = resolvePackage(use, configDir);
-    if (resolved === undefined) {
+    let resolved: string;
+    try {
+      resolved = resolvePackage(use, configDir);
+    } catch (error) {
+      if (error instanceof PackageResolutionError && !error.notFound) {
+        return { problem: `${at}: cannot import plugin '${use}': ${error.message}`, source: use };
+      }
       return {
         problem: `${at}: unknown plugin '${use}': not a built-in plugin (${builtins.join(', ')}) nor an installed npm package`,
         notFound: true,
@@ -273,42 +234,57 @@ function shortName(use: string): string {
 /**
  * Topological order over `dependsOn` and the `optionalDependsOn` that are loaded; among plugins
  * whose dependencies are met, config order wins, so an unconstrained config starts as written.
- * Optional dependencies only order: when they alone would form a cycle (events and health each
- * optionally use the other), the first plugin in config order whose required dependencies are met
- * goes first. Only a cycle of required dependencies is an error.
+ * Optional dependencies only order. Where they form a cycle (events and health each optionally
+ * use the other), the cycle is ordered as a group: every plugin outside it that depends on any
+ * member (supervision optionally wanting events) starts after the whole group, whatever the config
+ * order, and inside it the first plugin in config order whose required dependencies are met goes
+ * first. So a plugin that optionally depends on X starts after X whenever that makes no cycle.
+ * Only a cycle of required dependencies is an error.
  */
 export function orderPlugins(plugins: readonly ResolvedPlugin[]): { ordered: ResolvedPlugin[]; cycle?: string[] } {
   const byName = new Map(plugins.map((p) => [p.name, p]));
   const indexOf = new Map(plugins.map((p, i) => [p.name, i]));
   // A plugin naming itself is the shortest cycle (`a → a`), not something to drop quietly.
   const required = new Map(plugins.map((p) => [p.name, (p.definition.dependsOn ?? []).filter((d) => byName.has(d))]));
-  // Kahn's algorithm with two ready sets kept as min-heaps of config positions, so picking "the
-  // first plugin in config order whose dependencies are met" costs O(log n) instead of a scan of
-  // everything left: boot stays linear in the number of plugins, whatever the dependency shape.
   const n = plugins.length;
+  const requiredOf: number[][] = plugins.map((p) => required.get(p.name)!.map((d) => indexOf.get(d)!));
+  const allOf: number[][] = plugins.map((p, i) => [
+    ...requiredOf[i]!,
+    ...(p.definition.optionalDependsOn ?? []).filter((d) => byName.has(d)).map((d) => indexOf.get(d)!),
+  ]);
+  // Groups: strongly connected components over all edges. Between groups every edge orders; only
+  // inside a group (a cycle made by optional edges) must one be broken.
+  const { component, count } = stronglyConnected(allOf);
+  const members: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < n; i++) members[component[i]!]!.push(i); // ascending config order
+  // Kahn's algorithm over the groups and, inside each, over its own edges, with ready sets kept
+  // as min-heaps of config positions, so picking "the first in config order whose dependencies
+  // are met" costs O(log n) instead of a scan: boot stays linear in the number of plugins.
+  const pendingGroup = new Int32Array(count);
+  const dependentGroups: number[][] = Array.from({ length: count }, () => []);
   const pendingAll = new Int32Array(n);
   const pendingRequired = new Int32Array(n);
   const dependentsAll: number[][] = plugins.map(() => []);
   const dependentsRequired: number[][] = plugins.map(() => []);
-  plugins.forEach((p, i) => {
-    for (const d of required.get(p.name)!) {
-      pendingRequired[i]!++;
-      dependentsRequired[indexOf.get(d)!]!.push(i);
-      pendingAll[i]!++;
-      dependentsAll[indexOf.get(d)!]!.push(i);
-    }
-    for (const d of p.definition.optionalDependsOn ?? []) {
-      if (!byName.has(d)) continue;
-      pendingAll[i]!++;
-      dependentsAll[indexOf.get(d)!]!.push(i);
-    }
-  });
-  const readyAll = new MinHeap();
-  const readyRequired = new MinHeap();
   for (let i = 0; i < n; i++) {
-    if (pendingAll[i] === 0) readyAll.push(i);
-    if (pendingRequired[i] === 0) readyRequired.push(i);
+    const c = component[i]!;
+    for (const d of allOf[i]!) {
+      if (component[d] === c) {
+        pendingAll[i]!++;
+        dependentsAll[d]!.push(i);
+      } else {
+        pendingGroup[c]!++;
+        dependentGroups[component[d]!]!.push(c);
+      }
+    }
+    for (const d of requiredOf[i]!) {
+      if (component[d] !== c) continue;
+      pendingRequired[i]!++;
+      dependentsRequired[d]!.push(i);
+    }
   }
+  const readyGroups = new MinHeap(); // keyed by the group's first config position
+  for (let c = 0; c < count; c++) if (pendingGroup[c] === 0) readyGroups.push(members[c]![0]!);
   const placed = new Uint8Array(n);
   const ordered: ResolvedPlugin[] = [];
   const popUnplaced = (heap: MinHeap): number => {
@@ -318,21 +294,82 @@ export function orderPlugins(plugins: readonly ResolvedPlugin[]): { ordered: Res
     }
     return -1;
   };
-  while (ordered.length < n) {
-    // All dependencies met first; when optional ones alone would form a cycle (events and health
-    // each optionally use the other), the first plugin whose required dependencies are met goes.
-    let next = popUnplaced(readyAll);
-    if (next === -1) next = popUnplaced(readyRequired);
-    if (next === -1) {
-      const remaining = plugins.filter((_, i) => placed[i] === 0);
-      return { ordered, cycle: findCycle(remaining, (p) => required.get(p.name)!, byName) };
+  while (readyGroups.size > 0) {
+    const c = component[readyGroups.pop()]!;
+    const group = members[c]!;
+    const readyAll = new MinHeap();
+    const readyRequired = new MinHeap();
+    for (const i of group) {
+      if (pendingAll[i] === 0) readyAll.push(i);
+      if (pendingRequired[i] === 0) readyRequired.push(i);
     }
-    placed[next] = 1;
-    ordered.push(plugins[next]!);
-    for (const d of dependentsAll[next]!) if (--pendingAll[d]! === 0) readyAll.push(d);
-    for (const d of dependentsRequired[next]!) if (--pendingRequired[d]! === 0) readyRequired.push(d);
+    for (let left = group.length; left > 0; left--) {
+      // All dependencies met first; when optional ones alone form a cycle (events and health each
+      // optionally use the other), the first plugin whose required dependencies are met goes.
+      let next = popUnplaced(readyAll);
+      if (next === -1) next = popUnplaced(readyRequired);
+      if (next === -1) {
+        const remaining = group.filter((i) => placed[i] === 0).map((i) => plugins[i]!);
+        return { ordered, cycle: findCycle(remaining, (p) => required.get(p.name)!, byName) };
+      }
+      placed[next] = 1;
+      ordered.push(plugins[next]!);
+      for (const d of dependentsAll[next]!) if (--pendingAll[d]! === 0) readyAll.push(d);
+      for (const d of dependentsRequired[next]!) if (--pendingRequired[d]! === 0) readyRequired.push(d);
+    }
+    for (const g of dependentGroups[c]!) if (--pendingGroup[g]! === 0) readyGroups.push(members[g]![0]!);
   }
   return { ordered };
+}
+
+/**
+ * Tarjan's strongly connected components of the graph `edges` (node → the nodes it points at),
+ * iterative so a long dependency chain cannot overflow the call stack.
+ */
+function stronglyConnected(edges: readonly (readonly number[])[]): { component: Int32Array; count: number } {
+  const n = edges.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const component = new Int32Array(n).fill(-1);
+  const onStack = new Uint8Array(n);
+  const next = new Int32Array(n); // the next edge of each node to explore
+  const stack: number[] = [];
+  const path: number[] = [];
+  let counter = 0;
+  let count = 0;
+  const enter = (v: number): void => {
+    index[v] = low[v] = counter++;
+    stack.push(v);
+    onStack[v] = 1;
+    path.push(v);
+  };
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    enter(root);
+    while (path.length > 0) {
+      const v = path[path.length - 1]!;
+      const out = edges[v]!;
+      if (next[v]! < out.length) {
+        const w = out[next[v]!++]!;
+        if (index[w] === -1) enter(w);
+        else if (onStack[w] === 1 && index[w]! < low[v]!) low[v] = index[w]!;
+        continue;
+      }
+      path.pop();
+      const parent = path[path.length - 1];
+      if (parent !== undefined && low[v]! < low[parent]!) low[parent] = low[v]!;
+      if (low[v] === index[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          component[w] = count;
+        } while (w !== v);
+        count++;
+      }
+    }
+  }
+  return { component, count };
 }
 
 /** A binary min-heap of numbers (config positions). */

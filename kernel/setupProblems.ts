@@ -66,7 +66,7 @@ export function missingServiceError(requester: string, service: string, notSetUp
       : '';
   return new KernelError(
     'KERNEL_SERVICE_NOT_FOUND',
-    `'${requester}' asked for service '${service}', which no plugin set up so far provides (provided: ${provided.join(', ') || 'none'})${hint}`,
+    `'${requester}' asked for service '${service}', which no ${notSetUp.length > 0 ? 'plugin set up so far' : 'loaded plugin'} provides (provided: ${provided.join(', ') || 'none'})${hint}`,
     { context },
   );
 }

@@ -13,6 +13,19 @@ export type ServiceValue<K extends string> = K extends keyof Services ? Services
 /** Kernel states. */
 export type KernelState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
+/** A plugin lifecycle phase the kernel times. */
+export type Phase = 'setup' | 'start' | 'stop';
+
+/** One plugin's phase: when it began, how long it took and, if it failed, why. */
+export interface PhaseRecord {
+  readonly plugin: string;
+  readonly phase: Phase;
+  /** Wall-clock start, in ms since the epoch (sub-millisecond precision). */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
 export interface ProvideOptions<T> {
   /** Runs when the service is disposed (kernel stop, or the disposer), in reverse order of `provide`. */
   readonly dispose?: (value: T) => void | Promise<void>;
@@ -55,6 +68,8 @@ export interface PluginContext<O = unknown> {
   readonly configDir: string;
   /** The kernel's current state. */
   readonly kernelState: () => KernelState;
+  /** Boot and shutdown so far, as data (what `kernel.timeline()` returns); tracing plugins read it. */
+  readonly timeline: () => readonly PhaseRecord[];
 
   /** Registers a service in the kernel's container. */
   provide<K extends string, T extends ServiceValue<K>>(name: K, value: T, options?: ProvideOptions<T>): Disposer;

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AgentError, ConfigError, toError, z, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
-import { abortReason, anySignal } from '../../sdk/util/index.js';
+import { abortReason } from '../../sdk/util/index.js';
 import type { ActorSystem } from '../actors/types.js';
 import type { EventBus } from '../events/types.js';
 import type { ResilienceService } from '../resilience/types.js';
@@ -17,6 +17,7 @@ import { EventJournal, MemoryJournal, toRecord, type Journal } from './Journal.j
 import { AgentDefinitionSchema, type AgentsOptions, type ParsedAgentDefinition } from './options.js';
 import { RunHandle, type AgentEntry, type RunMessage } from './RunHandle.js';
 import { RunIndex } from './RunIndex.js';
+import { linkSignals } from './linkSignals.js';
 import { cancelled, runLoop, RunStop, type LoopEnd, type LoopHost } from './RunLoop.js';
 import { RunState, type StartedData } from './RunState.js';
 import type {
@@ -68,6 +69,8 @@ export class AgentService implements AgentServiceContract {
   readonly #interrupted: InterruptedRun[] = [];
   readonly #providerFailures = new Map<string, number>();
   readonly #host: LoopHost;
+  /** Controllers of the loops running now; the plugin's stop aborts them all. */
+  readonly #live = new Set<AbortController>();
   #scheduler: RunScheduler | undefined;
   readonly #m: {
     runs: Counter;
@@ -84,6 +87,14 @@ export class AgentService implements AgentServiceContract {
 
   constructor(deps: AgentServiceDeps) {
     this.#deps = deps;
+    deps.signal.addEventListener(
+      'abort',
+      () => {
+        for (const c of this.#live) c.abort(deps.signal.reason);
+        this.#live.clear();
+      },
+      { once: true },
+    );
     this.#journal = deps.events !== undefined ? new EventJournal(deps.events) : new MemoryJournal();
     this.#index = new RunIndex(deps.options.retainRuns, (runId) => {
       this.#journal.forget(runId);
@@ -712,12 +723,26 @@ export class AgentService implements AgentServiceContract {
         return;
       }
     }
-    const processSignal = anySignal([actorSignal, this.#deps.signal]);
+    // The actor's signal and the plugin's stop, on one controller. The plugin's stop reaches it
+    // through #live (one listener for all runs, so a hundred runs do not pile listeners on it).
+    const controller = new AbortController();
+    const link = linkSignals([actorSignal], controller);
+    const processSignal = link.signal;
+    if (this.#deps.signal.aborted) controller.abort(this.#deps.signal.reason);
+    else this.#live.add(controller);
+    const unlink = (): void => {
+      link.dispose();
+      this.#live.delete(controller);
+    };
     handle.loop = handle.loop
       .then(() => runLoop(this.#host, handle, processSignal))
       .then(
-        (end) => this.#ended(handle, end),
+        (end) => {
+          unlink();
+          this.#ended(handle, end);
+        },
         (error: unknown) => {
+          unlink();
           this.#deps.logger.error({ err: error, runId: handle.runId, agent }, `run ${handle.runId} of agent '${agent}' crashed; its actor restarts and resumes it`);
           if (!actorSignal.aborted) handle.ref?.tell({ kind: 'crash', error: toError(error) });
           else this.#ended(handle, 'interrupted');

@@ -56,16 +56,22 @@ export class EventJournal implements Journal {
     this.#events = events;
   }
 
-  async append(runId: string, agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined): Promise<JournalRecord> {
-    const event = await this.#events.publish({
+  append(runId: string, agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined): Promise<JournalRecord> {
+    // On every step: one input object, one record, one `then` (no async frame, no re-check of
+    // what this method just wrote).
+    const input: { type: string; source: string; subject: string; correlationId: string; causationId?: string; data: Record<string, unknown> } = {
       type,
       source: 'agents',
       subject: agent,
       correlationId: runId,
-      ...(causationId !== undefined ? { causationId } : {}),
       data,
+    };
+    if (causationId !== undefined) input.causationId = causationId;
+    return this.#events.publish(input).then((event) => {
+      const record: { id: string; type: JournalRecordType; runId: string; time: string; causationId?: string; data: Record<string, unknown> } = { id: event.id, type, runId, time: event.time, data };
+      if (causationId !== undefined) record.causationId = causationId;
+      return record;
     });
-    return toRecord(event)!;
   }
 
   async read(runId: string): Promise<JournalRecord[]> {

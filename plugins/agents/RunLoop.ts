@@ -7,11 +7,12 @@
  * called but never returned as in doubt.
  */
 import { classify, MisterSmithError, toError } from '../../sdk/index.js';
-import { abortReason, anySignal } from '../../sdk/util/index.js';
+import { abortReason } from '../../sdk/util/index.js';
 import type { CallOptions, ToolBus, ToolDescription } from '../tools/types.js';
 import { callProvider } from './callProvider.js';
 import { agentError, AgentErrorCodes, TOOL_OUTCOME_UNKNOWN, TOOL_REJECTED } from './errors.js';
 import type { Journal } from './Journal.js';
+import { linkSignals } from './linkSignals.js';
 import type { RunHandle } from './RunHandle.js';
 import type { CallState } from './RunState.js';
 import type { JournalRecord, JournalRecordType, ModelProvider, ModelResponse, ToolCallRequest } from './types.js';
@@ -55,7 +56,9 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
   const runId = handle.runId;
   const controller = new AbortController();
   handle.controller = controller;
-  const signal = anySignal([controller.signal, processSignal]);
+  // The run's own stops (cancel, deadlines) and the process letting go, on one controller.
+  const link = linkSignals([processSignal], controller);
+  const signal = link.signal;
   const fence = (): boolean => processSignal.aborted;
 
   const write = async (type: JournalRecordType, data: Record<string, unknown>): Promise<JournalRecord> => {
@@ -166,6 +169,7 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
     return 'finished';
   } finally {
     disarm();
+    link.dispose();
     processSignal.removeEventListener('abort', disarm);
     if (handle.controller === controller) handle.controller = undefined;
   }

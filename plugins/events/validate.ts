@@ -13,6 +13,48 @@ const MAX_DEPTH = 64;
  * `toJSON` (Date) are trusted.
  */
 export function jsonProblem(value: unknown, path: string): string | undefined {
+  // The common case (valid data) is checked without building a path string per field; only a bad
+  // value walks again to say where.
+  return isJsonSafe(value, []) ? undefined : problemAt(value, path);
+}
+
+/** The same rules as `problemAt`, answering only yes or no (no allocation beyond the stack). */
+function isJsonSafe(value: unknown, stack: object[]): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+      if (stack.length >= MAX_DEPTH || stack.includes(value)) return false;
+      stack.push(value);
+      let ok = true;
+      if (Array.isArray(value)) {
+        for (let i = 0; ok && i < value.length; i++) {
+          const v: unknown = value[i];
+          ok = v !== undefined && isJsonSafe(v, stack);
+        }
+      } else {
+        for (const key in value) {
+          if (!Object.hasOwn(value, key)) continue;
+          if (!isJsonSafe((value as Record<string, unknown>)[key], stack)) {
+            ok = false;
+            break;
+          }
+        }
+      }
+      stack.pop();
+      return ok;
+    }
+    default:
+      return false;
+  }
+}
+
+function problemAt(value: unknown, path: string): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -58,7 +100,7 @@ function childProblem(v: unknown, path: string, stack: object[], inArray: boolea
   if (typeof v === 'object' && v !== null) return objectProblem(v, path, stack);
   // In an array JSON turns undefined into null, which is a change of meaning: say so.
   if (inArray && v === undefined) return `${path}: undefined in an array becomes null in JSON`;
-  return jsonProblem(v, path);
+  return problemAt(v, path);
 }
 
 /** Throws `EVENT_INVALID` when an optional string field is present but not a string. */

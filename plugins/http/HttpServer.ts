@@ -5,12 +5,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SyncHook } from 'tapable';
 import { CancelledError, NetworkError, TimeoutError, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
 import { HTTP_ERROR_CODES, HttpError } from './errors.js';
 import type { HttpOptions } from './options.js';
 import { Router, type Route } from './Router.js';
 import { ServerRequest } from './ServerRequest.js';
-import type { HttpMethod, HttpReply, HttpService, RouteHandler, RouteOptions } from './types.js';
+import type { HttpHooks, HttpMethod, HttpReply, HttpService, RouteHandler, RouteOptions } from './types.js';
 import { drainBudget, isThenable } from '../../sdk/util/index.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -46,6 +47,7 @@ function errorBody(code: string, message: string): string {
 
 /** The `http` service: a node:http server with a router. Create it through the plugin. */
 export class HttpServer implements HttpService {
+  readonly hooks: HttpHooks = { responded: new SyncHook(['exchange']) };
   readonly #options: HttpOptions;
   readonly #logger: Logger;
   readonly #tokenDigest: Buffer | undefined;
@@ -380,8 +382,20 @@ export class HttpServer implements HttpService {
     if (!res.writableFinished) exchange.request.abort(new CancelledError('the connection closed before the response was sent'));
     const route = exchange.route?.pattern ?? 'unmatched';
     const method = KNOWN_METHODS.has(exchange.request.method) ? exchange.request.method : 'OTHER';
+    const durationMs = performance.now() - exchange.started;
     this.#requests.inc({ method, route, status: res.statusCode });
-    this.#duration.observe({ route }, (performance.now() - exchange.started) / 1000);
+    this.#duration.observe({ route }, durationMs / 1000);
+    if (this.hooks.responded.isUsed()) {
+      this.hooks.responded.call({
+        method,
+        route,
+        status: res.statusCode,
+        startedAt: performance.timeOrigin + exchange.started,
+        durationMs,
+        headers: exchange.request.headers,
+        aborted: !res.writableFinished,
+      });
+    }
     this.#inFlight--;
     if (this.#inFlight === 0) this.#drained?.();
   }

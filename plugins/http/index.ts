@@ -43,4 +43,4 @@ export { HttpOptionsSchema } from './options.js';
 export type { HttpOptions } from './options.js';
 export { HTTP_METHODS, Router } from './Router.js';
 export type { Route, RouteMatch } from './Router.js';
-export type { HttpMethod, HttpReply, HttpRequest, HttpService, RouteHandler, RouteOptions } from './types.js';
+export type { HttpExchangeRecord, HttpHooks, HttpMethod, HttpReply, HttpRequest, HttpService, RouteHandler, RouteOptions } from './types.js';

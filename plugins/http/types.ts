@@ -1,5 +1,6 @@
 /** Public contract of the http plugin. The http helper owns this file and may add to it. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SyncHook } from 'tapable';
 import type { Disposer } from '../../sdk/index.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -43,8 +44,34 @@ export interface RouteOptions {
   readonly auth?: boolean;
 }
 
+/** One answered request, as `hooks.responded` sees it (never a body). */
+export interface HttpExchangeRecord {
+  /** The request method (`OTHER` for a method the server does not know). */
+  readonly method: string;
+  /** The route pattern that matched (`/agents/runs/:id`), or `unmatched`. */
+  readonly route: string;
+  /** The status code sent. */
+  readonly status: number;
+  /** Wall-clock arrival, in ms since the epoch. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** The request headers (a tracer reads `traceparent` here). */
+  readonly headers: IncomingMessage['headers'];
+  /** Whether the client went away before the response was sent. */
+  readonly aborted: boolean;
+}
+
+export interface HttpHooks {
+  /**
+   * Called once per request when its response has closed. Untapped it costs nothing: the record is
+   * built only when `isUsed()`.
+   */
+  readonly responded: SyncHook<[HttpExchangeRecord]>;
+}
+
 /** The `http` service. */
 export interface HttpService {
+  readonly hooks: HttpHooks;
   /**
    * Paths may hold params (`/agents/:id`) and end in `*`. Throws `HTTP_ROUTE_CONFLICT` when the
    * method and path are taken, `HTTP_INVALID_ROUTE` when malformed. Returns a function that

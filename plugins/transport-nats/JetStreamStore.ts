@@ -35,6 +35,12 @@ import type { JetStreamStoreOptions } from './options.js';
 
 /** Ids → sequences remembered for `get(id)` without scanning; the oldest are forgotten first. */
 const ID_CACHE = 100_000;
+/**
+ * The newest events the tail delivered, kept for `read`: replays of recent history (a run's
+ * journal, a durable subscriber catching up) are served from memory instead of a consumer round
+ * trip over the whole range. Older ranges are read from the stream.
+ */
+const RECENT_EVENTS = 10_000;
 /** Coalesces position writes: one KV write per subscription per this many ms at most. */
 const POSITION_FLUSH_MS = 100;
 
@@ -69,6 +75,9 @@ export class JetStreamStore implements EventStore {
   readonly #ids = new Map<string, number>();
   /** Our appends the server acknowledged but not yet dispatched, by their stream sequence. */
   readonly #acked = new Map<number, Inflight>();
+  /** Ring of the newest committed events: `#recent[seq % RECENT_EVENTS]` for seq in [#recentFirst, #last]. */
+  readonly #recent: Array<StoredEvent | undefined> = new Array<StoredEvent | undefined>(RECENT_EVENTS);
+  #recentFirst = 0;
   #tail: ConsumerMessages | undefined;
   #tailDone: Promise<void> | undefined;
   #positions: KvBucket | undefined;
@@ -192,6 +201,9 @@ export class JetStreamStore implements EventStore {
     this.#last = seq;
     if (this.#acked.size !== 0) this.#acked.delete(seq);
     this.#bytes += bytes;
+    // The ring covers what was committed since open (each slot is checked against its sequence on read).
+    if (this.#recentFirst === 0) this.#recentFirst = seq;
+    this.#recent[seq % RECENT_EVENTS] = event;
     this.#remember(event.id, seq);
     this.#onCommit!(event);
   }
@@ -264,6 +276,28 @@ export class JetStreamStore implements EventStore {
     const from = Math.max(range.from, this.#first);
     if (from > to) return;
     const pageSize = range.pageSize ?? 1024;
+    const cached = this.#recentFirst === 0 ? to + 1 : Math.max(this.#recentFirst, this.#last - RECENT_EVENTS + 1);
+    if (from < cached) yield* this.#readStream(js, from, Math.min(to, cached - 1), pageSize);
+    // The rest from memory, page by page, as long as the ring still holds it.
+    let page: StoredEvent[] = [];
+    for (let seq = Math.max(from, cached); seq <= to; seq++) {
+      const e = this.#recent[seq % RECENT_EVENTS];
+      if (e === undefined || e.sequence !== seq) {
+        // Overwritten while we were reading (more than RECENT_EVENTS new events): read the rest from the stream.
+        if (page.length > 0) yield page;
+        yield* this.#readStream(js, seq, to, pageSize);
+        return;
+      }
+      page.push(e);
+      if (page.length >= pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  }
+
+  async *#readStream(js: JetStreamClient, from: number, to: number, pageSize: number): AsyncIterable<readonly StoredEvent[]> {
     const consumer = await js.consumers.get(this.#options.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
     const messages = await consumer.consume({ max_messages: Math.min(pageSize, 4096) });
     let page: StoredEvent[] = [];
@@ -288,6 +322,8 @@ export class JetStreamStore implements EventStore {
   async get(id: string): Promise<StoredEvent | undefined> {
     const seq = this.#ids.get(id);
     if (seq !== undefined) {
+      const recent = this.#recent[seq % RECENT_EVENTS];
+      if (recent !== undefined && recent.sequence === seq) return recent;
       const msg = await this.#jsm!.streams.getMessage(this.#options.stream, { seq }).catch(() => null);
       return msg === null ? undefined : decodeEvent(msg.data, msg.seq);
     }

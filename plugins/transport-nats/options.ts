@@ -19,15 +19,15 @@ const backoff = z
 
 export const natsOptions = z.strictObject({
   /** One URL or several (`nats://host:4222`, `tls://…`); the client picks among them and fails over. */
-  servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('nats://127.0.0.1:4222'),
+  servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('nats://127.0.0.1:4222').describe('NATS server URL(s); the client fails over between them'),
   /** The connection's name as the server shows it (`connz`); default `mister-smith-<system>`. */
-  name: z.string().min(1).optional(),
+  name: z.string().min(1).optional().describe('connection name shown by the server (default mister-smith-<system>)'),
   /**
    * The system this node belongs to: one token of every subject the plugin uses
    * (`ms.<system>.events.<type>`, `ms.v1.<system>.actor.<name>`), so that systems sharing one
    * NATS server never see each other's traffic.
    */
-  system: z.string().regex(SUBJECT_TOKEN, 'must be one subject token: letters, digits, _ or -').default('default'),
+  system: z.string().regex(SUBJECT_TOKEN, 'must be one subject token: letters, digits, _ or -').default('default').describe('subject token of everything this plugin sends; one per system'),
   /** At most one way to authenticate. Paths resolve against the config file's folder. */
   auth: z
     .union([
@@ -51,7 +51,7 @@ export const natsOptions = z.strictObject({
     })
     .optional(),
   /** How long the first connection may take before start fails. */
-  connectTimeoutMs: z.number().int().positive().default(5_000),
+  connectTimeoutMs: z.number().int().positive().default(5_000).describe('the first connection; start fails past it'),
   reconnect: z
     .strictObject({
       /** Attempts per server before the connection closes for good; -1: forever. */
@@ -61,24 +61,24 @@ export const natsOptions = z.strictObject({
     })
     .prefault({}),
   /** Upper bound of the drain on stop (the kernel's stop deadline bounds it too). */
-  drainTimeoutMs: z.number().int().positive().default(5_000),
+  drainTimeoutMs: z.number().int().positive().default(5_000).describe('cap of the drain at stop'),
   /** Default deadline of a remote ask / tool call. */
-  requestTimeoutMs: z.number().int().positive().default(5_000),
+  requestTimeoutMs: z.number().int().positive().default(5_000).describe('default timeout of a remote ask'),
   /** Local event type patterns mirrored to the other nodes from start (same as calling `nats.bridge`). */
-  bridge: z.array(z.string().min(1)).default([]),
+  bridge: z.array(z.string().min(1)).default([]).describe('event type patterns mirrored between nodes from start'),
   /** Tool name patterns this node serves to the other nodes from start (same as `nats.exposeTools`). */
-  exposeTools: z.array(z.string().min(1)).default([]),
+  exposeTools: z.array(z.string().min(1)).default([]).describe('tool patterns served to other nodes from start'),
   /**
    * Tool name patterns of other nodes' tools registered here as proxies at start (same as
    * `nats.importTools`); `[]`: none.
    */
-  importTools: z.array(z.string().min(1)).default([]),
+  importTools: z.array(z.string().min(1)).default([]).describe("tool patterns of other nodes' tools registered here at start"),
   /** Deadline of a remote tool call (the proxy tool's `timeoutMs`). */
-  toolTimeoutMs: z.number().int().positive().default(30_000),
+  toolTimeoutMs: z.number().int().positive().default(30_000).describe('deadline of a remote tool call'),
   /** How long tool discovery waits for more nodes once answers stop coming. */
-  discoveryStallMs: z.number().int().positive().default(250),
+  discoveryStallMs: z.number().int().positive().default(250).describe('tool discovery ends once answers stall this long'),
   /** Register the connection check with the health plugin when it is loaded. */
-  healthCheck: z.boolean().default(true),
+  healthCheck: z.boolean().default(true).describe('register the nats health check'),
   /** Distributed agent runs (used when the agents plugin runs with `distributed: true`). */
   runs: z
     .strictObject({
@@ -86,15 +86,15 @@ export const natsOptions = z.strictObject({
        * Serve as a run scheduler when the agents plugin is loaded: agents with `distributed: true`
        * queue their runs here, and this node pulls the runs of the agents it defines.
        */
-      enabled: z.boolean().default(true),
+      enabled: z.boolean().default(true).describe('act as the agents run scheduler when agents is loaded'),
       /** Take runs from the queue (false: only queue them, e.g. on a gateway node that runs nothing). */
-      pull: z.boolean().default(true),
+      pull: z.boolean().default(true).describe('take runs from the queue (false: only queue them)'),
       /** The work-queue stream of run tickets. */
       stream: z.string().regex(SUBJECT_TOKEN).default('MISTER_SMITH_RUNS'),
       /** The KV-style bucket of run leases. */
       leaseBucket: z.string().regex(SUBJECT_TOKEN).default('MISTER_SMITH_LEASES'),
       /** A lease not renewed for this long is taken over by another node. */
-      leaseTtlMs: z.number().int().min(100).default(15_000),
+      leaseTtlMs: z.number().int().min(100).default(15_000).describe('a lease not renewed this long is taken over'),
     })
     .prefault({}),
 });

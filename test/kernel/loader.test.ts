@@ -95,6 +95,35 @@ test('optional dependencies order plugins but never form an error cycle', async 
   assert.deepEqual(mixed.plugins.map((p) => p.name), ['z', 'x']);
 });
 
+test('a plugin optionally depending on one side of an optional cycle starts after the whole cycle, whatever the config order', async () => {
+  // supervision optionally wants events and health, which optionally want each other: written
+  // first, it used to start first (the cycle was broken at it) and so never saw the events bus.
+  const supervision = plain('supervision', { optionalDependsOn: ['events', 'health'] });
+  const events = plain('events', { optionalDependsOn: ['health'] });
+  const health = plain('health', { optionalDependsOn: ['events'] });
+  const free = plain('free');
+  const orders = [
+    [supervision, events, health, free],
+    [supervision, health, events, free],
+    [free, events, supervision, health],
+    [health, supervision, free, events],
+  ];
+  for (const plugins of orders) {
+    const kernel = await createKernel({ config: { plugins }, logger: silent() });
+    const names = kernel.plugins.map((p) => p.name);
+    const at = (name: string): number => names.indexOf(name);
+    assert.ok(at('supervision') > at('events') && at('supervision') > at('health'), names.join(', '));
+    // Inside the cycle config order decides; a free plugin keeps its place relative to the others' groups.
+    assert.equal(at('events') < at('health'), plugins.indexOf(events) < plugins.indexOf(health), names.join(', '));
+  }
+  // A required edge into the cycle is kept, and one out of it too: app needs health, events needs db.
+  const app = plain('app', { dependsOn: ['health'] });
+  const db = plain('db');
+  const withEvents = plain('events', { dependsOn: ['db'], optionalDependsOn: ['health'] });
+  const kernel = await createKernel({ config: { plugins: [app, withEvents, health, db] }, logger: silent() });
+  assert.deepEqual(kernel.plugins.map((p) => p.name), ['db', 'events', 'health', 'app']);
+});
+
 test('ordering stays config order among independent plugins and dependencies first, at scale', () => {
   const n = 2000;
   // A chain written backwards (each needs the next), interleaved with free plugins.

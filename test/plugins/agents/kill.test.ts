@@ -156,7 +156,7 @@ async function killLane(dir: string, lane: number): Promise<{ kills: number; mid
     let plan: Plan = { kind: 'none' };
     if (kills < KILLS_PER_LANE) {
       const r = random();
-      plan = r < 0.5 ? { kind: 'records', after: 1 + Math.floor(random() * 3) } : r < 0.75 ? { kind: 'tool-start', nth: 1 + Math.floor(random() * 2) } : { kind: 'tool-done', nth: 1 };
+      plan = r < 0.5 ? { kind: 'records', after: 1 + Math.floor(random() * 3) } : r < 0.75 ? { kind: 'tool-start', nth: 1 } : { kind: 'tool-done', nth: 1 };
     }
     const result = await live(dir, plan);
     if (!result.killed) {

@@ -192,3 +192,28 @@ test('a lock naming a live pid of this host is respected, unless that pid now be
   await store.open(() => {});
   await store.close();
 });
+
+test('a store whose lock is taken from it stops writing: publishes fail with EVENT_STORE_LOCKED and health is unhealthy', async (t) => {
+  const { EventBus } = await import('../../../plugins/events/index.js');
+  const { unlink } = await import('node:fs/promises');
+  const dir = await tempDir(t);
+  const bus = new EventBus({ store: new FileStore({ dir, lock: { heartbeatMs: 10, staleMs: 1_000 } }) });
+  await bus.start();
+  t.after(() => bus.stop());
+  await bus.publish({ type: 'a', source: 's' });
+  // Somebody deleted the lock and another opener took it.
+  await unlink(path.join(dir, 'LOCK'));
+  await writeFile(path.join(dir, 'LOCK'), JSON.stringify({ host: 'intruder', pid: 42, startTime: 1, threadId: 0, token: 'other' }));
+  const deadline = Date.now() + 10_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    last = await bus.publish({ type: 'a', source: 's' }).catch((e: unknown) => e);
+    if ((last as { code?: string }).code === 'EVENT_STORE_LOCKED') break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal((last as { code?: string }).code, 'EVENT_STORE_LOCKED');
+  assert.match((last as Error).message, /intruder/);
+  assert.equal((await bus.health()).status, 'unhealthy');
+  await bus.stop();
+  assert.equal(JSON.parse(await readFile(path.join(dir, 'LOCK'), 'utf8')).host, 'intruder', 'closing does not remove a lock it no longer owns');
+});

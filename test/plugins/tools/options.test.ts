@@ -55,16 +55,20 @@ test('other malformed options are TOOL_INVALID_OPTIONS naming the option', async
 
 test('a huge timeoutMs is capped below the timer overflow instead of firing at once', async () => {
   const bus = new ToolBus();
-  let release: (v: string) => void = () => {};
-  bus.register({ name: 'wait', description: 'd', input: z.object({}), handler: () => new Promise<string>((r) => (release = r)) });
+  // Each call's handler hands its resolver over once it runs; the test waits for that event, not for time.
+  let entered: (release: (v: string) => void) => void = () => {};
+  bus.register({ name: 'wait', description: 'd', input: z.object({}), handler: () => new Promise<string>((r) => entered(r)) });
   bus.grant('a', '*');
   const warnings: string[] = [];
   const onWarning = (w: Error): void => void warnings.push(w.name);
   process.on('warning', onWarning);
   try {
     for (const timeoutMs of [2 ** 40, Infinity, MAX_TIMEOUT_MS + 1]) {
+      const running = new Promise<(v: string) => void>((r) => (entered = r));
       const call = bus.call('a', 'wait', {}, { timeoutMs });
-      // An overflowing timer is set to 1 ms: let a later timer pass before answering.
+      const release = await running;
+      // The call's timer was armed before its handler ran. An overflowing timer is set to 1 ms, so a
+      // timer armed now for longer expires after it: let it pass before answering.
       await new Promise((r) => setTimeout(r, 20));
       release('done');
       assert.equal(await call, 'done', `timeoutMs ${timeoutMs}`);

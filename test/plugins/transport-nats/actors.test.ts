@@ -28,6 +28,8 @@ test('ask and tell an actor exposed on another node', opts, async (t) => {
     },
     { name: 'calc', expose: true },
   );
+  // Exposure takes effect once the server has the subscription: one round trip on a's connection.
+  await a.nats.client.flush();
   const calc = b.actors.remote<{ op: string; n?: number }, { result: number }>('calc');
   assert.equal(calc.name, 'calc');
   assert.deepEqual(await calc.ask({ op: 'double', n: 21 }), { result: 42 });
@@ -55,6 +57,7 @@ test('remote errors carry the local codes: what receive threw, ACTOR_ASK_TIMEOUT
     },
     { name: 'svc', expose: true, supervision: { restart: 'permanent' } },
   );
+  await a.nats.client.flush();
   const svc = b.actors.remote<string, string>('svc');
   await assert.rejects(svc.ask('typed'), (err: MisterSmithError) => {
     assert.equal(err.code, 'ORDER_REJECTED');
@@ -65,7 +68,10 @@ test('remote errors carry the local codes: what receive threw, ACTOR_ASK_TIMEOUT
   });
   await assert.rejects(svc.ask('plain'), { code: 'UNKNOWN', message: 'plain failure' });
   // The owning node enforces the caller's timeout: the same ACTOR_ASK_TIMEOUT as a local ask.
-  await assert.rejects(svc.ask('slow', { timeoutMs: 200 }), { code: 'ACTOR_ASK_TIMEOUT' });
+  // Both nodes share this process, so an event-loop stall longer than the caller's network margin
+  // (250 ms for a 200 ms ask) fires both timers in one pass and the caller gives up first
+  // (ACTOR_REMOTE_UNREACHABLE) on a loaded machine: a 5 s ask gets the 1 s margin.
+  await assert.rejects(svc.ask('slow', { timeoutMs: 5_000 }), { code: 'ACTOR_ASK_TIMEOUT' });
   release();
   await assert.rejects(b.actors.remote('nobody').ask('x'), { code: 'ACTOR_REMOTE_UNREACHABLE', message: /no node exposes it/ });
   const ac = new AbortController();
@@ -80,6 +86,7 @@ test('a stopped actor is no longer reachable; a restarted one still is', opts, a
   const a = await node(t, server.url);
   const b = await node(t, server.url);
   const ref = a.actors.spawn<string, string>({ receive: (m) => { if (m === 'crash') throw new Error('crash'); return `pong ${m}`; } }, { name: 'pinger', expose: true });
+  await a.nats.client.flush();
   const remote = b.actors.remote<string, string>('pinger');
   await assert.rejects(remote.ask('crash'), /crash/);
   assert.equal(await remote.ask('1'), 'pong 1', 'still exposed after a supervised restart');
@@ -104,6 +111,7 @@ test('bad names, oversized payloads and foreign envelopes are clear typed errors
   assert.throws(() => b.actors.remote('a b'), { code: 'NATS_BAD_SUBJECT' });
   assert.throws(() => a.actors.spawn({ receive: () => 1 }, { name: 'has space', expose: true }), { code: 'NATS_BAD_SUBJECT' });
   a.actors.spawn<number, string>({ receive: (n) => 'x'.repeat(n) }, { name: 'big', expose: true });
+  await a.nats.client.flush();
   const big = b.actors.remote<unknown, string>('big');
   await assert.rejects(big.ask('y'.repeat(2 * 1024 * 1024)), { code: 'NATS_PAYLOAD_TOO_LARGE', message: /max_payload of 1048576/ });
   assert.throws(() => big.tell('y'.repeat(2 * 1024 * 1024)), { code: 'NATS_PAYLOAD_TOO_LARGE' });

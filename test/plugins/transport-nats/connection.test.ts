@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createTestKernel } from '../../../testing/index.js';
+import { checkPluginConformance, createTestKernel } from '../../../testing/index.js';
 import natsPlugin, { natsOptions } from '../../../plugins/transport-nats/index.js';
 import type { NatsService } from '../../../plugins/transport-nats/types.js';
 import type { HealthService } from '../../../plugins/health/types.js';
@@ -94,4 +94,20 @@ test('stop drains within the deadline even while the server is gone', opts, asyn
   await kernel.stop('test');
   assert.equal(kernel.state, 'stopped');
   assert.equal(nats.stats().state, 'closed');
+});
+
+test('the plugin passes checkPluginConformance against a real server, exercised (bridge, remote actor, store)', opts, async (t) => {
+  const server = await startNats(t);
+  await checkPluginConformance(natsPlugin, {
+    options: { servers: server.url, bridge: ['conf.>'] },
+    with: ['supervision', 'actors', 'events'],
+    exercise: async (kernel) => {
+      const actors = kernel.resolve<import('../../../plugins/actors/types.js').ActorSystem>('actors');
+      actors.spawn<string, string>({ receive: (m) => m }, { name: 'conf', expose: true });
+      assert.equal(await actors.remote<string, string>('conf').ask('hi'), 'hi');
+      const store = kernel.resolve<NatsService>('nats').createEventStore({ stream: 'CONF' });
+      await store.open(() => undefined);
+      await store.close();
+    },
+  });
 });
