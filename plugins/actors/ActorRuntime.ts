@@ -55,6 +55,8 @@ export class ActorRuntime implements ActorSystem, CellHost, ActorCounts {
   readonly deadLetters: DeadLetterOffice;
   readonly askTimeoutMs: number;
   readonly throughput: number;
+  /** Puts a cell on the run queue: the queue's own function (see RunQueue.schedule). */
+  readonly schedule: (cell: ActorCell) => void;
   /** Hot counters, bumped by cells; published to metrics in batches. */
   sent = 0;
   processed = 0;
@@ -104,6 +106,7 @@ export class ActorRuntime implements ActorSystem, CellHost, ActorCounts {
       flush();
       this.checkDrained();
     });
+    this.schedule = this.#queue.schedule;
     this.#metrics = init.metrics === undefined ? undefined : new ActorMetrics(init.metrics, this, this.deadLetters, () => this.#queue.running);
   }
 
@@ -262,11 +265,6 @@ export class ActorRuntime implements ActorSystem, CellHost, ActorCounts {
   }
 
   // ── CellHost ────────────────────────────────────────────────────────────────────────────────
-
-  /** @internal */
-  schedule(cell: ActorCell): void {
-    this.#queue.schedule(cell);
-  }
 
   /** @internal */
   route(cell: ActorCell, message: unknown, ask: boolean): AnyActorRef | undefined {
