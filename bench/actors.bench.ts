@@ -169,10 +169,16 @@ async function tellNact(): Promise<number> {
 }
 
 /**
- * nact's query deadline. Generous: on a loaded 2-core machine a nact query behind 1000 others has
- * taken over 10 s, and its timeout then failed the whole run.
+ * nact now and then loses a query's reply on a loaded machine; its query then rejects with 'Query
+ * Timeout' after the deadline, which failed the whole run. A lost query is counted instead, and a
+ * round that lost any has no nact ask figures (waiting out the deadline would understate nact).
  */
-const NACT_QUERY_TIMEOUT_MS = 120_000;
+const NACT_QUERY_TIMEOUT_MS = 10_000;
+let nactLost = 0;
+
+function nactQuery(ref: Parameters<typeof query>[0], n: number): Promise<unknown> {
+  return query(ref, (sender) => ({ n, sender }), NACT_QUERY_TIMEOUT_MS).catch(() => void nactLost++);
+}
 
 async function askCases(): Promise<{ ours: [number, number]; baseline: [number, number]; nact: [number, number] }> {
   const { actors, stop } = await startKernel();
@@ -204,10 +210,12 @@ async function askCases(): Promise<{ ours: [number, number]; baseline: [number, 
       `p${i}`,
     ),
   );
-  const nactMedian = await medianMicros(Math.min(ASK_SAMPLES, 5000), () => query(nactEcho, (sender) => ({ n: 1, sender }), NACT_QUERY_TIMEOUT_MS));
-  const nactRate = await askThroughput((loop, i) => query(nactPool[loop % 100]!, (sender) => ({ n: i, sender }), NACT_QUERY_TIMEOUT_MS));
+  const lostBefore = nactLost;
+  const nactMedian = await medianMicros(Math.min(ASK_SAMPLES, 5000), () => nactQuery(nactEcho, 1));
+  const nactRate = await askThroughput((loop, i) => nactQuery(nactPool[loop % 100]!, i));
   nactStop(system);
-  return { ours: [oursMedian, oursRate], baseline: [baseMedian, baseRate], nact: [nactMedian, nactRate] };
+  const nact: [number, number] = nactLost === lostBefore ? [nactMedian, nactRate] : [Number.NaN, Number.NaN];
+  return { ours: [oursMedian, oursRate], baseline: [baseMedian, baseRate], nact };
 }
 
 async function memoryOurs(): Promise<number> {
@@ -272,8 +280,12 @@ export default defineBench({
     );
     const runs: Array<Awaited<ReturnType<typeof askCases>>> = [];
     for (let round = 0; round < ROUNDS; round++) runs.push(await askCases());
-    const best = (pick: (r: (typeof runs)[number]) => [number, number], i: 0 | 1): number =>
-      i === 0 ? Math.min(...runs.map((r) => pick(r)[0])) : Math.max(...runs.map((r) => pick(r)[1]));
+    const best = (pick: (r: (typeof runs)[number]) => [number, number], i: 0 | 1): number => {
+      const values = runs.map((r) => pick(r)[i]).filter(Number.isFinite);
+      if (values.length === 0) return Number.NaN;
+      return i === 0 ? Math.min(...values) : Math.max(...values);
+    };
+    const lost = nactLost === 0 ? '' : `; nact lost ${nactLost} queries, rounds with losses left out`;
     const ask = {
       ours: [best((r) => r.ours, 0), best((r) => r.ours, 1)],
       baseline: [best((r) => r.baseline, 0), best((r) => r.baseline, 1)],
@@ -281,9 +293,9 @@ export default defineBench({
     };
     rows.push(
       { case: 'ask round trip, sequential (median)', value: ask.ours[0]!, unit: 'µs', baseline: ask.baseline[0]!, baselineName: 'bare queue + promise', target: '< 2 µs', pass: ask.ours[0]! < 2 },
-      { case: 'ask round trip (nact query, median)', value: ask.nact[0]!, unit: 'µs', baseline: ask.baseline[0]!, baselineName: 'bare queue + promise' },
+      { case: `ask round trip (nact query, median${lost})`, value: ask.nact[0]!, unit: 'µs', baseline: ask.baseline[0]!, baselineName: 'bare queue + promise' },
       { case: `ask throughput, ${IN_FLIGHT} in flight`, value: ask.ours[1]!, unit: 'asks/s', baseline: ask.baseline[1]!, baselineName: 'bare queue + promise', target: '>= 1M asks/s', pass: ask.ours[1]! >= 1e6 },
-      { case: `ask throughput (nact query, ${IN_FLIGHT} in flight)`, value: ask.nact[1]!, unit: 'asks/s', baseline: ask.baseline[1]!, baselineName: 'bare queue + promise' },
+      { case: `ask throughput (nact query, ${IN_FLIGHT} in flight${lost})`, value: ask.nact[1]!, unit: 'asks/s', baseline: ask.baseline[1]!, baselineName: 'bare queue + promise' },
     );
     const mem = await memoryOurs();
     const memBase = memoryBaseline();
