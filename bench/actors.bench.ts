@@ -169,14 +169,10 @@ async function tellNact(): Promise<number> {
 }
 
 /**
- * nact never clears a query's timeout: 10 s after an answered query it rejects a promise nobody
- * holds any more. On a loaded machine the rest of the bench outlasts that, and the stray rejection
- * killed the run. Only those are ignored; a query that really times out rejects the awaited promise.
+ * nact's query deadline. Generous: on a loaded 2-core machine a nact query behind 1000 others has
+ * taken over 10 s, and its timeout then failed the whole run.
  */
-process.on('unhandledRejection', (reason) => {
-  if (reason instanceof Error && reason.message === 'Query Timeout' && reason.stack?.includes('nact')) return;
-  throw reason;
-});
+const NACT_QUERY_TIMEOUT_MS = 120_000;
 
 async function askCases(): Promise<{ ours: [number, number]; baseline: [number, number]; nact: [number, number] }> {
   const { actors, stop } = await startKernel();
@@ -208,8 +204,8 @@ async function askCases(): Promise<{ ours: [number, number]; baseline: [number, 
       `p${i}`,
     ),
   );
-  const nactMedian = await medianMicros(Math.min(ASK_SAMPLES, 5000), () => query(nactEcho, (sender) => ({ n: 1, sender }), 10_000));
-  const nactRate = await askThroughput((loop, i) => query(nactPool[loop % 100]!, (sender) => ({ n: i, sender }), 10_000));
+  const nactMedian = await medianMicros(Math.min(ASK_SAMPLES, 5000), () => query(nactEcho, (sender) => ({ n: 1, sender }), NACT_QUERY_TIMEOUT_MS));
+  const nactRate = await askThroughput((loop, i) => query(nactPool[loop % 100]!, (sender) => ({ n: i, sender }), NACT_QUERY_TIMEOUT_MS));
   nactStop(system);
   return { ours: [oursMedian, oursRate], baseline: [baseMedian, baseRate], nact: [nactMedian, nactRate] };
 }
