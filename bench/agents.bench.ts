@@ -7,6 +7,7 @@
  * - resume at start of 1,000 interrupted 10-turn runs (`recovery: 'resume'`), start to all done.
  * The scripted provider answers at once, so the figures are the framework's own overhead.
  */
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,6 +118,29 @@ async function interruptedLog(dir: string): Promise<void> {
   await kernel.stop();
 }
 
+/**
+ * Median fdatasync of an 8 KB append in `dir`, raw Node: what one group commit waits for. With
+ * `fsync: 'batch'` a run waits for about two commits per step, so the wall-clock steps/s of
+ * CONCURRENT runs cannot exceed roughly CONCURRENT / (2 × 1.5 × this) on this disk.
+ */
+function fdatasyncMs(dir: string): number {
+  const fd = openSync(path.join(dir, 'probe'), 'w');
+  try {
+    const block = Buffer.alloc(8192, 1);
+    const times: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      writeSync(fd, block);
+      const t0 = performance.now();
+      fdatasyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return times[50]!;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export default defineBench({
   name: 'agents',
   async run(): Promise<BenchRow[]> {
@@ -130,6 +154,13 @@ export default defineBench({
       best.never.push(await measure((dir) => ({ use: 'events', options: { store: { type: 'file', dir, fsync: 'never' } } })));
     }
     const pick = (xs: Measured[]): Measured => ({ stepsPerSecond: Math.max(...xs.map((x) => x.stepsPerSecond)), cpuMicrosPerStep: Math.min(...xs.map((x) => x.cpuMicrosPerStep)) });
+    const probeDir = await mkdtemp(path.join(os.tmpdir(), 'agents-bench-probe-'));
+    let syncMs: number;
+    try {
+      syncMs = fdatasyncMs(probeDir);
+    } finally {
+      await rm(probeDir, { recursive: true, force: true });
+    }
     const off = pick(best.off);
     const batch = pick(best.batch);
     const never = pick(best.never);
@@ -141,6 +172,11 @@ export default defineBench({
       baselineName: 'same runs, journal off (memory)',
       target: '>= 20,000 steps/s',
       pass: batch.stepsPerSecond >= 20_000,
+    });
+    rows.push({
+      case: `disk: fdatasync of an 8 KB append (raw Node; batch wall steps/s <= ~${CONCURRENT} / (3 x this))`,
+      value: syncMs,
+      unit: 'ms',
     });
     rows.push({
       case: `journal, file store fsync batch: steps per CPU-second (load-independent)`,

@@ -4,21 +4,30 @@
  * of that actor restarts it and the restarted actor resumes the run from its journal. Runs of one
  * agent share `maxConcurrentRuns` slots and a bounded queue; a run suspended for a decision holds
  * no slot.
+ *
+ * Why this file is long (~870 lines): every public operation here (start, attach, wait, resume,
+ * approve, cancel, recover) moves a run between the same three pieces of state — its handle, its
+ * agent's slots and queue, and the run index — and keeping those transitions in one class is what
+ * keeps them consistent. What needs none of that state lives beside it: the loop (RunLoop), the
+ * fold of the journal (RunState), the journal (Journal), streams (chunkStream), outcomes
+ * (runOutcome) and structured output (outputValidator).
  */
 import { randomUUID } from 'node:crypto';
-import { AgentError, ConfigError, toError, z, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
-import { abortReason } from '../../sdk/util/index.js';
+import { ConfigError, toError, z, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
 import type { ActorSystem } from '../actors/types.js';
 import type { EventBus } from '../events/types.js';
 import type { ResilienceService } from '../resilience/types.js';
 import type { ToolBus, ToolDefinition } from '../tools/types.js';
 import { agentError, AgentErrorCodes } from './errors.js';
 import { EventJournal, MemoryJournal, toRecord, type Journal } from './Journal.js';
-import { AgentDefinitionSchema, type AgentsOptions, type ParsedAgentDefinition } from './options.js';
+import { chunkStream, TERMINAL } from './chunkStream.js';
+import { AgentDefinitionSchema, type AgentsOptions } from './options.js';
+import { validatorFor } from './outputValidator.js';
 import { RunHandle, type AgentEntry, type RunMessage } from './RunHandle.js';
 import { RunIndex } from './RunIndex.js';
 import { linkSignals } from './linkSignals.js';
 import { cancelled, runLoop, RunStop, type LoopEnd, type LoopHost } from './RunLoop.js';
+import { interrupted, raceSignal, resultOrError, settledResult, statusOf } from './runOutcome.js';
 import { RunState, type StartedData } from './RunState.js';
 import type {
   AgentDefinition,
@@ -54,8 +63,6 @@ interface Conversation {
   readonly messages: readonly ChatMessage[];
   readonly providerSessionId: string | undefined;
 }
-
-const TERMINAL = new Set<string>(['agent.run.completed', 'agent.run.failed', 'agent.run.cancelled']);
 
 export class AgentService implements AgentServiceContract {
   readonly #deps: AgentServiceDeps;
@@ -377,7 +384,7 @@ export class AgentService implements AgentServiceContract {
   }
 
   stream(agent: string, input: string, options: RunOptions = {}): AsyncIterable<RunStreamChunk> {
-    return this.#iterate(async (listener, end) => {
+    return chunkStream(async (listener, end) => {
       const { runId } = await this.#start(agent, input, options, listener);
       // A run that had already ended (a known runId): replay its records instead.
       if (!this.#handles.has(runId)) {
@@ -390,7 +397,7 @@ export class AgentService implements AgentServiceContract {
 
   /** A run's records from the first, then live until it ends (SSE). */
   follow(runId: string): AsyncIterable<RunStreamChunk> {
-    return this.#iterate(async (listener, end) => {
+    return chunkStream(async (listener, end) => {
       const seen = new Set<string>();
       const buffered: RunStreamChunk[] = [];
       let replaying = true;
@@ -412,60 +419,6 @@ export class AgentService implements AgentServiceContract {
       if (handle === undefined) end();
       return () => handle?.listeners.delete(live);
     });
-  }
-
-  #iterate(begin: (listener: (chunk: RunStreamChunk) => void, end: () => void) => Promise<(() => void) | undefined>): AsyncIterable<RunStreamChunk> {
-    return {
-      [Symbol.asyncIterator]: () => {
-        const queue: RunStreamChunk[] = [];
-        let ended = false;
-        let failure: Error | undefined;
-        let wake: (() => void) | undefined;
-        let stop: (() => void) | undefined;
-        const poke = (): void => {
-          const w = wake;
-          wake = undefined;
-          w?.();
-        };
-        const listener = (chunk: RunStreamChunk): void => {
-          if (ended) return;
-          queue.push(chunk);
-          if (TERMINAL.has(chunk.type)) ended = true;
-          poke();
-        };
-        const end = (): void => {
-          ended = true;
-          poke();
-        };
-        const started = begin(listener, end).then(
-          (s) => (stop = s),
-          (error: unknown) => {
-            failure = toError(error);
-            poke();
-          },
-        );
-        return {
-          next: async (): Promise<IteratorResult<RunStreamChunk>> => {
-            await started;
-            for (;;) {
-              const chunk = queue.shift();
-              if (chunk !== undefined) return { value: chunk, done: false };
-              if (failure !== undefined) throw failure;
-              if (ended) {
-                stop?.();
-                return { value: undefined, done: true };
-              }
-              await new Promise<void>((resolve) => (wake = resolve));
-            }
-          },
-          return: async (): Promise<IteratorResult<RunStreamChunk>> => {
-            ended = true;
-            stop?.();
-            return { value: undefined, done: true };
-          },
-        };
-      },
-    };
   }
 
   // ── reading runs ───────────────────────────────────────────────────────────────────────────
@@ -923,93 +876,6 @@ export class AgentService implements AgentServiceContract {
     }
     return provider;
   }
-}
-
-function interrupted(runId: string): AgentError {
-  return agentError(AgentErrorCodes.AGENT_INTERRUPTED, `run ${runId} was interrupted: the system is stopping; it resumes from its journal at the next start`, { runId });
-}
-
-function statusOf(handle: RunHandle): RunStatus {
-  if (handle.phase === 'queued') return 'queued';
-  if (handle.phase === 'suspended') return 'suspended';
-  return handle.state.status;
-}
-
-function resultOf(state: RunState): RunResult<unknown> {
-  const data = state.terminal!.data as { output?: unknown };
-  return { runId: state.runId, agent: state.agent, status: 'completed', output: data.output, steps: state.steps, usage: state.usage };
-}
-
-/** The error a failed or cancelled run rejects with, rebuilt from its terminal record. */
-function errorOf(state: RunState): AgentError {
-  const t = state.terminal!;
-  const data = t.data as { code?: string; message?: string; budget?: string; reason?: string };
-  if (t.type === 'agent.run.cancelled') {
-    return agentError(AgentErrorCodes.AGENT_CANCELLED, data.reason ?? `run ${state.runId} was cancelled`, { runId: state.runId, agent: state.agent, usage: state.usage });
-  }
-  const code = (data.code ?? AgentErrorCodes.AGENT_PROVIDER_FAILED) as Parameters<typeof agentError>[0];
-  return agentError(code, data.message ?? 'the run failed', {
-    runId: state.runId,
-    agent: state.agent,
-    usage: state.usage,
-    steps: state.steps,
-    ...(data.budget !== undefined ? { budget: data.budget } : {}),
-  }, undefined, (data as { retryable?: boolean }).retryable);
-}
-
-/** A finished run's result, or the error it failed with. */
-function settledResult(state: RunState): Promise<RunResult<unknown>> {
-  return new Promise((resolve, reject) => resultOrError(state, resolve, reject));
-}
-
-function resultOrError(state: RunState, resolve: (r: RunResult<unknown>) => void, reject: (e: Error) => void): void {
-  if (state.terminal?.type === 'agent.run.completed') resolve(resultOf(state));
-  else reject(errorOf(state));
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-/** Structured output: a validator from the agent's schema (zod in code, JSON Schema in config). */
-function validatorFor(def: ParsedAgentDefinition): AgentEntry['validate'] {
-  const output = def.output;
-  if (output === undefined) return undefined;
-  let schema: z.ZodType;
-  if (typeof (output as { safeParse?: unknown }).safeParse === 'function') schema = output as z.ZodType;
-  else {
-    try {
-      schema = z.fromJSONSchema(output as Parameters<typeof z.fromJSONSchema>[0]);
-    } catch (error) {
-      throw new ConfigError(AgentErrorCodes.AGENT_INVALID_DEFINITION, `agent '${def.name}': output is not a usable JSON Schema`, [toError(error).message], { context: { agent: def.name } });
-    }
-  }
-  return (reply) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(reply.trim().replace(/^```(?:json)?\s*|\s*```$/g, ''));
-    } catch (error) {
-      return { ok: false, error: `not JSON (${toError(error).message})` };
-    }
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return { ok: true, value: parsed.data };
-    return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
-  };
 }
 
 export { toRecord };

@@ -4,7 +4,7 @@
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
-import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
+import { httpStatusError, openRequest, readErrorBody, readSse, type OpenRequest } from '../../sdk/util/index.js';
 import { fromToolName, toWireMessages, toWireTools, type WireBlock, type WireMessageResponse, type WireUsage } from './wire.js';
 import { AnthropicErrorCodes } from './errors.js';
 
@@ -97,22 +97,10 @@ export class AnthropicProvider implements ModelProvider {
     });
     if (call.res.ok) return call;
     try {
-      let text = '';
-      try {
-        text = await call.res.text();
-      } catch {
-        // The status says enough.
-      }
-      let detail = text.slice(0, 200);
-      let type: string | undefined;
-      try {
-        const parsed = JSON.parse(text) as WireMessageResponse;
-        detail = parsed.error?.message ?? detail;
-        type = parsed.error?.type;
-      } catch {
-        // not JSON: keep the raw text
-      }
-      throw httpStatusError(AnthropicErrorCodes.ANTHROPIC_HTTP_ERROR, this.#url, call.res.status, call.res.headers, detail, type !== undefined ? { type } : {});
+      const { text, json } = await readErrorBody(call.res);
+      const error = (json as WireMessageResponse | undefined)?.error;
+      const type = error?.type;
+      throw httpStatusError(AnthropicErrorCodes.ANTHROPIC_HTTP_ERROR, this.#url, call.res.status, call.res.headers, error?.message ?? text.slice(0, 200), type !== undefined ? { type } : {});
     } finally {
       call.dispose();
     }

@@ -5,7 +5,7 @@
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
-import { httpStatusError, openRequest, readSse, type OpenRequest } from '../../sdk/util/index.js';
+import { httpStatusError, openRequest, readErrorBody, readSse, type OpenRequest } from '../../sdk/util/index.js';
 import { fromFunctionName, toWireMessages, toWireTools, type WireChunk, type WireResponse } from './wire.js';
 import { OpenAIErrorCodes } from './errors.js';
 
@@ -108,19 +108,8 @@ export class OpenAIProvider implements ModelProvider {
     });
     if (call.res.ok) return call;
     try {
-      let text = '';
-      try {
-        text = await call.res.text();
-      } catch {
-        // The status says enough.
-      }
-      let detail = text.slice(0, 200);
-      try {
-        detail = (JSON.parse(text) as WireResponse).error?.message ?? detail;
-      } catch {
-        // not JSON: keep the raw text
-      }
-      throw httpStatusError(OpenAIErrorCodes.OPENAI_HTTP_ERROR, this.#url, call.res.status, call.res.headers, detail);
+      const { text, json } = await readErrorBody(call.res);
+      throw httpStatusError(OpenAIErrorCodes.OPENAI_HTTP_ERROR, this.#url, call.res.status, call.res.headers, (json as WireResponse | undefined)?.error?.message ?? text.slice(0, 200));
     } finally {
       call.dispose();
     }

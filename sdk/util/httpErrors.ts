@@ -36,3 +36,23 @@ export function httpStatusError(code: string, url: string, status: number, heade
     context: { status, ...extra },
   });
 }
+
+/**
+ * An error response's body as text, and parsed when it is JSON. A body that cannot be read is ''
+ * (the status says enough); one that is not JSON leaves `json` undefined.
+ */
+export async function readErrorBody(res: Response): Promise<{ readonly text: string; readonly json: unknown }> {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    // The status says enough.
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not JSON: the raw text is the detail.
+  }
+  return { text, json };
+}

@@ -11,7 +11,7 @@ export { isThenable } from './isThenable.js';
 export { messageOf } from './messageOf.js';
 export { noop } from './noop.js';
 export { RingBuffer } from './RingBuffer.js';
-export { httpStatusError, isRetryableStatus, retryAfterMs } from './httpErrors.js';
+export { httpStatusError, isRetryableStatus, readErrorBody, retryAfterMs } from './httpErrors.js';
 export { openRequest } from './openRequest.js';
 export type { OpenRequest, OpenRequestOptions } from './openRequest.js';
 export { readSse } from './readSse.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -53,6 +53,33 @@ export default definePlugin({
     });
   },
 });
+`;
+
+const STRICT_PLUGIN = `
+import { definePlugin, z } from 'mister-smith/sdk';
+import { checkPluginConformance } from 'mister-smith/testing';
+
+export const greeter = definePlugin({
+  name: 'greeter',
+  version: '1.0.0',
+  dependsOn: ['actors', 'tools'],
+  options: z.object({ greeting: z.string().default('hello') }),
+  setup(ctx) {
+    const actors = ctx.resolve('actors');
+    const ref = actors.spawn<string, string>({ receive: (name) => \`\${ctx.options.greeting}, \${name}\` }, { name: 'greeter' });
+    ctx.onStop(() => ref.stop());
+    const tools = ctx.resolve('tools');
+    ctx.onStop(tools.register({ name: 'greet.one', description: 'greets', input: z.object({ who: z.string() }), handler: ({ who }) => ref.ask(who) }));
+    // @ts-expect-error the actor system has no 'spawnn'
+    actors.spawnn;
+    // @ts-expect-error a tool handler's input is typed by its schema
+    tools.register({ name: 'greet.two', description: 'x', input: z.object({ who: z.string() }), handler: ({ whom }) => whom });
+  },
+});
+
+export async function conformance(): Promise<void> {
+  await checkPluginConformance(greeter);
+}
 `;
 
 describe('a packed and installed mister-smith', { timeout: 300_000 }, () => {
@@ -107,6 +134,23 @@ describe('a packed and installed mister-smith', { timeout: 300_000 }, () => {
     const out = await cli(work, ['start', 'bad.json']);
     assert.equal(out.code, 2);
     assert.match(out.stderr, /plugins\[0\]\.options\.times: /);
+  });
+
+  test('a strict TypeScript plugin compiles against the installed package, its services typed with no extra imports', async () => {
+    await writeFile(path.join(work, 'greeter.ts'), STRICT_PLUGIN);
+    await writeFile(
+      path.join(work, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['greeter.ts'] }),
+    );
+    await mkdir(path.join(work, 'node_modules', '@types'), { recursive: true });
+    await symlink(path.join(root, 'node_modules', '@types', 'node'), path.join(work, 'node_modules', '@types', 'node'));
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    // The @ts-expect-error lines prove the services are typed (an `unknown` or `any` service would
+    // make them unused, which tsc reports).
+    const { stdout } = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: work, timeout: 120_000 }).catch((e: { stdout?: string; message: string }) => {
+      throw new Error(`tsc failed:\n${e.stdout ?? e.message}`);
+    });
+    assert.equal(stdout, '');
   });
 
   test('check prints the load order of the installed plugin', async () => {

@@ -195,15 +195,16 @@ test('a lock naming a live pid of this host is respected, unless that pid now be
 
 test('a store whose lock is taken from it stops writing: publishes fail with EVENT_STORE_LOCKED and health is unhealthy', async (t) => {
   const { EventBus } = await import('../../../plugins/events/index.js');
-  const { unlink } = await import('node:fs/promises');
+  const { rename } = await import('node:fs/promises');
   const dir = await tempDir(t);
   const bus = new EventBus({ store: new FileStore({ dir, lock: { heartbeatMs: 10, staleMs: 1_000 } }) });
   await bus.start();
   t.after(() => bus.stop());
   await bus.publish({ type: 'a', source: 's' });
-  // Somebody deleted the lock and another opener took it.
-  await unlink(path.join(dir, 'LOCK'));
-  await writeFile(path.join(dir, 'LOCK'), JSON.stringify({ host: 'intruder', pid: 42, startTime: 1, threadId: 0, token: 'other' }));
+  // Another opener took the lock. Replaced in one step (rename over it): an unlink then a write let
+  // a 10 ms heartbeat land in between on a loaded machine and report the file removed instead.
+  await writeFile(path.join(dir, 'LOCK.intruder'), JSON.stringify({ host: 'intruder', pid: 42, startTime: 1, threadId: 0, token: 'other' }));
+  await rename(path.join(dir, 'LOCK.intruder'), path.join(dir, 'LOCK'));
   const deadline = Date.now() + 10_000;
   let last: unknown;
   while (Date.now() < deadline) {
