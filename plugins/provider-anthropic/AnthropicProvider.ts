@@ -4,7 +4,7 @@
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
-import { httpStatusError, openRequest, readErrorBody, readSse, type OpenRequest } from '../../sdk/util/index.js';
+import { completeFrom, httpStatusError, openRequest, readErrorBody, readSse, streamFrom, type AnswerReader, type OpenRequest } from '../../sdk/util/index.js';
 import { fromToolName, toWireMessages, toWireTools, type WireBlock, type WireMessageResponse, type WireUsage } from './wire.js';
 import { AnthropicErrorCodes } from './errors.js';
 
@@ -32,6 +32,8 @@ export class AnthropicProvider implements ModelProvider {
   readonly name: string;
   readonly #o: AnthropicProviderOptions;
   readonly #url: string;
+  /** How this API's two answer shapes are read (`completeFrom` / `streamFrom`). */
+  readonly #reader: AnswerReader<ModelResponse> = { readStream: (call) => this.#readStream(call), fromJson: (text) => this.#fromJson(text) };
 
   constructor(options: AnthropicProviderOptions) {
     this.name = options.name;
@@ -40,40 +42,11 @@ export class AnthropicProvider implements ModelProvider {
   }
 
   async complete(request: ModelRequest): Promise<ModelResponse> {
-    const call = await this.#open(request, false);
-    try {
-      if ((call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        let response: ModelResponse | undefined;
-        for await (const chunk of this.#readStream(call)) if (chunk.type === 'response') response = chunk.response;
-        return response!;
-      }
-      return this.#fromJson(await this.#text(call));
-    } finally {
-      call.dispose();
-    }
+    return completeFrom(await this.#open(request, false), this.#reader);
   }
 
   async *stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
-    const call = await this.#open(request, true);
-    try {
-      if (!(call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        const response = this.#fromJson(await this.#text(call));
-        if (response.reply !== undefined && response.reply !== '') yield { type: 'text.delta', text: response.reply };
-        yield { type: 'response', response };
-        return;
-      }
-      yield* this.#readStream(call);
-    } finally {
-      call.dispose();
-    }
-  }
-
-  async #text(call: OpenRequest): Promise<string> {
-    try {
-      return await call.res.text();
-    } catch (error) {
-      throw call.failure(error);
-    }
+    yield* streamFrom(await this.#open(request, true), this.#reader);
   }
 
   async #open(request: ModelRequest, stream: boolean): Promise<OpenRequest> {

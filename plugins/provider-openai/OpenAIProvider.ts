@@ -5,7 +5,7 @@
  */
 import { AgentError, NetworkError } from '../../sdk/index.js';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
-import { httpStatusError, openRequest, readErrorBody, readSse, type OpenRequest } from '../../sdk/util/index.js';
+import { completeFrom, httpStatusError, openRequest, readErrorBody, readSse, streamFrom, type AnswerReader, type OpenRequest } from '../../sdk/util/index.js';
 import { fromFunctionName, toWireMessages, toWireTools, type WireChunk, type WireResponse } from './wire.js';
 import { OpenAIErrorCodes } from './errors.js';
 
@@ -39,6 +39,8 @@ export class OpenAIProvider implements ModelProvider {
   readonly name: string;
   readonly #o: OpenAIProviderOptions;
   readonly #url: string;
+  /** How this API's two answer shapes are read (`completeFrom` / `streamFrom`). */
+  readonly #reader: AnswerReader<ModelResponse> = { readStream: (call) => this.#readStream(call), fromJson: (text) => this.#fromJson(text) };
 
   constructor(options: OpenAIProviderOptions) {
     this.name = options.name;
@@ -47,45 +49,11 @@ export class OpenAIProvider implements ModelProvider {
   }
 
   async complete(request: ModelRequest): Promise<ModelResponse> {
-    const call = await this.#open(request, false);
-    try {
-      if ((call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        let response: ModelResponse | undefined;
-        for await (const chunk of this.#readStream(call)) if (chunk.type === 'response') response = chunk.response;
-        return response!;
-      }
-      let text: string;
-      try {
-        text = await call.res.text();
-      } catch (error) {
-        throw call.failure(error);
-      }
-      return this.#fromJson(text);
-    } finally {
-      call.dispose();
-    }
+    return completeFrom(await this.#open(request, false), this.#reader);
   }
 
   async *stream(request: ModelRequest): AsyncGenerator<ModelStreamChunk> {
-    const call = await this.#open(request, true);
-    try {
-      if (!(call.res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        // A server that ignores `stream: true` answers in one piece.
-        let text: string;
-        try {
-          text = await call.res.text();
-        } catch (error) {
-          throw call.failure(error);
-        }
-        const response = this.#fromJson(text);
-        if (response.reply !== undefined && response.reply !== '') yield { type: 'text.delta', text: response.reply };
-        yield { type: 'response', response };
-        return;
-      }
-      yield* this.#readStream(call);
-    } finally {
-      call.dispose();
-    }
+    yield* streamFrom(await this.#open(request, true), this.#reader);
   }
 
   async #open(request: ModelRequest, stream: boolean): Promise<OpenRequest> {

@@ -12,6 +12,8 @@ export { messageOf } from './messageOf.js';
 export { noop } from './noop.js';
 export { RingBuffer } from './RingBuffer.js';
 export { httpStatusError, isRetryableStatus, readErrorBody, retryAfterMs } from './httpErrors.js';
+export { completeFrom, streamFrom } from './modelAnswer.js';
+export type { AnswerChunk, AnswerReader } from './modelAnswer.js';
 export { openRequest } from './openRequest.js';
 export type { OpenRequest, OpenRequestOptions } from './openRequest.js';
 export { readSse } from './readSse.js';
