@@ -154,7 +154,10 @@ export const runsCommand: PluginCommand<AgentsOptions> = {
       ctx.stderr.write(`runs: the config ${ctx.config.configPath} has ${events === undefined ? 'no events plugin' : `an events store of type '${store?.type}'`}; runs are listed from a file event store\n`);
       return 1;
     }
-    const kernel = await ctx.startKernel({ only: ['events'], options: { events: { store: { readOnly: true } } }, logTo: 'stderr' });
+    // Silent: the inspection kernel's own logs (a health check calling the read-only store
+    // unwritable, start and stop lines) are noise above the table; a failure to open the log still
+    // rejects here and is reported by the CLI.
+    const kernel = await ctx.startKernel({ only: ['events'], options: { events: { store: { readOnly: true } } }, logTo: 'silent' });
     try {
       const records: JournalRecord[] = [];
       for await (const event of kernel.resolve('events').replay({ types: ['agent.run.>', 'agent.model.>', 'agent.tool.>'], signal: ctx.signal })) {
