@@ -42,6 +42,11 @@ export interface ModelRequest {
   readonly sessionId?: string;
   /** What the provider returned as `providerSessionId` last in this run or session (claude-cli: `--resume`). */
   readonly providerSessionId?: string;
+  /**
+   * W3C trace context of this model call's span, when otel is loaded: HTTP providers send it as the
+   * `traceparent` header, the claude-cli provider as the `TRACEPARENT` environment variable.
+   */
+  readonly traceparent?: string;
 }
 
 /** What the model answered: a final reply, or tool calls to make before asking it again. */

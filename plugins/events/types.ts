@@ -18,6 +18,13 @@ export interface EventInput<D = unknown> {
   readonly correlationId?: string;
   /** The id of the event that caused this one. */
   readonly causationId?: string;
+  /**
+   * W3C trace context of the span the event belongs to (`00-<trace id>-<span id>-<flags>`), so a
+   * consumer in another process can continue the trace. Set by traced publishers (the agents plugin
+   * with otel loaded, the tool bus for a traced call); stored, replayed, and carried as the CloudEvents
+   * `traceparent` extension and the NATS `traceparent` header. A malformed value is `EVENT_INVALID`.
+   */
+  readonly traceparent?: string;
 }
 
 /** An event as the store holds it. Absent optional fields are absent, never `undefined`. */
@@ -34,6 +41,7 @@ export interface StoredEvent<D = unknown> {
   readonly subject?: string;
   readonly correlationId?: string;
   readonly causationId?: string;
+  readonly traceparent?: string;
 }
 
 /** A subscriber's handler. A throw or a rejection is isolated: logged, counted, and for a durable

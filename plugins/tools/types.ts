@@ -40,6 +40,12 @@ export interface CallOptions {
    * agent or a remote client controls.
    */
   readonly preApproved?: true;
+  /**
+   * W3C trace context of the caller's span (the agents plugin passes its tool-call span when otel is
+   * loaded). The handler sees it as `ctx.traceparent`, `http.fetch` sends it as the `traceparent`
+   * header, and the bus's `tool.*` events carry it. A malformed value is `TOOL_INVALID_OPTIONS`.
+   */
+  readonly traceparent?: string;
 }
 
 /**
@@ -60,6 +66,8 @@ export interface ToolContext {
   readonly delegation: readonly string[];
   /** The correlation id events of this call carry. */
   readonly correlationId: string;
+  /** The caller's W3C trace context (`CallOptions.traceparent`); nested calls inherit it unless they pass their own. */
+  readonly traceparent?: string;
   /** A nested call on behalf of the same agent, with the same delegation chain and signal. */
   call<T = unknown>(name: string, input: unknown, options?: NestedCallOptions): Promise<T>;
 }

@@ -21,6 +21,7 @@ export interface PendingEvent {
   readonly subject?: string;
   readonly correlationId?: string;
   readonly causationId?: string;
+  readonly traceparent?: string;
 }
 
 /**
