@@ -13,6 +13,8 @@
  * (runOutcome) and structured output (outputValidator).
  */
 import { randomUUID } from 'node:crypto';
+import { SyncBailHook } from 'tapable';
+import { isTraceparent, TRACEPARENT_PROBLEM } from '../../sdk/util/index.js';
 import { ConfigError, toError, z, type Counter, type Disposer, type Gauge, type Histogram, type Logger, type Metrics } from '../../sdk/index.js';
 import type { ActorSystem } from '../actors/types.js';
 import type { EventBus } from '../events/types.js';
@@ -29,8 +31,10 @@ import { linkSignals } from './linkSignals.js';
 import { cancelled, runLoop, RunStop, type LoopEnd, type LoopHost } from './RunLoop.js';
 import { interrupted, raceSignal, resultOrError, settledResult, statusOf } from './runOutcome.js';
 import { RunState, type StartedData } from './RunState.js';
+import { recordTraceparent } from './traceContext.js';
 import type {
   AgentDefinition,
+  AgentHooks,
   AgentService as AgentServiceContract,
   ChatMessage,
   InterruptedRun,
@@ -65,6 +69,7 @@ interface Conversation {
 }
 
 export class AgentService implements AgentServiceContract {
+  readonly hooks: AgentHooks = { traceparent: new SyncBailHook(['scope']) };
   readonly #deps: AgentServiceDeps;
   readonly #journal: Journal;
   readonly #agents = new Map<string, AgentEntry>();
@@ -123,6 +128,7 @@ export class AgentService implements AgentServiceContract {
     const options = deps.options;
     this.#host = {
       journal: this.#journal,
+      hooks: this.hooks,
       tools: deps.tools,
       resilience: deps.resilience,
       providerRetries: options.providerRetries,
@@ -208,6 +214,9 @@ export class AgentService implements AgentServiceContract {
   async #start(agent: string, input: string, options: RunOptions, listener: ((chunk: RunStreamChunk) => void) | undefined): Promise<{ readonly runId: string }> {
     const entry = this.#entry(agent);
     if (typeof input !== 'string') throw agentError(AgentErrorCodes.AGENT_BAD_INPUT, `agent '${agent}': input must be a string, got ${typeof input}`, { agent });
+    if (options.traceparent !== undefined && !isTraceparent(options.traceparent)) {
+      throw agentError(AgentErrorCodes.AGENT_BAD_INPUT, `agent '${agent}': options.traceparent ${TRACEPARENT_PROBLEM}, got ${JSON.stringify(options.traceparent)}`, { agent, field: 'traceparent' });
+    }
     if (this.#deps.signal.aborted) throw agentError(AgentErrorCodes.AGENT_INTERRUPTED, `agent '${agent}': the system is stopping`, { agent });
     if (options.runId !== undefined) {
       const attached = await this.#attach(options.runId, listener);
@@ -257,12 +266,14 @@ export class AgentService implements AgentServiceContract {
         ...(options.delegation !== undefined && options.delegation.length > 0 ? { delegation: options.delegation } : {}),
         ...(chain.length > 0 ? { chain } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.traceparent !== undefined ? { parentTraceparent: options.traceparent } : {}),
       };
       this.#handles.set(runId, handle);
       if (options.sessionId !== undefined) this.#sessions.set(options.sessionId, runId);
       let record: JournalRecord;
       try {
-        record = await this.#journal.append(runId, agent, 'agent.run.started', { ...started }, undefined);
+        const data = { ...started };
+        record = await this.#journal.append(runId, agent, 'agent.run.started', data, undefined, recordTraceparent(this.hooks.traceparent, runId, started, 'agent.run.started', data, undefined));
       } catch (error) {
         // Not journaled, so not started: nothing of it may linger.
         if (this.#handles.get(runId) === handle) this.#handles.delete(runId);
@@ -503,6 +514,8 @@ export class AgentService implements AgentServiceContract {
           // A sub-run's id follows from the call's id: a resumed parent finds the same sub-run.
           ...(parentRunId !== undefined ? { runId: `${ctx.callId}/${agent}`, parentRunId } : {}),
           delegation: [...ctx.delegation, ctx.agentId],
+          // The sub-run continues the tool call's span, wherever the caller runs.
+          ...(ctx.traceparent !== undefined ? { traceparent: ctx.traceparent } : {}),
         });
         // The caller going away (its signal) detaches from the sub-run; it does not cancel it.
         const result = await this.wait(runId, { signal: ctx.signal });
@@ -762,7 +775,9 @@ export class AgentService implements AgentServiceContract {
   }
 
   async #write(handle: RunHandle, type: JournalRecordType, data: Record<string, unknown>): Promise<JournalRecord> {
-    const record = await this.#journal.append(handle.runId, handle.entry.definition.name, type, data, handle.state.lastId);
+    const state = handle.state;
+    const traceparent = recordTraceparent(this.hooks.traceparent, handle.runId, state.started, type, data, state.pendingRequestId);
+    const record = await this.#journal.append(handle.runId, handle.entry.definition.name, type, data, state.lastId, traceparent);
     handle.state.apply(record);
     this.#recorded(handle, record);
     return record;

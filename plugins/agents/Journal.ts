@@ -27,7 +27,8 @@ export const JOURNAL_TYPES: ReadonlySet<string> = new Set<JournalRecordType>([
 export interface Journal {
   /** Whether records outlive the process. */
   readonly durable: boolean;
-  append(runId: string, agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined): Promise<JournalRecord>;
+  /** `traceparent` rides on the record's event (the memory journal keeps it on the record). */
+  append(runId: string, agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined, traceparent?: string): Promise<JournalRecord>;
   /** A run's records in order. */
   read(runId: string): Promise<JournalRecord[]>;
   /** Every record of every run, in log order. */
@@ -44,6 +45,7 @@ export function toRecord(event: StoredEvent): JournalRecord | undefined {
     runId: event.correlationId,
     time: event.time,
     ...(event.causationId !== undefined ? { causationId: event.causationId } : {}),
+    ...(event.traceparent !== undefined ? { traceparent: event.traceparent } : {}),
     data: (event.data ?? {}) as Record<string, unknown>,
   };
 }
@@ -56,10 +58,10 @@ export class EventJournal implements Journal {
     this.#events = events;
   }
 
-  append(runId: string, agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined): Promise<JournalRecord> {
+  append(runId: string, agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined, traceparent?: string): Promise<JournalRecord> {
     // On every step: one input object, one record, one `then` (no async frame, no re-check of
     // what this method just wrote).
-    const input: { type: string; source: string; subject: string; correlationId: string; causationId?: string; data: Record<string, unknown> } = {
+    const input: { type: string; source: string; subject: string; correlationId: string; causationId?: string; traceparent?: string; data: Record<string, unknown> } = {
       type,
       source: 'agents',
       subject: agent,
@@ -67,9 +69,11 @@ export class EventJournal implements Journal {
       data,
     };
     if (causationId !== undefined) input.causationId = causationId;
+    if (traceparent !== undefined) input.traceparent = traceparent;
     return this.#events.publish(input).then((event) => {
-      const record: { id: string; type: JournalRecordType; runId: string; time: string; causationId?: string; data: Record<string, unknown> } = { id: event.id, type, runId, time: event.time, data };
+      const record: { id: string; type: JournalRecordType; runId: string; time: string; causationId?: string; traceparent?: string; data: Record<string, unknown> } = { id: event.id, type, runId, time: event.time, data };
       if (causationId !== undefined) record.causationId = causationId;
+      if (traceparent !== undefined) record.traceparent = traceparent;
       return record;
     });
   }
@@ -99,13 +103,14 @@ export class MemoryJournal implements Journal {
   readonly #runs = new Map<string, JournalRecord[]>();
   #next = 0;
 
-  async append(runId: string, _agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined): Promise<JournalRecord> {
+  async append(runId: string, _agent: string, type: JournalRecordType, data: Record<string, unknown>, causationId: string | undefined, traceparent?: string): Promise<JournalRecord> {
     const record: JournalRecord = {
       id: `journal-${++this.#next}`,
       type,
       runId,
       time: new Date().toISOString(),
       ...(causationId !== undefined ? { causationId } : {}),
+      ...(traceparent !== undefined ? { traceparent } : {}),
       data,
     };
     let list = this.#runs.get(runId);

@@ -15,11 +15,13 @@ import type { Journal } from './Journal.js';
 import { linkSignals } from './linkSignals.js';
 import type { RunHandle } from './RunHandle.js';
 import type { CallState } from './RunState.js';
-import type { JournalRecord, JournalRecordType, ModelProvider, ModelResponse, ToolCallRequest } from './types.js';
+import { modelTraceparent, recordTraceparent, toolTraceparent } from './traceContext.js';
+import type { AgentHooks, JournalRecord, JournalRecordType, ModelProvider, ModelResponse, ToolCallRequest } from './types.js';
 import type { ResilienceService } from '../resilience/types.js';
 
 export interface LoopHost {
   readonly journal: Journal;
+  readonly hooks: AgentHooks;
   readonly tools: ToolBus;
   readonly resilience: ResilienceService | undefined;
   readonly providerRetries: number;
@@ -64,7 +66,8 @@ export async function runLoop(host: LoopHost, handle: RunHandle, processSignal: 
   const write = async (type: JournalRecordType, data: Record<string, unknown>): Promise<JournalRecord> => {
     // A loop this process let go of (actor crash, stop) must not write after its successor started.
     if (fence()) throw abortReason(processSignal);
-    const record = await host.journal.append(runId, def.name, type, data, state.lastId);
+    const traceparent = recordTraceparent(host.hooks.traceparent, runId, state.started, type, data, state.pendingRequestId);
+    const record = await host.journal.append(runId, def.name, type, data, state.lastId, traceparent);
     state.apply(record);
     host.recorded(handle, record);
     return record;
@@ -206,6 +209,7 @@ async function askModel(host: LoopHost, handle: RunHandle, turn: number, signal:
   const provider = host.provider(def.provider);
   const began = performance.now();
   const streaming = handle.listeners.size > 0;
+  const traceparent = modelTraceparent(host.hooks.traceparent, handle.runId, state.started, state.pendingRequestId);
   try {
     const response = await callProvider({
       provider,
@@ -220,6 +224,7 @@ async function askModel(host: LoopHost, handle: RunHandle, turn: number, signal:
         signal,
         ...(state.started?.sessionId !== undefined ? { sessionId: state.started.sessionId } : {}),
         ...(state.providerSessionId !== undefined ? { providerSessionId: state.providerSessionId } : {}),
+        ...(traceparent !== undefined ? { traceparent } : {}),
       },
       onDelta: streaming ? (text) => handle.emit({ type: 'text.delta', runId: handle.runId, turn, text }) : undefined,
       resilience: host.resilience,
@@ -305,12 +310,15 @@ async function runCall(host: LoopHost, handle: RunHandle, call: CallState, signa
     await write('agent.tool.called', { callId: call.id, name: call.name, input: call.input });
   }
   const began = performance.now();
+  const busCallId = `${handle.runId}:${call.id}`;
+  const traceparent = toolTraceparent(host.hooks.traceparent, handle.runId, handle.state.started, busCallId);
   const options: CallOptions = {
     signal,
-    callId: `${handle.runId}:${call.id}`,
+    callId: busCallId,
     correlationId: handle.runId,
     delegation: handle.state.started?.delegation ?? [],
     ...(preApproved ? { preApproved: true as const } : {}),
+    ...(traceparent !== undefined ? { traceparent } : {}),
   };
   let body: { output: unknown } | { error: { code: string; message: string } };
   try {

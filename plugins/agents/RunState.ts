@@ -34,6 +34,8 @@ export interface StartedData {
   /** Agents in the chain of parent runs, outermost first (recursion check). */
   readonly chain?: readonly string[];
   readonly timeoutMs?: number;
+  /** The caller's span the run continues (`RunOptions.traceparent`). */
+  readonly parentTraceparent?: string;
 }
 
 export interface RespondedData {
@@ -87,6 +89,8 @@ export class RunState {
   turn = 0;
   /** A `model.requested` stored without its response (the request is repeated on resume). */
   pendingRequest: number | undefined;
+  /** The id of that `model.requested` record (it names the model call's span when tracing). */
+  pendingRequestId: string | undefined;
   #inputTokens = 0;
   #outputTokens = 0;
   #toolCalls = 0;
@@ -158,6 +162,7 @@ export class RunState {
       }
       case 'agent.model.requested': {
         this.pendingRequest = data.turn as number;
+        this.pendingRequestId = record.id;
         const reask = data.reask as string | undefined;
         if (reask !== undefined && this.finalReply !== undefined) {
           this.messages.push({ role: 'assistant', content: this.finalReply.reply }, { role: 'user', content: reask });
@@ -169,6 +174,7 @@ export class RunState {
       case 'agent.model.responded': {
         const r = data as unknown as RespondedData;
         this.pendingRequest = undefined;
+        this.pendingRequestId = undefined;
         this.turn = r.turn + 1;
         this.#inputTokens += r.usage.inputTokens;
         this.#outputTokens += r.usage.outputTokens;

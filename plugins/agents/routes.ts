@@ -4,6 +4,7 @@
  * approval, cancel.
  */
 import { MisterSmithError, z } from '../../sdk/index.js';
+import { isTraceparent } from '../../sdk/util/index.js';
 import type { HttpReply, HttpRequest, HttpService } from '../http/types.js';
 import type { AgentService } from './AgentService.js';
 import { AgentErrorCodes } from './errors.js';
@@ -64,7 +65,12 @@ export function mountRoutes(http: HttpService, agents: AgentService): () => Prom
       guarded(async () => {
         const body = StartBody.safeParse(req.body);
         if (!body.success) return badBody(body.error.issues);
-        const { runId } = await agents.start(body.data.agent, body.data.input, body.data.sessionId !== undefined ? { sessionId: body.data.sessionId } : {});
+        // A traced caller's run joins its trace; a malformed header (some proxy's) is ignored, as W3C asks.
+        const traceparent = req.headers.traceparent;
+        const { runId } = await agents.start(body.data.agent, body.data.input, {
+          ...(body.data.sessionId !== undefined ? { sessionId: body.data.sessionId } : {}),
+          ...(isTraceparent(traceparent) ? { traceparent } : {}),
+        });
         return { status: 202, body: { runId } };
       }),
     ),

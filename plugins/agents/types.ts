@@ -3,6 +3,7 @@
  * provider contract model plugins implement. Providers register a `ModelProvider` with
  * `agents.registerProvider`; agents are defined in the plugin options or with `agents.define`.
  */
+import type { SyncBailHook } from 'tapable';
 import type { z } from 'zod';
 import type { Disposer } from '../../sdk/index.js';
 import type { JsonSchema, ToolInfo } from '../tools/types.js';
@@ -138,6 +139,8 @@ export interface JournalRecord<D = Record<string, unknown>> {
   readonly time: string;
   /** The id of the record before it in the run (absent on `agent.run.started`). */
   readonly causationId?: string;
+  /** W3C trace context of the span the record belongs to (present when tracing was on; see `AgentHooks.traceparent`). */
+  readonly traceparent?: string;
   readonly data: D;
 }
 
@@ -178,6 +181,13 @@ export interface RunOptions {
   readonly parentRunId?: string;
   /** Agents the run acts for (set by agent-as-tool): its tool calls never get more rights than theirs. */
   readonly delegation?: readonly string[];
+  /**
+   * The caller's span, as a W3C `traceparent` (agent-as-tool passes its tool call's; an HTTP route
+   * its request's): with tracing on, the run's span is its child, in its trace — also when the
+   * caller is in another process. Journaled, so a resumed run stays in that trace. A malformed
+   * value is `AGENT_BAD_INPUT`.
+   */
+  readonly traceparent?: string;
 }
 
 export interface RunSummary {
@@ -224,8 +234,35 @@ export interface InterruptedRun {
   readonly startedAt: string;
 }
 
+/**
+ * What a trace context is asked for: a run, one model call of it (named by the id of its
+ * `agent.model.requested` record), or one tool call of it (named by the tool bus call id
+ * `<runId>:<callId>`). Journal records belong to their run, except `agent.model.responded` (its
+ * model call) and `agent.tool.called`/`agent.tool.returned` (their tool call).
+ */
+export type TraceScope = TraceScopeRun & ({ readonly kind: 'run' } | { readonly kind: 'model'; readonly requestId: string } | { readonly kind: 'tool'; readonly busCallId: string });
+
+/** The run a trace scope is in, and what places it in a trace. */
+export interface TraceScopeRun {
+  readonly runId: string;
+  readonly parentRunId?: string;
+  /** The caller's span the run was started from (`RunOptions.traceparent`), when it had one. */
+  readonly parentTraceparent?: string;
+}
+
+export interface AgentHooks {
+  /**
+   * The W3C `traceparent` of a scope, asked only while something is tapped (the otel plugin): the
+   * answer rides on the scope's journal records (`EventInput.traceparent`), on model requests
+   * (`ModelRequest.traceparent`) and on tool calls (`CallOptions.traceparent`). Untapped, runs do no
+   * tracing work at all. A tap must be synchronous and cheap: it runs once per record.
+   */
+  readonly traceparent: SyncBailHook<[TraceScope], string | undefined>;
+}
+
 /** The `agents` service. */
 export interface AgentService {
+  readonly hooks: AgentHooks;
   /** Adds an agent; its tool patterns are granted on the tool bus. Throws a ConfigError for a bad definition. */
   define(definition: AgentDefinition): Disposer;
   /** Defined agents. */

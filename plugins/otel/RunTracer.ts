@@ -9,8 +9,10 @@
  * bus's outcome to an agent's tool span, or become spans of their own for calls made outside runs.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
+import { formatTraceparent, parseTraceparent, type TraceParent } from '../../sdk/util/index.js';
+import type { TraceScope } from '../agents/types.js';
 import type { StoredEvent } from '../events/types.js';
-import { firstRunSpanId, toolSpanId, traceIdOfRoot, type PresetIdGenerator } from './TraceIds.js';
+import { chatSpanId, firstRunSpanId, toolSpanId, traceIdOfRoot, type PresetIdGenerator } from './TraceIds.js';
 
 /** What the tracer needs to know about agents (from the agents service, when loaded). */
 export interface AgentDirectory {
@@ -23,6 +25,8 @@ export interface AgentDirectory {
 export interface RunTracerOptions {
   readonly recordToolPayloads: boolean;
   readonly maxPayloadChars: number;
+  /** The sampling decision of a trace (the sampler's, decided from the trace id alone). */
+  readonly sampled: (traceId: string) => boolean;
 }
 
 interface OpenRun {
@@ -115,6 +119,20 @@ export class RunTracer {
     this.#runs.clear();
   }
 
+  /**
+   * The `traceparent` the agents plugin puts on a scope's records, model request or tool call: the
+   * very ids this tracer gives the scope's span, so what a model API, an HTTP tool or another
+   * process continues from is a span that exists in the trace.
+   */
+  traceparentOf(scope: TraceScope): string {
+    const spanId = scope.kind === 'run' ? firstRunSpanId(scope.runId) : scope.kind === 'model' ? chatSpanId(scope.runId, scope.requestId) : toolSpanId(scope.busCallId);
+    // A run started from a traced caller is in the caller's trace, and follows its sampling decision.
+    const caller = parseTraceparent(scope.parentTraceparent);
+    if (caller !== undefined) return formatTraceparent({ traceId: caller.traceId, spanId, sampled: caller.sampled });
+    const traceId = traceIdOfRoot(this.#rootOf(scope.runId, scope.parentRunId));
+    return formatTraceparent({ traceId, spanId, sampled: this.#options.sampled(traceId) });
+  }
+
   #rootOf(runId: string, parentRunId: string | undefined): string {
     let root = this.#roots.get(runId);
     if (root !== undefined) return root;
@@ -139,10 +157,15 @@ export class RunTracer {
     );
   }
 
-  #openRun(event: StoredEvent, agent: string, parentRunId: string | undefined, resumed: boolean, sessionId?: string): OpenRun {
+  /**
+   * Opens a run's span. Its trace is the caller's when the run was started from a traced span
+   * (`caller`, journaled with the start), else the one the record carries (a run resumed here),
+   * else its root run's.
+   */
+  #openRun(event: StoredEvent, agent: string, parentRunId: string | undefined, resumed: boolean, caller: TraceParent | undefined, sessionId?: string): OpenRun {
     const runId = event.correlationId!;
-    const traceId = traceIdOfRoot(this.#rootOf(runId, parentRunId));
-    const parent = this.#parentContext(runId, parentRunId, traceId);
+    const traceId = caller?.traceId ?? parseTraceparent(event.traceparent)?.traceId ?? traceIdOfRoot(this.#rootOf(runId, parentRunId));
+    const parent = caller !== undefined && !resumed ? remoteParent(caller) : this.#parentContext(runId, parentRunId, traceId);
     const info = this.#directory?.agent(agent);
     const attributes: Attributes = {
       'gen_ai.operation.name': 'invoke_agent',
@@ -170,7 +193,7 @@ export class RunTracer {
 
   #started(event: StoredEvent, data: Data): void {
     if (event.correlationId === undefined || this.#runs.has(event.correlationId)) return;
-    this.#openRun(event, str(data.agent) ?? 'unknown', str(data.parentRunId), false, str(data.sessionId));
+    this.#openRun(event, str(data.agent) ?? 'unknown', str(data.parentRunId), false, parseTraceparent(data.parentTraceparent), str(data.sessionId));
   }
 
   #resumed(event: StoredEvent, data: Data): void {
@@ -190,7 +213,7 @@ export class RunTracer {
     if (open !== undefined) return open;
     const known = this.#directory?.run(runId);
     if (known === undefined) return undefined;
-    return this.#openRun(event, known.agent, known.parentRunId, true);
+    return this.#openRun(event, known.agent, known.parentRunId, true, undefined);
   }
 
   #modelRequested(event: StoredEvent, data: Data): void {
@@ -200,7 +223,9 @@ export class RunTracer {
     const attributes: Attributes = { 'gen_ai.operation.name': 'chat', 'mister_smith.turn': turn };
     if (run.provider !== undefined) attributes['gen_ai.provider.name'] = run.provider;
     if (run.model !== undefined) attributes['gen_ai.request.model'] = run.model;
+    this.#ids.next(undefined, chatSpanId(event.correlationId!, event.id));
     const span = this.#tracer.startSpan(`chat ${run.model ?? run.agent}`, { kind: SpanKind.CLIENT, startTime: timeOf(event), attributes }, run.context);
+    this.#ids.next(undefined, undefined);
     run.models.get(turn)?.end(timeOf(event));
     run.models.set(turn, span);
   }
@@ -260,7 +285,9 @@ export class RunTracer {
     const agentId = str(data.agentId);
     if (agentId !== undefined) attributes['mister_smith.agent'] = agentId;
     if (callId !== undefined) attributes['gen_ai.tool.call.id'] = callId;
-    const span = this.#tracer.startSpan(`execute_tool ${tool}`, { kind: SpanKind.INTERNAL, startTime: end - (num(data.durationMs) ?? 0), attributes }, ROOT_CONTEXT);
+    const caller = parseTraceparent(event.traceparent);
+    const parent = caller === undefined ? ROOT_CONTEXT : remoteParent(caller);
+    const span = this.#tracer.startSpan(`execute_tool ${tool}`, { kind: SpanKind.INTERNAL, startTime: end - (num(data.durationMs) ?? 0), attributes }, parent);
     if (outcome !== 'ok') fail(span, codeOf(event, data), str(data.message) ?? str(data.reason));
     span.end(end);
   }
@@ -270,6 +297,7 @@ export class RunTracer {
     if (run === undefined) return;
     const runId = event.correlationId!;
     this.#runs.delete(runId);
+    this.#roots.delete(runId);
     const end = timeOf(event);
     for (const span of run.models.values()) span.end(end);
     for (const [id, tool] of this.#tools) {
@@ -294,6 +322,11 @@ export class RunTracer {
     const max = this.#options.maxPayloadChars;
     return text.length > max ? `${text.slice(0, max)}…[${text.length - max} more]` : text;
   }
+}
+
+/** A span started in another process (or by a caller outside this tracer), as a parent context. */
+function remoteParent(parent: TraceParent): Context {
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true });
 }
 
 /** A permission denial carries no code of its own (an approval rejection does). */

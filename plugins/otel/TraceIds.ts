@@ -20,6 +20,11 @@ export const traceIdOfRoot = (rootRunId: string): string => hex(`ms-trace:${root
 export const firstRunSpanId = (runId: string): string => hex(`ms-run:${runId}`, 16);
 /** The span of one tool call of a run, by the tool bus's call id (`<runId>:<callId>`). */
 export const toolSpanId = (busCallId: string): string => hex(`ms-tool:${busCallId}`, 16);
+/**
+ * The span of one model call, by the id of its `agent.model.requested` record: a turn asked again
+ * after a kill is a new model call with a new record, so it gets a span of its own.
+ */
+export const chatSpanId = (runId: string, requestId: string): string => hex(`ms-chat:${runId}:${requestId}`, 16);
 
 /**
  * The SDK asks its IdGenerator for ids inside `startSpan`; `Ids.next(traceId, spanId)` sets the

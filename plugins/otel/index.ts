@@ -3,7 +3,8 @@
  * and agent runs. Loading it is what turns tracing on; with it absent nothing in the other plugins
  * does any tracing work (their hooks are untapped, and untapped hooks are never called).
  */
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { BatchSpanProcessor, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Agent as HttpAgent } from 'node:http';
@@ -47,9 +48,10 @@ export default definePlugin({
       agent ??= new Agent({ keepAlive: true });
       return agent;
     };
+    const rootSampler = new TraceIdRatioBasedSampler(options.sampleRatio);
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? system }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
+      sampler: new ParentBasedSampler({ root: rootSampler }),
       idGenerator: ids,
       spanProcessors: [
         new BatchSpanProcessor({
@@ -71,13 +73,18 @@ export default definePlugin({
             agent: (name) => agents.list().find((a) => a.name === name),
             run: (runId) => agents.runs().find((r) => r.runId === runId),
           };
-    const runs = new RunTracer(tracer, ids, directory, options);
+    // The ratio sampler decides from the trace id alone, so the flag on a propagated context is
+    // the decision every process tracing the same run makes.
+    const sampled = (traceId: string): boolean => rootSampler.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const runs = new RunTracer(tracer, ids, directory, { ...options, sampled });
 
     const http = ctx.tryResolve('http');
     if (http !== undefined) http.hooks.responded.tap('otel', httpSpanRecorder(tracer));
 
     const events = ctx.tryResolve('events');
     const subscriptions = events === undefined ? [] : ['agent.>', 'tool.called', 'tool.failed', 'tool.denied'].map((p) => events.subscribe(p, (e) => runs.observe(e)));
+    // Runs carry the trace context of their spans — which exist only where the journal is the event log.
+    if (agents !== undefined && events !== undefined) agents.hooks.traceparent.tap('otel', (scope) => runs.traceparentOf(scope));
 
     ctx.hooks.started.tapPromise('otel', async () => recordKernelPhases(tracer, 'start', ['setup', 'start'], ctx.timeline(), system));
 
