@@ -60,6 +60,12 @@ export class RunTracer {
   readonly #tools = new Map<string, { span: Span; context: Context }>();
   /** Root run of every run seen, so sub-runs join their root's trace. */
   readonly #roots = new Map<string, string>();
+  /**
+   * Runs this process executes: those it handed out trace context for. Only they are traced here —
+   * with a shared event log (JetStream) or bridged events every node sees every run's records,
+   * and a span per node for one run would be the same span exported twice.
+   */
+  readonly #local = new Set<string>();
 
   constructor(tracer: Tracer, ids: PresetIdGenerator, directory: AgentDirectory | undefined, options: RunTracerOptions) {
     this.#tracer = tracer;
@@ -77,6 +83,7 @@ export class RunTracer {
 
   /** Feeds one event of the log; events that are not run records or tool-bus calls are ignored. */
   observe(event: StoredEvent): void {
+    if (event.type.startsWith('agent.') && !this.#local.has(event.correlationId ?? '')) return;
     const data = (event.data ?? {}) as Data;
     switch (event.type) {
       case 'agent.run.started':
@@ -117,6 +124,7 @@ export class RunTracer {
     }
     this.#tools.clear();
     this.#runs.clear();
+    this.#local.clear();
   }
 
   /**
@@ -125,6 +133,7 @@ export class RunTracer {
    * process continues from is a span that exists in the trace.
    */
   traceparentOf(scope: TraceScope): string {
+    this.#local.add(scope.runId);
     const spanId = scope.kind === 'run' ? firstRunSpanId(scope.runId) : scope.kind === 'model' ? chatSpanId(scope.runId, scope.requestId) : toolSpanId(scope.busCallId);
     // A run started from a traced caller is in the caller's trace, and follows its sampling decision.
     const caller = parseTraceparent(scope.parentTraceparent);
@@ -298,6 +307,7 @@ export class RunTracer {
     const runId = event.correlationId!;
     this.#runs.delete(runId);
     this.#roots.delete(runId);
+    this.#local.delete(runId);
     const end = timeOf(event);
     for (const span of run.models.values()) span.end(end);
     for (const [id, tool] of this.#tools) {
