@@ -8,7 +8,9 @@
  * sequence follow from the slot, type, source and time are shared strings, so an append retains
  * nothing new but the data. Keeping 100 000 event objects alive instead would promote every one of
  * them out of the young generation, and the garbage collector would cost more than the bus.
- * Reads (`get`, `read`) build fresh event objects with the same fields.
+ * Reads (`get`, `read`) build fresh event objects with the same fields. `traceparent` is not a
+ * column but a sparse Map by sequence: only traced events pay for it (an untraced append does not
+ * touch it), and an overwrite deletes the evicted sequence's entry only while the Map holds any.
  */
 import type { StoredEvent } from '../types.js';
 import { sequenceOfId, newIdPrefix, type CommitListener, type EventStore, type OpenReport, type PendingEvent, type ReadRange } from './EventStore.js';
@@ -29,6 +31,8 @@ export class MemoryStore implements EventStore {
   readonly #subject: Array<string | undefined> = [];
   readonly #correlationId: Array<string | undefined> = [];
   readonly #causationId: Array<string | undefined> = [];
+  /** `traceparent` by sequence, for the events that carry one (see the file comment). */
+  readonly #traceparent = new Map<number, string>();
   readonly #positions = new Map<string, number>();
   readonly #prefix = newIdPrefix();
   #last = 0;
@@ -87,7 +91,10 @@ export class MemoryStore implements EventStore {
       this.#subject[slot] = event.subject;
       this.#correlationId[slot] = event.correlationId;
       this.#causationId[slot] = event.causationId;
+      // The slot's previous event (sequence seq - capacity) leaves the ring: so does its traceparent.
+      if (this.#traceparent.size !== 0) this.#traceparent.delete(seq - this.#capacity);
     }
+    if (event.traceparent !== undefined) this.#traceparent.set(seq, event.traceparent);
     this.#onCommit?.(event);
     return undefined;
   }
@@ -110,6 +117,10 @@ export class MemoryStore implements EventStore {
     if (subject !== undefined) event.subject = subject;
     if (correlationId !== undefined) event.correlationId = correlationId;
     if (causationId !== undefined) event.causationId = causationId;
+    if (this.#traceparent.size !== 0) {
+      const traceparent = this.#traceparent.get(sequence);
+      if (traceparent !== undefined) event.traceparent = traceparent;
+    }
     return event;
   }
 
