@@ -9,15 +9,24 @@
  *   arrive twice; a bounded set of recent `(origin, id)` pairs drops the second copy;
  * - **at most once across nodes**: plain NATS publish, so an event sent while another node is
  *   disconnected does not reach it. Use the shared JetStream event store for a log every node sees.
+ *
+ * A traced event's W3C `traceparent` travels twice: as the CloudEvents Distributed Tracing
+ * extension attribute in the body, and as the NATS `traceparent` header, which is what other NATS
+ * tooling (the OpenTelemetry NATS instrumentations, `nats sub --headers`) reads. An incoming event
+ * takes it from the body, else from the header; a malformed one is left off the event (which is
+ * still published) and warned about, once and then every 1000th time.
  */
-import { headers, type Msg, type NatsConnection as Client, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { headers, Match, type Msg, type NatsConnection as Client, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Logger } from '../../sdk/index.js';
+import { isTraceparent } from '../../sdk/util/index.js';
 import type { EventBus, StoredEvent, Subscription } from '../events/types.js';
 import type { NatsConnection } from './NatsConnection.js';
 import type { Subjects } from './subjects.js';
 import type { EventBridge } from './types.js';
 
 export const ORIGIN_HEADER = 'Ms-Origin';
+/** The W3C trace context header (the name the Trace Context spec gives it for HTTP, used on NATS alike). */
+export const TRACEPARENT_HEADER = 'traceparent';
 /** Remote `(origin, id)` pairs remembered to drop duplicate deliveries. */
 const RECENT = 10_000;
 
@@ -40,6 +49,8 @@ export class NatsEventBridge implements EventBridge {
   /** Local publishes of incoming events not yet resolved (their ids are not known yet). */
   readonly #importing = new Set<Promise<unknown>>();
   readonly #recent = new Set<string>();
+  /** Incoming malformed traceparents (warned about on the first and every 1000th). */
+  #badTraceparents = 0;
   #closed = false;
 
   constructor(bus: EventBus, connection: NatsConnection, subjects: Subjects, origin: string, patterns: readonly string[], logger: Logger) {
@@ -73,6 +84,7 @@ export class NatsEventBridge implements EventBridge {
       this.#connection.checkPayload(subject, payload.length);
       const h = headers();
       h.set(ORIGIN_HEADER, this.#origin);
+      if (event.traceparent !== undefined) h.set(TRACEPARENT_HEADER, event.traceparent);
       client.publish(subject, payload, { headers: h });
       this.sent++;
     } catch (error) {
@@ -96,6 +108,7 @@ export class NatsEventBridge implements EventBridge {
     if (this.#recent.has(key)) return;
     if (this.#recent.size >= RECENT) this.#recent.delete(this.#recent.values().next().value!);
     this.#recent.add(key);
+    const traceparent = this.#traceparentOf(wire, msg);
     const publishing = this.#bus
       .publish({
         type: wire.type,
@@ -104,6 +117,7 @@ export class NatsEventBridge implements EventBridge {
         ...(wire.subject !== undefined ? { subject: wire.subject } : {}),
         ...(wire.correlationid !== undefined ? { correlationId: wire.correlationid } : {}),
         ...(wire.causationid !== undefined ? { causationId: wire.causationid } : {}),
+        ...(traceparent !== undefined ? { traceparent } : {}),
       })
       .then(
         (stored) => {
@@ -117,6 +131,30 @@ export class NatsEventBridge implements EventBridge {
     this.#importing.add(publishing);
   }
 
+  /** The incoming event's traceparent: the body's, else the header's; a malformed one is dropped (and warned about). */
+  #traceparentOf(wire: WireEvent, msg: Msg): string | undefined {
+    const fromBody: unknown = wire.traceparent;
+    if (fromBody !== undefined && isTraceparent(fromBody)) return fromBody;
+    // Any case: some tracers canonicalise header names HTTP-style (`Traceparent`).
+    const fromHeader = msg.headers?.values(TRACEPARENT_HEADER, Match.IgnoreCase)[0];
+    if (fromHeader !== undefined && isTraceparent(fromHeader)) {
+      if (fromBody !== undefined) this.#badTraceparent(wire, fromBody);
+      return fromHeader;
+    }
+    if (fromBody !== undefined) this.#badTraceparent(wire, fromBody);
+    else if (fromHeader !== undefined) this.#badTraceparent(wire, fromHeader);
+    return undefined;
+  }
+
+  #badTraceparent(wire: WireEvent, value: unknown): void {
+    // One sender with a broken tracer would otherwise log a line per event.
+    if (this.#badTraceparents++ % 1000 !== 0) return;
+    this.#logger.warn(
+      { id: wire.id, type: wire.type, traceparent: typeof value === 'string' ? value.slice(0, 100) : typeof value, count: this.#badTraceparents },
+      `bridged event ${wire.id} (${wire.type}) has a malformed traceparent; the event is published without it (${this.#badTraceparents} so far)`,
+    );
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -126,7 +164,7 @@ export class NatsEventBridge implements EventBridge {
   }
 }
 
-/** CloudEvents 1.0 structured JSON; correlation and causation ride as extension attributes. */
+/** CloudEvents 1.0 structured JSON; correlation, causation and trace context ride as extension attributes. */
 interface WireEvent {
   readonly specversion: '1.0';
   readonly id: string;
@@ -138,6 +176,8 @@ interface WireEvent {
   readonly subject?: string;
   readonly correlationid?: string;
   readonly causationid?: string;
+  /** The Distributed Tracing extension (also sent as the `traceparent` header). */
+  readonly traceparent?: string;
 }
 
 function toWire(e: StoredEvent): WireEvent {
@@ -152,5 +192,6 @@ function toWire(e: StoredEvent): WireEvent {
     ...(e.subject !== undefined ? { subject: e.subject } : {}),
     ...(e.correlationId !== undefined ? { correlationid: e.correlationId } : {}),
     ...(e.causationId !== undefined ? { causationid: e.causationId } : {}),
+    ...(e.traceparent !== undefined ? { traceparent: e.traceparent } : {}),
   };
 }
