@@ -63,3 +63,30 @@ test('formatTraceparent writes version 00 and round-trips through parse; a malfo
   assert.throws(() => formatTraceparent({ traceId: TRACE, spanId: '0'.repeat(16), sampled: true }), (e: Error) => e instanceof RangeError && /^spanId/.test(e.message));
   assert.match(TRACEPARENT_PROBLEM, /W3C traceparent/);
 });
+
+/** The spec's grammar written out plainly, as a reference for the character scan. */
+function reference(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const m = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(.*)$/s.exec(value);
+  if (m === null || m[1] === 'ff' || /^0+$/.test(m[2]!) || /^0+$/.test(m[3]!)) return false;
+  return m[1] === '00' ? m[5] === '' : m[5] === '' || m[5]!.startsWith('-');
+}
+
+test('every one-character change of a valid value is judged as the plain grammar judges it', () => {
+  const chars = ['0', '1', '9', 'a', 'f', 'g', 'A', 'F', '-', '_', ' ', 'ü', '\n'];
+  const seeds = [`00-${TRACE}-${SPAN}-01`, `00-${'0'.repeat(31)}1-${'0'.repeat(15)}1-00`, `7f-${TRACE}-${SPAN}-01-x`];
+  let checked = 0;
+  for (const seed of seeds) {
+    for (let i = 0; i < seed.length; i++) {
+      for (const c of chars) {
+        const v = seed.slice(0, i) + c + seed.slice(i + 1);
+        for (const candidate of [v, v + '-', v + 'x', v.slice(0, -1)]) {
+          assert.equal(isTraceparent(candidate), reference(candidate), JSON.stringify(candidate));
+          assert.equal(parseTraceparent(candidate) !== undefined, reference(candidate), JSON.stringify(candidate));
+          checked++;
+        }
+      }
+    }
+  }
+  assert.ok(checked > 5000);
+});
