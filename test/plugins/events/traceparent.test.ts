@@ -71,6 +71,24 @@ test('memory store: the ring forgets the traceparent of an evicted event, and an
   assert.equal(held[2]!.id, again.id);
 });
 
+test('memory store: the first traced event may come while the ring fills or after it wrapped', async (t) => {
+  for (const untracedFirst of [1, 2, 4, 7]) {
+    const bus = new EventBus({ store: new MemoryStore({ capacity: 3 }) });
+    await bus.start();
+    t.after(() => bus.stop());
+    for (let i = 0; i < untracedFirst; i++) await bus.publish({ type: 'a', source: 's' });
+    const traced = await bus.publish({ type: 'a', source: 's', traceparent: TP });
+    const after = await bus.publish({ type: 'a', source: 's' });
+    assert.equal((await bus.get(traced.id))!.traceparent, TP, `after ${untracedFirst} untraced`);
+    assert.equal(Object.hasOwn((await bus.get(after.id))!, 'traceparent'), false);
+    const held = await all(bus);
+    assert.deepEqual(
+      held.map((e) => e.traceparent),
+      held.map((e) => (e.sequence === traced.sequence ? TP : undefined)),
+    );
+  }
+});
+
 test('file store: traceparent survives close and reopen, replay, and a read-only reader', async (t) => {
   const dir = await tempDir(t);
   const bus1 = new EventBus({ store: new FileStore({ dir }) });
