@@ -15,7 +15,7 @@
  * - **traceparent**: a traced event keeps it in the stored JSON (where reads take it from), and its
  *   message also carries the `traceparent` header, for NATS tooling that reads the stream directly.
  */
-import { headers, type MsgHdrs, type NatsConnection as Client } from '@nats-io/transport-node';
+import type { NatsConnection as Client } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
   jetstream,
@@ -34,7 +34,7 @@ import type { StoredEvent } from '../events/types.js';
 import { jetStreamFailed, publishFailed, storeClosed } from './errors.js';
 import { KvBucket } from './KvBucket.js';
 import type { NatsConnection } from './NatsConnection.js';
-import { TRACEPARENT_HEADER } from './NatsEventBridge.js';
+import { traceHeaders } from './traceContext.js';
 import type { JetStreamStoreOptions } from './options.js';
 
 /** Ids → sequences remembered for `get(id)` without scanning; the oldest are forgotten first. */
@@ -418,12 +418,6 @@ function encodeKey(name: string): string {
 
 function decodeKey(key: string): string {
   return key.replace(/=([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-}
-
-function traceHeaders(traceparent: string): MsgHdrs {
-  const h = headers();
-  h.set(TRACEPARENT_HEADER, traceparent);
-  return h;
 }
 
 /** The stored form: the event without its sequence (the stream assigns that). */

@@ -10,23 +10,20 @@
  * - **at most once across nodes**: plain NATS publish, so an event sent while another node is
  *   disconnected does not reach it. Use the shared JetStream event store for a log every node sees.
  *
- * A traced event's W3C `traceparent` travels twice: as the CloudEvents Distributed Tracing
- * extension attribute in the body, and as the NATS `traceparent` header, which is what other NATS
- * tooling (the OpenTelemetry NATS instrumentations, `nats sub --headers`) reads. An incoming event
- * takes it from the body, else from the header; a malformed one is left off the event (which is
- * still published) and warned about, once and then every 1000th time.
+ * A traced event's W3C `traceparent` travels as the CloudEvents Distributed Tracing extension
+ * attribute in the body and as the NATS `traceparent` header (see traceContext.ts); an incoming
+ * event takes it from the body, else the header, and a malformed one is left off the event (which is
+ * still published).
  */
-import { headers, Match, type Msg, type NatsConnection as Client, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { headers, type Msg, type NatsConnection as Client, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Logger } from '../../sdk/index.js';
-import { isTraceparent } from '../../sdk/util/index.js';
 import type { EventBus, StoredEvent, Subscription } from '../events/types.js';
 import type { NatsConnection } from './NatsConnection.js';
 import type { Subjects } from './subjects.js';
+import { MalformedTraceparents, traceHeaders } from './traceContext.js';
 import type { EventBridge } from './types.js';
 
 export const ORIGIN_HEADER = 'Ms-Origin';
-/** The W3C trace context header (the name the Trace Context spec gives it for HTTP, used on NATS alike). */
-export const TRACEPARENT_HEADER = 'traceparent';
 /** Remote `(origin, id)` pairs remembered to drop duplicate deliveries. */
 const RECENT = 10_000;
 
@@ -49,8 +46,7 @@ export class NatsEventBridge implements EventBridge {
   /** Local publishes of incoming events not yet resolved (their ids are not known yet). */
   readonly #importing = new Set<Promise<unknown>>();
   readonly #recent = new Set<string>();
-  /** Incoming malformed traceparents (warned about on the first and every 1000th). */
-  #badTraceparents = 0;
+  readonly #badTraceparents: MalformedTraceparents;
   #closed = false;
 
   constructor(bus: EventBus, connection: NatsConnection, subjects: Subjects, origin: string, patterns: readonly string[], logger: Logger) {
@@ -60,6 +56,7 @@ export class NatsEventBridge implements EventBridge {
     this.#origin = origin;
     this.patterns = patterns;
     this.#logger = logger;
+    this.#badTraceparents = new MalformedTraceparents(logger);
   }
 
   async open(): Promise<void> {
@@ -84,7 +81,7 @@ export class NatsEventBridge implements EventBridge {
       this.#connection.checkPayload(subject, payload.length);
       const h = headers();
       h.set(ORIGIN_HEADER, this.#origin);
-      if (event.traceparent !== undefined) h.set(TRACEPARENT_HEADER, event.traceparent);
+      if (event.traceparent !== undefined) traceHeaders(event.traceparent, h);
       client.publish(subject, payload, { headers: h });
       this.sent++;
     } catch (error) {
@@ -108,7 +105,7 @@ export class NatsEventBridge implements EventBridge {
     if (this.#recent.has(key)) return;
     if (this.#recent.size >= RECENT) this.#recent.delete(this.#recent.values().next().value!);
     this.#recent.add(key);
-    const traceparent = this.#traceparentOf(wire, msg);
+    const traceparent = this.#badTraceparents.read(wire.traceparent, msg.headers, () => `bridged event ${wire.id} (${wire.type})`);
     const publishing = this.#bus
       .publish({
         type: wire.type,
@@ -129,30 +126,6 @@ export class NatsEventBridge implements EventBridge {
       )
       .finally(() => this.#importing.delete(publishing));
     this.#importing.add(publishing);
-  }
-
-  /** The incoming event's traceparent: the body's, else the header's; a malformed one is dropped (and warned about). */
-  #traceparentOf(wire: WireEvent, msg: Msg): string | undefined {
-    const fromBody: unknown = wire.traceparent;
-    if (fromBody !== undefined && isTraceparent(fromBody)) return fromBody;
-    // Any case: some tracers canonicalise header names HTTP-style (`Traceparent`).
-    const fromHeader = msg.headers?.values(TRACEPARENT_HEADER, Match.IgnoreCase)[0];
-    if (fromHeader !== undefined && isTraceparent(fromHeader)) {
-      if (fromBody !== undefined) this.#badTraceparent(wire, fromBody);
-      return fromHeader;
-    }
-    if (fromBody !== undefined) this.#badTraceparent(wire, fromBody);
-    else if (fromHeader !== undefined) this.#badTraceparent(wire, fromHeader);
-    return undefined;
-  }
-
-  #badTraceparent(wire: WireEvent, value: unknown): void {
-    // One sender with a broken tracer would otherwise log a line per event.
-    if (this.#badTraceparents++ % 1000 !== 0) return;
-    this.#logger.warn(
-      { id: wire.id, type: wire.type, traceparent: typeof value === 'string' ? value.slice(0, 100) : typeof value, count: this.#badTraceparents },
-      `bridged event ${wire.id} (${wire.type}) has a malformed traceparent; the event is published without it (${this.#badTraceparents} so far)`,
-    );
   }
 
   async close(): Promise<void> {
