@@ -481,8 +481,18 @@ export class EventBus implements EventBusContract {
       `subscription '${subscription}' gave up on event ${event.sequence} after ${attempts} attempt(s); published ${DEAD_LETTER_TYPE}`,
     );
     try {
-      const input: EventInput<DeadLetterData> = { type: DEAD_LETTER_TYPE, source: this.#config.source, subject: subscription, causationId: event.id, data };
-      await this.#append(this.#prepare(event.correlationId === undefined ? input : { ...input, correlationId: event.correlationId }));
+      // The dead letter belongs to the original's flow and trace: it keeps its correlation id and
+      // its traceparent, so a trace shows where the event ended up.
+      const input: { -readonly [K in keyof EventInput<DeadLetterData>]: EventInput<DeadLetterData>[K] } = {
+        type: DEAD_LETTER_TYPE,
+        source: this.#config.source,
+        subject: subscription,
+        causationId: event.id,
+        data,
+      };
+      if (event.correlationId !== undefined) input.correlationId = event.correlationId;
+      if (event.traceparent !== undefined) input.traceparent = event.traceparent;
+      await this.#append(this.#prepare(input));
     } catch (failure) {
       this.#logger.error({ err: failure, subscription, sequence: event.sequence }, `could not publish the dead letter for event ${event.sequence}; the event stays in the store`);
     }

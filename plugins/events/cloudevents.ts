@@ -3,12 +3,14 @@
  * required attributes (`id`, `source`, `type`, `specversion`) and the optional `time` and
  * `subject`; the rest travel as extension attributes, whose names CloudEvents restricts to
  * lower-case letters and digits: `sequence` (the Sequence extension, a string), `correlationid`,
- * `causationid`.
+ * `causationid`, and `traceparent` (the Distributed Tracing extension: the W3C trace context of
+ * the span the event belongs to).
  *
  * CloudEvents requires `source` to be a URI-reference; ours is any non-empty string. A source that
  * is not one (`ü/src`, `a b`) is percent-encoded on the way out (see uriReference.ts), so the output
  * passes the CloudEvents SDK's strict validation; `fromCloudEvent` keeps a source as given.
  */
+import { isTraceparent, TRACEPARENT_PROBLEM } from '../../sdk/util/index.js';
 import { invalidEvent } from './errors.js';
 import { toUriReference } from './uriReference.js';
 import type { StoredEvent } from './types.js';
@@ -26,6 +28,8 @@ export interface CloudEvent {
   readonly sequence?: string;
   readonly correlationid?: string;
   readonly causationid?: string;
+  /** The Distributed Tracing extension: a W3C `traceparent`. */
+  readonly traceparent?: string;
   readonly [extension: string]: unknown;
 }
 
@@ -44,6 +48,7 @@ export function toCloudEvent(event: StoredEvent): CloudEvent {
   if (event.subject !== undefined) out.subject = event.subject;
   if (event.correlationId !== undefined) out.correlationid = event.correlationId;
   if (event.causationId !== undefined) out.causationid = event.causationId;
+  if (event.traceparent !== undefined) out.traceparent = event.traceparent;
   return out as unknown as CloudEvent;
 }
 
@@ -64,7 +69,8 @@ function optionalString(ce: Record<string, unknown>, name: string): string | und
  * A CloudEvents 1.0 JSON event (object or string) as a `StoredEvent`. `sequence` is the Sequence
  * extension when present, else 0 (the event was never stored here); `time` defaults to now. Pass
  * the result to `publish` to store it here (it then gets a new id and sequence). Only JSON data is
- * accepted: `data_base64` is rejected with `EVENT_INVALID`.
+ * accepted: `data_base64` is rejected with `EVENT_INVALID`, and so is a `traceparent` extension that
+ * is not a W3C traceparent (field `cloudevent.traceparent`).
  */
 export function fromCloudEvent(input: unknown): StoredEvent {
   let ce: unknown = input;
@@ -108,5 +114,10 @@ export function fromCloudEvent(input: unknown): StoredEvent {
   if (subject !== undefined) event.subject = subject;
   if (correlationId !== undefined) event.correlationId = correlationId;
   if (causationId !== undefined) event.causationId = causationId;
+  const traceparent = optionalString(o, 'traceparent');
+  if (traceparent !== undefined) {
+    if (!isTraceparent(traceparent)) throw invalidEvent('cloudevent.traceparent', TRACEPARENT_PROBLEM, traceparent);
+    event.traceparent = traceparent;
+  }
   return event as unknown as StoredEvent;
 }

@@ -1,8 +1,10 @@
 /**
  * Validating a publish input and building the one event object that travels through store and
  * subscribers (DESIGN: `type` and `source` non-empty, `type` a valid dotted name, optional strings
- * non-empty, `data` JSON-serialisable). A bad input throws `EVENT_INVALID` naming the field.
+ * non-empty, `data` JSON-serialisable, `traceparent` a W3C traceparent). A bad input throws
+ * `EVENT_INVALID` naming the field.
  */
+import { isTraceparent, TRACEPARENT_PROBLEM } from '../../sdk/util/index.js';
 import { invalidEvent } from './errors.js';
 import { typeProblem } from './patterns.js';
 import type { PendingEvent } from './stores/EventStore.js';
@@ -28,7 +30,7 @@ export function prepareEvent(input: EventInput, knownTypes: { has(type: string):
       throw invalidEvent(problem.slice(0, colon), `is not JSON-serialisable (${problem.slice(colon + 2)})`);
     }
   }
-  const { subject, correlationId, causationId } = input;
+  const { subject, correlationId, causationId, traceparent } = input;
   const event: PendingEvent = { id: '', type, source, time: now(), sequence: 0, data: data === undefined ? null : data };
   if (subject !== undefined) {
     checkOptionalString(subject, 'subject');
@@ -41,6 +43,11 @@ export function prepareEvent(input: EventInput, knownTypes: { has(type: string):
   if (causationId !== undefined) {
     checkOptionalString(causationId, 'causationId');
     (event as { causationId?: string }).causationId = causationId;
+  }
+  // Absent on most events: the check and the extra property cost nothing then.
+  if (traceparent !== undefined) {
+    if (!isTraceparent(traceparent)) throw invalidEvent('traceparent', TRACEPARENT_PROBLEM, traceparent);
+    (event as { traceparent?: string }).traceparent = traceparent;
   }
   return event;
 }

@@ -12,8 +12,10 @@
  * - **read** pages through the stream with a short-lived ordered consumer.
  * - **positions** of durable subscriptions live in a KV bucket (`KV_<stream>_POSITIONS`), loaded at
  *   open and written back lazily (and at close).
+ * - **traceparent**: a traced event keeps it in the stored JSON (where reads take it from), and its
+ *   message also carries the `traceparent` header, for NATS tooling that reads the stream directly.
  */
-import type { NatsConnection as Client } from "@nats-io/transport-node";
+import type { NatsConnection as Client } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
   jetstream,
@@ -26,11 +28,13 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Logger } from '../../sdk/index.js';
+import { isTraceparent } from '../../sdk/util/index.js';
 import type { CommitListener, EventStore, OpenReport, PendingEvent, ReadRange } from '../events/stores/EventStore.js';
 import type { StoredEvent } from '../events/types.js';
 import { jetStreamFailed, publishFailed, storeClosed } from './errors.js';
 import { KvBucket } from './KvBucket.js';
 import type { NatsConnection } from './NatsConnection.js';
+import { traceHeaders } from './traceContext.js';
 import type { JetStreamStoreOptions } from './options.js';
 
 /** Ids → sequences remembered for `get(id)` without scanning; the oldest are forgotten first. */
@@ -248,7 +252,12 @@ export class JetStreamStore implements EventStore {
       entry = { event, resolve, reject, acked: false, committed: false, bytes: payload.length };
     });
     this.#inflight.set(event.id, entry);
-    js.publish(subject, payload, { msgID: event.id, timeout: this.#options.ackTimeoutMs }).then(
+    // Headers only for a traced event: an untraced append allocates nothing more than before.
+    const options: Parameters<JetStreamClient['publish']>[2] =
+      event.traceparent === undefined
+        ? { msgID: event.id, timeout: this.#options.ackTimeoutMs }
+        : { msgID: event.id, timeout: this.#options.ackTimeoutMs, headers: traceHeaders(event.traceparent) };
+    js.publish(subject, payload, options).then(
       (ack) => {
         entry.acked = true;
         if (entry.committed) this.#settle(entry);
@@ -417,6 +426,7 @@ function encodeEvent(event: PendingEvent): Uint8Array {
   if (event.subject !== undefined) o.subject = event.subject;
   if (event.correlationId !== undefined) o.correlationId = event.correlationId;
   if (event.causationId !== undefined) o.causationId = event.causationId;
+  if (event.traceparent !== undefined) o.traceparent = event.traceparent;
   return encoder.encode(JSON.stringify(o));
 }
 
@@ -429,6 +439,8 @@ function decodeEvent(data: Uint8Array, sequence: number): StoredEvent {
   if (typeof o.subject === 'string') e.subject = o.subject;
   if (typeof o.correlationId === 'string') e.correlationId = o.correlationId;
   if (typeof o.causationId === 'string') e.causationId = o.causationId;
+  // Another writer to the stream may not have validated it: a malformed one is left off.
+  if (o.traceparent !== undefined && isTraceparent(o.traceparent)) e.traceparent = o.traceparent;
   return e;
 }
 

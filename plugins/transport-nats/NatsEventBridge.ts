@@ -9,12 +9,18 @@
  *   arrive twice; a bounded set of recent `(origin, id)` pairs drops the second copy;
  * - **at most once across nodes**: plain NATS publish, so an event sent while another node is
  *   disconnected does not reach it. Use the shared JetStream event store for a log every node sees.
+ *
+ * A traced event's W3C `traceparent` travels as the CloudEvents Distributed Tracing extension
+ * attribute in the body and as the NATS `traceparent` header (see traceContext.ts); an incoming
+ * event takes it from the body, else the header, and a malformed one is left off the event (which is
+ * still published).
  */
 import { headers, type Msg, type NatsConnection as Client, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Logger } from '../../sdk/index.js';
 import type { EventBus, StoredEvent, Subscription } from '../events/types.js';
 import type { NatsConnection } from './NatsConnection.js';
 import type { Subjects } from './subjects.js';
+import { MalformedTraceparents, traceHeaders } from './traceContext.js';
 import type { EventBridge } from './types.js';
 
 export const ORIGIN_HEADER = 'Ms-Origin';
@@ -40,6 +46,7 @@ export class NatsEventBridge implements EventBridge {
   /** Local publishes of incoming events not yet resolved (their ids are not known yet). */
   readonly #importing = new Set<Promise<unknown>>();
   readonly #recent = new Set<string>();
+  readonly #badTraceparents: MalformedTraceparents;
   #closed = false;
 
   constructor(bus: EventBus, connection: NatsConnection, subjects: Subjects, origin: string, patterns: readonly string[], logger: Logger) {
@@ -49,6 +56,7 @@ export class NatsEventBridge implements EventBridge {
     this.#origin = origin;
     this.patterns = patterns;
     this.#logger = logger;
+    this.#badTraceparents = new MalformedTraceparents(logger);
   }
 
   async open(): Promise<void> {
@@ -73,6 +81,7 @@ export class NatsEventBridge implements EventBridge {
       this.#connection.checkPayload(subject, payload.length);
       const h = headers();
       h.set(ORIGIN_HEADER, this.#origin);
+      if (event.traceparent !== undefined) traceHeaders(event.traceparent, h);
       client.publish(subject, payload, { headers: h });
       this.sent++;
     } catch (error) {
@@ -96,6 +105,7 @@ export class NatsEventBridge implements EventBridge {
     if (this.#recent.has(key)) return;
     if (this.#recent.size >= RECENT) this.#recent.delete(this.#recent.values().next().value!);
     this.#recent.add(key);
+    const traceparent = this.#badTraceparents.read(wire.traceparent, msg.headers, () => `bridged event ${wire.id} (${wire.type})`);
     const publishing = this.#bus
       .publish({
         type: wire.type,
@@ -104,6 +114,7 @@ export class NatsEventBridge implements EventBridge {
         ...(wire.subject !== undefined ? { subject: wire.subject } : {}),
         ...(wire.correlationid !== undefined ? { correlationId: wire.correlationid } : {}),
         ...(wire.causationid !== undefined ? { causationId: wire.causationid } : {}),
+        ...(traceparent !== undefined ? { traceparent } : {}),
       })
       .then(
         (stored) => {
@@ -126,7 +137,7 @@ export class NatsEventBridge implements EventBridge {
   }
 }
 
-/** CloudEvents 1.0 structured JSON; correlation and causation ride as extension attributes. */
+/** CloudEvents 1.0 structured JSON; correlation, causation and trace context ride as extension attributes. */
 interface WireEvent {
   readonly specversion: '1.0';
   readonly id: string;
@@ -138,6 +149,8 @@ interface WireEvent {
   readonly subject?: string;
   readonly correlationid?: string;
   readonly causationid?: string;
+  /** The Distributed Tracing extension (also sent as the `traceparent` header). */
+  readonly traceparent?: string;
 }
 
 function toWire(e: StoredEvent): WireEvent {
@@ -152,5 +165,6 @@ function toWire(e: StoredEvent): WireEvent {
     ...(e.subject !== undefined ? { subject: e.subject } : {}),
     ...(e.correlationId !== undefined ? { correlationid: e.correlationId } : {}),
     ...(e.causationId !== undefined ? { causationid: e.causationId } : {}),
+    ...(e.traceparent !== undefined ? { traceparent: e.traceparent } : {}),
   };
 }

@@ -2,9 +2,10 @@
  * Remote tools. A node serving tools (`exposeTools`) answers:
  * - `ms.v1.<system>.tool.<name>` (queue group `ms-tools`, one subscription per served tool, so a
  *   call only reaches nodes that have it): the v1 tool envelope `{ agent, delegation, input, callId,
- *   t }` becomes `tools.call(agent, name, input, { delegation, callId, timeoutMs })` here, so this
- *   node's grants, approval, validation and idempotency all apply to the calling agent and to every
- *   agent of its delegation chain;
+ *   t, traceparent }` becomes `tools.call(agent, name, input, { delegation, callId, timeoutMs,
+ *   traceparent })` here, so this node's grants, approval, validation and idempotency all apply to
+ *   the calling agent and to every agent of its delegation chain, and the handler's span joins the
+ *   caller's trace. A traced call also carries the `traceparent` header (see traceContext.ts);
  * - `ms.v1.<system>.tools.list`: the descriptions (JSON Schemas) of the tools it serves.
  * A node importing tools (`importTools`) asks the directory and registers each remote tool on its
  * own tool bus as a proxy whose handler makes the request above; its agents see it like any tool,
@@ -19,6 +20,7 @@ import { toolUnreachable } from './errors.js';
 import type { NatsConnection } from './NatsConnection.js';
 import { networkMargin } from './NatsRemoteActors.js';
 import type { Subjects } from './subjects.js';
+import { MalformedTraceparents, traceHeaders } from './traceContext.js';
 import { matchesTool, toolPatterns } from './toolPatterns.js';
 
 const QUEUE = 'ms-tools';
@@ -38,6 +40,8 @@ interface ToolRequest {
   readonly input: unknown;
   readonly callId?: string;
   readonly t?: number;
+  /** The caller's W3C trace context (also the `traceparent` header). */
+  readonly traceparent?: string;
 }
 
 /** `tools.describe` (added by the durable-runs work), used when the tool bus has it. */
@@ -55,6 +59,7 @@ export class NatsRemoteTools {
   #directory: Subscription | undefined;
   /** Proxies registered here, by name → their disposer. */
   readonly #imported = new Map<string, Disposer>();
+  readonly #badTraceparents: MalformedTraceparents;
 
   constructor(connection: NatsConnection, subjects: Subjects, tools: ToolBus, options: { timeoutMs: number; stallMs: number }, logger: Logger) {
     this.#connection = connection;
@@ -63,6 +68,7 @@ export class NatsRemoteTools {
     this.#timeoutMs = options.timeoutMs;
     this.#stallMs = options.stallMs;
     this.#logger = logger;
+    this.#badTraceparents = new MalformedTraceparents(logger);
   }
 
   /** Serves the registered tools matching `patterns` (proxies of remote tools excluded). */
@@ -99,11 +105,14 @@ export class NatsRemoteTools {
       return;
     }
     const delegation = Array.isArray(req.delegation) ? req.delegation.filter((d): d is string => typeof d === 'string') : [];
+    // A malformed one would fail the whole call (TOOL_INVALID_OPTIONS): it is left off instead.
+    const traceparent = this.#badTraceparents.read(req.traceparent, msg.headers, () => `the remote call of ${name}`);
     this.#tools
       .call(req.agent, name, req.input, {
         delegation,
         ...(typeof req.callId === 'string' ? { callId: req.callId } : {}),
         ...(typeof req.t === 'number' && req.t > 0 ? { timeoutMs: req.t } : {}),
+        ...(traceparent !== undefined ? { traceparent } : {}),
       })
       .then(
         (result) => {
@@ -182,11 +191,14 @@ export class NatsRemoteTools {
       input: schemaOf(info.inputSchema),
       timeoutMs: timeoutMs + networkMargin(timeoutMs),
       handler: async (input: unknown, ctx: ToolContext): Promise<unknown> => {
-        const bytes = encode(subject, { v: 1, agent: ctx.agentId, delegation: ctx.delegation, input, callId: ctx.callId, t: timeoutMs }, 'the tool input');
+        const traceparent = ctx.traceparent;
+        const request: ToolRequest = { v: 1, agent: ctx.agentId, delegation: ctx.delegation, input, callId: ctx.callId, t: timeoutMs, ...(traceparent !== undefined ? { traceparent } : {}) };
+        const bytes = encode(subject, request, 'the tool input');
         this.#connection.checkPayload(subject, bytes.length);
+        const timeout = timeoutMs + networkMargin(timeoutMs);
         let msg: Msg;
         try {
-          msg = await client.request(subject, bytes, { timeout: timeoutMs + networkMargin(timeoutMs) });
+          msg = await client.request(subject, bytes, traceparent === undefined ? { timeout } : { timeout, headers: traceHeaders(traceparent) });
         } catch (error) {
           const why = isNoResponders(error) ? new Error('no node serves it any more') : error;
           throw toolUnreachable(info.name, why);

@@ -4,7 +4,8 @@
  *
  * - actor request: `{ "v": 1, "k": "ask" | "tell", "m": <message>, "t"?: <timeout ms> }`
  * - tool request: `{ "v": 1, "agent": <agent id>, "delegation": [<agent id>…], "input": <input>,
- *   "callId"?: <id>, "t"?: <timeout ms> }`
+ *   "callId"?: <id>, "t"?: <timeout ms>, "traceparent"?: <W3C trace context> }` (a traced call
+ *   also has the `traceparent` message header)
  * - reply: `{ "v": 1, "ok": true, "r": <reply> }` or `{ "v": 1, "ok": false, "e": <error> }`, where
  *   `<error>` is a MisterSmithError's JSON (`code`, `kind`, `message`, `retryable`, `context`) so the
  *   caller rethrows it with the same code.

@@ -19,25 +19,43 @@ export interface TraceParent {
 const HEX = /^[0-9a-f]+$/;
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
+const DASH = 45;
+
+/**
+ * 1 when `value[from, to)` is lowercase hex with a non-zero digit, 0 when it is all `0`, -1 when it is
+ * not lowercase hex. A character scan: validation runs on every traced publish and tool call, and
+ * slicing plus regular expressions cost several times more.
+ */
+function hexRun(value: string, from: number, to: number): number {
+  let nonZero = 0;
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 48) continue;
+    if ((c > 48 && c <= 57) || (c >= 97 && c <= 102)) nonZero = 1;
+    else return -1;
+  }
+  return nonZero;
+}
+
+/** Whether `value` is a valid `traceparent` (allocates nothing). */
+export function isTraceparent(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length < 55) return false;
+  if (hexRun(value, 0, 2) < 0) return false;
+  const v0 = value.charCodeAt(0);
+  const v1 = value.charCodeAt(1);
+  if (v0 === 102 && v1 === 102) return false; // version ff is forbidden
+  // Version 00 is exactly 55 characters; a later version may add `-<more>`.
+  if (v0 === 48 && v1 === 48 ? value.length !== 55 : value.length > 55 && value.charCodeAt(55) !== DASH) return false;
+  if (value.charCodeAt(2) !== DASH || value.charCodeAt(35) !== DASH || value.charCodeAt(52) !== DASH) return false;
+  // Trace id and span id not all zero; the flags may be anything hex.
+  return hexRun(value, 3, 35) > 0 && hexRun(value, 36, 52) > 0 && hexRun(value, 53, 55) >= 0;
+}
 
 /** The parts of a valid `traceparent`, or undefined when it is not one. */
 export function parseTraceparent(value: unknown): TraceParent | undefined {
-  if (typeof value !== 'string' || value.length < 55) return undefined;
-  const version = value.slice(0, 2);
-  if (!HEX.test(version) || version === 'ff') return undefined;
-  // Version 00 is exactly 55 characters; a later version may add `-<more>`.
-  if (version === '00' ? value.length !== 55 : value.length > 55 && value[55] !== '-') return undefined;
-  if (value[2] !== '-' || value[35] !== '-' || value[52] !== '-') return undefined;
-  const traceId = value.slice(3, 35);
-  const spanId = value.slice(36, 52);
-  const flags = value.slice(53, 55);
-  if (!HEX.test(traceId) || !HEX.test(spanId) || !HEX.test(flags)) return undefined;
-  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
-  return { traceId, spanId, sampled: (parseInt(flags, 16) & 1) === 1 };
+  if (!isTraceparent(value)) return undefined;
+  return { traceId: value.slice(3, 35), spanId: value.slice(36, 52), sampled: (parseInt(value.slice(53, 55), 16) & 1) === 1 };
 }
-
-/** Whether `value` is a valid `traceparent`. */
-export const isTraceparent = (value: unknown): value is string => parseTraceparent(value) !== undefined;
 
 /** A version-00 `traceparent`; throws a RangeError naming the bad part when an id is malformed. */
 export function formatTraceparent(parent: TraceParent): string {

@@ -8,7 +8,9 @@
  * sequence follow from the slot, type, source and time are shared strings, so an append retains
  * nothing new but the data. Keeping 100 000 event objects alive instead would promote every one of
  * them out of the young generation, and the garbage collector would cost more than the bus.
- * Reads (`get`, `read`) build fresh event objects with the same fields.
+ * Reads (`get`, `read`) build fresh event objects with the same fields. The `traceparent` column
+ * is created at the first traced event: a store that never sees one (tracing off) has no column
+ * and pays one field check per append; once tracing is on it is one more column like `subject`.
  */
 import type { StoredEvent } from '../types.js';
 import { sequenceOfId, newIdPrefix, type CommitListener, type EventStore, type OpenReport, type PendingEvent, type ReadRange } from './EventStore.js';
@@ -29,6 +31,8 @@ export class MemoryStore implements EventStore {
   readonly #subject: Array<string | undefined> = [];
   readonly #correlationId: Array<string | undefined> = [];
   readonly #causationId: Array<string | undefined> = [];
+  /** Created at the first traced event (see the file comment), then kept in step with the others. */
+  #traceparent: Array<string | undefined> | undefined;
   readonly #positions = new Map<string, number>();
   readonly #prefix = newIdPrefix();
   #last = 0;
@@ -71,6 +75,7 @@ export class MemoryStore implements EventStore {
     event.id = this.#prefix + '-' + seq;
     // Plain arrays filled up to capacity, then overwritten in place: no growth after warm-up.
     const slot = (seq - 1) % this.#capacity;
+    const traceparents = this.#traceparent ?? (event.traceparent === undefined ? undefined : this.#startTraceColumn());
     if (slot === this.#type.length) {
       this.#type.push(event.type);
       this.#source.push(event.source);
@@ -79,6 +84,7 @@ export class MemoryStore implements EventStore {
       this.#subject.push(event.subject);
       this.#correlationId.push(event.correlationId);
       this.#causationId.push(event.causationId);
+      traceparents?.push(event.traceparent);
     } else {
       this.#type[slot] = event.type;
       this.#source[slot] = event.source;
@@ -87,6 +93,7 @@ export class MemoryStore implements EventStore {
       this.#subject[slot] = event.subject;
       this.#correlationId[slot] = event.correlationId;
       this.#causationId[slot] = event.causationId;
+      if (traceparents !== undefined) traceparents[slot] = event.traceparent;
     }
     this.#onCommit?.(event);
     return undefined;
@@ -110,7 +117,16 @@ export class MemoryStore implements EventStore {
     if (subject !== undefined) event.subject = subject;
     if (correlationId !== undefined) event.correlationId = correlationId;
     if (causationId !== undefined) event.causationId = causationId;
+    const traceparent = this.#traceparent?.[slot];
+    if (traceparent !== undefined) event.traceparent = traceparent;
     return event;
+  }
+
+  /** The traceparent column, as long as the others so far (their events had none). */
+  #startTraceColumn(): Array<string | undefined> {
+    const column = new Array<string | undefined>(this.#type.length).fill(undefined);
+    this.#traceparent = column;
+    return column;
   }
 
   async *read(range: ReadRange): AsyncIterable<readonly StoredEvent[]> {
