@@ -5,14 +5,17 @@
  * `Infinity` and anything above {@link MAX_TIMEOUT_MS} mean "the longest deadline there is" and are
  * capped to it. The bus stopping still cancels every call in flight.
  */
+import { isTraceparent, TRACEPARENT_PROBLEM } from '../../sdk/util/index.js';
 import { ToolErrorCodes, toolError } from './errors.js';
 
 /** The longest deadline a call can have: Node's largest timer delay (2^31 − 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
-function invalid(option: string, value: unknown, expected: string): Error {
+/** `expected` completes "expected …"; `problem`, when given, is a whole predicate ("must be …") used instead. */
+function invalid(option: string, value: unknown, expected: string, problem?: string): Error {
   const shown = typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined ? String(value) : JSON.stringify(value) ?? typeof value;
-  return toolError(ToolErrorCodes.INVALID_OPTIONS, `invalid call option ${option}: ${shown}; expected ${expected}`, { option, value: typeof value === 'object' && value !== null ? typeof value : value });
+  const why = problem === undefined ? `expected ${expected}` : `it ${problem}`;
+  return toolError(ToolErrorCodes.INVALID_OPTIONS, `invalid call option ${option}: ${shown}; ${why}`, { option, value: typeof value === 'object' && value !== null ? typeof value : value });
 }
 
 /** Whether `value` is a usable deadline: a number above 0 (Infinity included, capped by {@link capTimeout}). */
@@ -36,6 +39,8 @@ export function checkCallOptions(options: unknown): void {
   if (o.callId !== undefined && (typeof o.callId !== 'string' || o.callId.length === 0)) throw invalid('callId', o.callId, 'a non-empty string');
   if (o.correlationId !== undefined && typeof o.correlationId !== 'string') throw invalid('correlationId', o.correlationId, 'a string');
   if (o.preApproved !== undefined && o.preApproved !== true) throw invalid('preApproved', o.preApproved, 'true or absent');
+  // Checked here, once, so the handler, http.fetch's header and the events can trust it as it is.
+  if (o.traceparent !== undefined && !isTraceparent(o.traceparent)) throw invalid('traceparent', o.traceparent, '', TRACEPARENT_PROBLEM);
   const chain = o.delegation;
   if (chain !== undefined) {
     if (!Array.isArray(chain)) throw invalid('delegation', chain, 'an array of agent ids');
