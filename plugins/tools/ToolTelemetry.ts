@@ -11,10 +11,11 @@ import { outcomeLabels, type Outcome, type RegisteredTool } from './ToolRegistry
 import type { ToolCall } from './ToolCall.js';
 
 const EMPTY_CHAIN: readonly string[] = Object.freeze([]);
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The label for names that are not registered, so agents cannot inflate label cardinality. */
 const UNKNOWN_TOOL = '(unknown)';
+
+/** An event input built field by field before it is published. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export interface TelemetryOptions {
   readonly metrics?: Metrics | undefined;

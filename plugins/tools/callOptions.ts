@@ -11,12 +11,13 @@ import { ToolErrorCodes, toolError } from './errors.js';
 /** The longest deadline a call can have: Node's largest timer delay (2^31 − 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
-/** `expected` completes "expected …"; `problem`, when given, is a whole predicate ("must be …") used instead. */
-function invalid(option: string, value: unknown, expected: string, problem?: string): Error {
+/** TOOL_INVALID_OPTIONS for `option`, showing the value and `reason`. */
+function optionError(option: string, value: unknown, reason: string): Error {
   const shown = typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined ? String(value) : JSON.stringify(value) ?? typeof value;
-  const why = problem === undefined ? `expected ${expected}` : `it ${problem}`;
-  return toolError(ToolErrorCodes.INVALID_OPTIONS, `invalid call option ${option}: ${shown}; ${why}`, { option, value: typeof value === 'object' && value !== null ? typeof value : value });
+  return toolError(ToolErrorCodes.INVALID_OPTIONS, `invalid call option ${option}: ${shown}; ${reason}`, { option, value: typeof value === 'object' && value !== null ? typeof value : value });
 }
+
+const invalid = (option: string, value: unknown, expected: string): Error => optionError(option, value, `expected ${expected}`);
 
 /** Whether `value` is a usable deadline: a number above 0 (Infinity included, capped by {@link capTimeout}). */
 export function isTimeout(value: unknown): value is number {
@@ -40,7 +41,7 @@ export function checkCallOptions(options: unknown): void {
   if (o.correlationId !== undefined && typeof o.correlationId !== 'string') throw invalid('correlationId', o.correlationId, 'a string');
   if (o.preApproved !== undefined && o.preApproved !== true) throw invalid('preApproved', o.preApproved, 'true or absent');
   // Checked here, once, so the handler, http.fetch's header and the events can trust it as it is.
-  if (o.traceparent !== undefined && !isTraceparent(o.traceparent)) throw invalid('traceparent', o.traceparent, '', TRACEPARENT_PROBLEM);
+  if (o.traceparent !== undefined && !isTraceparent(o.traceparent)) throw optionError('traceparent', o.traceparent, `it ${TRACEPARENT_PROBLEM}`);
   const chain = o.delegation;
   if (chain !== undefined) {
     if (!Array.isArray(chain)) throw invalid('delegation', chain, 'an array of agent ids');
