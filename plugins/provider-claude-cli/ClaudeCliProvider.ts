@@ -70,7 +70,7 @@ function newMessages(messages: readonly ChatMessage[]): readonly ChatMessage[] {
  * span, so they are dropped and only the request's (when valid) is set. A malformed one is not
  * passed: tracing never fails the model call.
  */
-export function cliEnv(configured: Readonly<Record<string, string>>, maxRetries: number, traceparent: string | undefined): NodeJS.ProcessEnv {
+function cliEnv(configured: Readonly<Record<string, string>>, maxRetries: number, traceparent: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...configured, CLAUDE_CODE_MAX_RETRIES: String(maxRetries) };
   // Names compared case-insensitively: on Windows the environment is.
   for (const name of Object.keys(env)) {
