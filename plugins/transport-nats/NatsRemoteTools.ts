@@ -4,18 +4,15 @@
  *   call only reaches nodes that have it): the v1 tool envelope `{ agent, delegation, input, callId,
  *   t }` becomes `tools.call(agent, name, input, { delegation, callId, timeoutMs })` here, so this
  *   node's grants, approval, validation and idempotency all apply to the calling agent and to every
- *   agent of its delegation chain; a traced call's `traceparent` travels as the NATS header of that
- *   name and becomes the call's `traceparent` option (a malformed one is ignored, as W3C asks of a
- *   receiver, and the call runs untraced);
+ *   agent of its delegation chain;
  * - `ms.v1.<system>.tools.list`: the descriptions (JSON Schemas) of the tools it serves.
  * A node importing tools (`importTools`) asks the directory and registers each remote tool on its
  * own tool bus as a proxy whose handler makes the request above; its agents see it like any tool,
  * under its own grants too.
  */
 import type { Msg, NatsConnection as Client, Subscription } from '@nats-io/transport-node';
-import { headers, NoRespondersError, RequestError } from '@nats-io/transport-node';
+import { NoRespondersError, RequestError } from '@nats-io/transport-node';
 import { z, type Disposer, type Logger } from '../../sdk/index.js';
-import { isTraceparent } from '../../sdk/util/index.js';
 import type { JsonSchema, ToolBus, ToolContext } from '../tools/types.js';
 import { decode, encode, errorReply, okReply, remoteError, type Reply } from './envelope.js';
 import { toolUnreachable } from './errors.js';
@@ -25,14 +22,6 @@ import type { Subjects } from './subjects.js';
 import { matchesTool, toolPatterns } from './toolPatterns.js';
 
 const QUEUE = 'ms-tools';
-/** The NATS header a traced tool call's W3C trace context travels in. */
-const TRACEPARENT = 'traceparent';
-
-function traceHeaders(traceparent: string) {
-  const h = headers();
-  h.set(TRACEPARENT, traceparent);
-  return h;
-}
 
 /** What a node says about one tool it serves. */
 export interface RemoteToolInfo {
@@ -110,13 +99,11 @@ export class NatsRemoteTools {
       return;
     }
     const delegation = Array.isArray(req.delegation) ? req.delegation.filter((d): d is string => typeof d === 'string') : [];
-    const traceparent = msg.headers?.get(TRACEPARENT);
     this.#tools
       .call(req.agent, name, req.input, {
         delegation,
         ...(typeof req.callId === 'string' ? { callId: req.callId } : {}),
         ...(typeof req.t === 'number' && req.t > 0 ? { timeoutMs: req.t } : {}),
-        ...(isTraceparent(traceparent) ? { traceparent } : {}),
       })
       .then(
         (result) => {
@@ -199,8 +186,7 @@ export class NatsRemoteTools {
         this.#connection.checkPayload(subject, bytes.length);
         let msg: Msg;
         try {
-          const timeout = timeoutMs + networkMargin(timeoutMs);
-          msg = await client.request(subject, bytes, ctx.traceparent === undefined ? { timeout } : { timeout, headers: traceHeaders(ctx.traceparent) });
+          msg = await client.request(subject, bytes, { timeout: timeoutMs + networkMargin(timeoutMs) });
         } catch (error) {
           const why = isNoResponders(error) ? new Error('no node serves it any more') : error;
           throw toolUnreachable(info.name, why);
