@@ -3,6 +3,7 @@
  * connection (no DNS lookup for a refused host); redirects are followed only to the same host
  * (at most 5); the body is capped at `maxBytes` while it streams in; the deadline is the tool's.
  * The agent's `Host`, hop-by-hop and framing headers are dropped (see {@link forwardableHeaders}).
+ * A traced call sends its trace context as the `traceparent` header (see {@link withTraceContext}).
  *
  * Built on node:http with `agent: false`: one connection per request, closed after it, so a
  * stopped kernel keeps no idle keep-alive sockets (the global fetch's pool would).
@@ -81,6 +82,24 @@ export function forwardableHeaders(headers: Readonly<Record<string, string>>): R
   return out;
 }
 
+/**
+ * The request headers of a call traced with `traceparent`: the call's trace context replaces any
+ * `traceparent` (and `tracestate`) the input carried, whatever their case. The trace is the
+ * caller's span, not something the model chooses: a model-written value would attach the request
+ * to a trace of the model's making (or to another run's, if it copied one from a page it read), and
+ * a `tracestate` travels with the `traceparent` it belongs to, so the input's is dropped with it.
+ * Without a trace context the input's headers go as they are.
+ */
+export function withTraceContext(headers: Record<string, string>, traceparent: string | undefined): Record<string, string> {
+  if (traceparent === undefined) return headers;
+  for (const k of Object.keys(headers)) {
+    const name = k.toLowerCase();
+    if (name === 'traceparent' || name === 'tracestate') delete headers[k];
+  }
+  headers.traceparent = traceparent;
+  return headers;
+}
+
 function headersOf(res: http.IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -137,7 +156,7 @@ export function httpFetchTool(options: HttpToolOptions): ToolDefinition<typeof i
       let url = checkUrl(req.url, allowHosts);
       let method: string = req.method;
       let body = req.body;
-      const headers = forwardableHeaders(req.headers);
+      const headers = withTraceContext(forwardableHeaders(req.headers), ctx.traceparent);
       for (let hop = 0; ; hop++) {
         const res = await once(url, method, headers, body, options.maxBytes, ctx.signal);
         if (res.location === undefined) return { url: res.url, status: res.status, headers: res.headers, body: res.body };

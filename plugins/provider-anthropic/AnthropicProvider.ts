@@ -67,6 +67,7 @@ export class AnthropicProvider implements ModelProvider {
       timeoutMs: o.timeoutMs,
       signal: request.signal,
       prefix: 'ANTHROPIC',
+      traceparent: request.traceparent,
     });
     if (call.res.ok) return call;
     try {

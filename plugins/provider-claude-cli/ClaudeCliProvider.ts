@@ -9,6 +9,7 @@ import type { McpService } from '../mcp/types.js';
 import type { ToolBus } from '../tools/types.js';
 import { LRUCache } from 'lru-cache';
 import { AgentError } from '../../sdk/index.js';
+import { isTraceparent } from '../../sdk/util/index.js';
 import { CliProcess, type CliExit } from './CliProcess.js';
 import { isResult, parseLine, toResponse, type CliResult } from './cliResult.js';
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
@@ -59,6 +60,25 @@ function newMessages(messages: readonly ChatMessage[]): readonly ChatMessage[] {
   let i = messages.length;
   while (i > 0 && messages[i - 1]!.role !== 'assistant') i--;
   return messages.slice(i);
+}
+
+/**
+ * The subprocess' environment: this process', the configured `env`, the retry setting, and the
+ * call's trace context as `TRACEPARENT` (OpenTelemetry's carrier for environment variables). Trace
+ * variables are the call's alone: a `TRACEPARENT` or `TRACESTATE` inherited from this process (set
+ * by whatever started it) or configured once would make every model call a child of one unrelated
+ * span, so they are dropped and only the request's (when valid) is set. A malformed one is not
+ * passed: tracing never fails the model call.
+ */
+function cliEnv(configured: Readonly<Record<string, string>>, maxRetries: number, traceparent: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...configured, CLAUDE_CODE_MAX_RETRIES: String(maxRetries) };
+  // Names compared case-insensitively: on Windows the environment is.
+  for (const name of Object.keys(env)) {
+    const upper = name.toUpperCase();
+    if (upper === 'TRACEPARENT' || upper === 'TRACESTATE') delete env[name];
+  }
+  if (isTraceparent(traceparent)) env.TRACEPARENT = traceparent;
+  return env;
 }
 
 /** A queue between the process' stdout and an async generator. */
@@ -183,7 +203,7 @@ export class ClaudeCliProvider implements ModelProvider {
       command: o.command,
       args,
       cwd: o.cwd,
-      env: { ...process.env, ...o.env, CLAUDE_CODE_MAX_RETRIES: String(o.maxRetries) },
+      env: cliEnv(o.env, o.maxRetries, request.traceparent),
       stdin: prompt,
       timeoutMs: o.timeoutMs,
       killGraceMs: o.killGraceMs,

@@ -73,6 +73,7 @@ export class OpenAIProvider implements ModelProvider {
       timeoutMs: o.timeoutMs,
       signal: request.signal,
       prefix: 'OPENAI',
+      traceparent: request.traceparent,
     });
     if (call.res.ok) return call;
     try {

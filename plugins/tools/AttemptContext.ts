@@ -27,6 +27,10 @@ export class AttemptContext implements ToolContext {
     return this.#call.correlationId;
   }
 
+  get traceparent(): string | undefined {
+    return this.#call.traceparent;
+  }
+
   call<T = unknown>(name: string, input: unknown, options?: NestedCallOptions): Promise<T> {
     return this.#call.call<T>(name, input, options);
   }

@@ -121,7 +121,7 @@ export class CallPipeline {
         );
       }
       if (found.hit) {
-        this.#telemetry.replayed(tool, agentId, callId, delegation, options?.correlationId ?? parent?.correlationId ?? callId);
+        this.#telemetry.replayed(tool, agentId, callId, delegation, options?.correlationId ?? parent?.correlationId ?? callId, options?.traceparent ?? parent?.traceparent);
         return found.pending ? found.promise : Promise.resolve(found.value);
       }
       const promise = this.#run(tool, agentId, input, delegation, options, parent);
@@ -180,7 +180,8 @@ export class CallPipeline {
   ): ToolError {
     const chain = delegation ?? EMPTY_CHAIN;
     const correlationId = options?.correlationId ?? parent?.correlationId ?? options?.callId;
-    this.#telemetry.denied(this.#registry.get(name), name, { agentId, delegation: chain, deniedBy, reason, callId: options?.callId }, correlationId, parent?.callId);
+    const traceparent = options?.traceparent ?? parent?.traceparent;
+    this.#telemetry.denied(this.#registry.get(name), name, { agentId, delegation: chain, deniedBy, reason, callId: options?.callId }, correlationId, parent?.callId, traceparent);
     return toolError(
       ToolErrorCodes.ACCESS_DENIED,
       `agent '${agentId}' may not call tool '${name}': ${reason}; grant it with tools.grant('${deniedBy}', ['${name}'])`,

@@ -1,7 +1,8 @@
 /**
  * One call in flight: the context middleware and the handler see, and the deadline entry when the
  * handler answers asynchronously. One object per call; the AbortSignal and the call id are made
- * only if someone reads them (a signal costs ~3 µs to create, more than a whole fast call).
+ * only if someone reads them (a signal costs ~3 µs to create, more than a whole fast call); the
+ * trace context is read through from the options (or the parent call), never copied.
  */
 import type { z } from 'zod';
 import type { ToolError } from '../../sdk/index.js';
@@ -81,6 +82,15 @@ export class ToolCall implements ToolCallContext, ToolContext, TimedEntry {
 
   get correlationId(): string {
     return this.#options?.correlationId ?? this.parent?.correlationId ?? this.callId;
+  }
+
+  /**
+   * The caller's trace context: the one given, else the parent call's (a nested call inherits it).
+   * An accessor, not a field: an untraced call stores nothing and pays nothing unless it is read,
+   * and reads `undefined` (no own property) when neither this call nor a parent has one.
+   */
+  get traceparent(): string | undefined {
+    return this.#options?.traceparent ?? this.parent?.traceparent;
   }
 
   /** The caller's signal: the one given, else the parent call's. */

@@ -6,13 +6,16 @@
  * while events are on, and no event object is built without the events plugin.
  */
 import type { Counter, Histogram, Logger, Metrics, MisterSmithError } from '../../sdk/index.js';
-import type { EventBus } from '../events/types.js';
+import type { EventBus, EventInput } from '../events/types.js';
 import { outcomeLabels, type Outcome, type RegisteredTool } from './ToolRegistry.js';
 import type { ToolCall } from './ToolCall.js';
 
 const EMPTY_CHAIN: readonly string[] = Object.freeze([]);
 /** The label for names that are not registered, so agents cannot inflate label cardinality. */
 const UNKNOWN_TOOL = '(unknown)';
+
+/** An event input built field by field before it is published. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export interface TelemetryOptions {
   readonly metrics?: Metrics | undefined;
@@ -81,20 +84,28 @@ export class ToolTelemetry {
     this.#callsTotal?.inc(tool.labels[outcome]);
     if (this.#events === undefined) return;
     const base = { tool: tool.name, agentId: call.agentId, callId: call.callId, delegation: call.delegation, durationMs: ms };
-    if (failure === undefined) this.publish('tool.called', tool.name, call.correlationId, base, call.parent?.callId);
+    const traceparent = call.traceparent;
+    if (failure === undefined) this.publish('tool.called', tool.name, call.correlationId, base, call.parent?.callId, traceparent);
     else if (outcome === 'rejected') {
-      this.publish('tool.denied', tool.name, call.correlationId, { ...base, reason: failure.message, code: failure.code }, call.parent?.callId);
+      this.publish('tool.denied', tool.name, call.correlationId, { ...base, reason: failure.message, code: failure.code }, call.parent?.callId, traceparent);
     } else {
-      this.publish('tool.failed', tool.name, call.correlationId, { ...base, code: failure.code, message: failure.message }, call.parent?.callId);
+      this.publish('tool.failed', tool.name, call.correlationId, { ...base, code: failure.code, message: failure.message }, call.parent?.callId, traceparent);
     }
   }
 
   /** A call answered from the idempotency cache. */
-  replayed(tool: RegisteredTool, agentId: string, callId: string, delegation: readonly string[] | undefined, correlationId: string): void {
+  replayed(
+    tool: RegisteredTool,
+    agentId: string,
+    callId: string,
+    delegation: readonly string[] | undefined,
+    correlationId: string,
+    traceparent: string | undefined,
+  ): void {
     tool.stats.replays++;
     this.#callsTotal?.inc(tool.labels.replayed);
     if (this.#events === undefined) return;
-    this.publish('tool.called', tool.name, correlationId, { tool: tool.name, agentId, callId, delegation: delegation ?? EMPTY_CHAIN, replayed: true });
+    this.publish('tool.called', tool.name, correlationId, { tool: tool.name, agentId, callId, delegation: delegation ?? EMPTY_CHAIN, replayed: true }, undefined, traceparent);
   }
 
   /** A call refused before it reached a tool (no such tool, idempotency conflict): counted only. */
@@ -109,26 +120,33 @@ export class ToolTelemetry {
     data: { agentId: string; delegation: readonly string[]; deniedBy: string; reason: string; callId: string | undefined },
     correlationId: string | undefined,
     causationId: string | undefined,
+    traceparent: string | undefined,
   ): void {
     this.#callsTotal?.inc((tool?.labels ?? this.#unknownLabels).denied);
     if (this.#events === undefined) return;
     const { callId, ...rest } = data;
-    this.publish('tool.denied', name, correlationId, { tool: name, ...rest, ...(callId === undefined ? {} : { callId }) }, causationId);
+    this.publish('tool.denied', name, correlationId, { tool: name, ...rest, ...(callId === undefined ? {} : { callId }) }, causationId, traceparent);
   }
 
-  /** Publishes a `tool.*` event when the events plugin is loaded; a failed publish is logged, never thrown. */
-  publish(type: string, subject: string, correlationId: string | undefined, data: Record<string, unknown>, causationId?: string): void {
+  /**
+   * Publishes a `tool.*` event when the events plugin is loaded; a failed publish is logged, never
+   * thrown. Optional fields are set only when given (the store keeps absent fields absent), on the
+   * one object, with no spread of a throwaway `{}` per field.
+   */
+  publish(
+    type: string,
+    subject: string,
+    correlationId: string | undefined,
+    data: Record<string, unknown>,
+    causationId?: string,
+    traceparent?: string,
+  ): void {
     const events = this.#events;
     if (events === undefined) return;
-    events
-      .publish({
-        type,
-        source: 'tools',
-        subject,
-        data,
-        ...(correlationId === undefined ? {} : { correlationId }),
-        ...(causationId === undefined ? {} : { causationId }),
-      })
-      .catch((error: unknown) => this.#logger?.warn({ err: error, type }, 'could not publish a tool event'));
+    const input: Mutable<EventInput> = { type, source: 'tools', subject, data };
+    if (correlationId !== undefined) input.correlationId = correlationId;
+    if (causationId !== undefined) input.causationId = causationId;
+    if (traceparent !== undefined) input.traceparent = traceparent;
+    events.publish(input).catch((error: unknown) => this.#logger?.warn({ err: error, type }, 'could not publish a tool event'));
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Exposes an actor as a tool: a call becomes `ref.ask({ input, caller, callId, delegation })`
- * under the call's deadline and signal, and the actor's reply is the tool's result.
+ * Exposes an actor as a tool: a call becomes `ref.ask({ input, caller, callId, delegation })` (plus
+ * `traceparent` when the call is traced) under the call's deadline and signal, and the actor's
+ * reply is the tool's result.
  *
  * Delegation: the message carries the chain `[...caller's chain, caller]`; tool calls the actor
  * makes with `{ delegation: message.delegation }` are checked against every agent of that chain as
@@ -32,7 +33,10 @@ export function agentAsTool<I extends z.ZodType, O extends z.ZodType = z.ZodType
     ...(spec.policy === undefined ? {} : { policy: spec.policy }),
     handler(input: z.output<I>, ctx: ToolContext) {
       const delegation = Object.freeze([...ctx.delegation, ctx.agentId]);
-      const message: ToolCallMessage<z.output<I>> = Object.freeze({ input, caller: ctx.agentId, callId: ctx.callId, delegation });
+      const traceparent = ctx.traceparent;
+      const message: ToolCallMessage<z.output<I>> = Object.freeze(
+        traceparent === undefined ? { input, caller: ctx.agentId, callId: ctx.callId, delegation } : { input, caller: ctx.agentId, callId: ctx.callId, delegation, traceparent },
+      );
       const asked = ref.ask(message, { signal: ctx.signal, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) });
       // The ask's own timeout and the call's deadline are the same number and race; either way the
       // caller sees TOOL_TIMEOUT.

@@ -5,15 +5,19 @@
  * `Infinity` and anything above {@link MAX_TIMEOUT_MS} mean "the longest deadline there is" and are
  * capped to it. The bus stopping still cancels every call in flight.
  */
+import { isTraceparent, TRACEPARENT_PROBLEM } from '../../sdk/util/index.js';
 import { ToolErrorCodes, toolError } from './errors.js';
 
 /** The longest deadline a call can have: Node's largest timer delay (2^31 − 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
-function invalid(option: string, value: unknown, expected: string): Error {
+/** TOOL_INVALID_OPTIONS for `option`, showing the value and `reason`. */
+function optionError(option: string, value: unknown, reason: string): Error {
   const shown = typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined ? String(value) : JSON.stringify(value) ?? typeof value;
-  return toolError(ToolErrorCodes.INVALID_OPTIONS, `invalid call option ${option}: ${shown}; expected ${expected}`, { option, value: typeof value === 'object' && value !== null ? typeof value : value });
+  return toolError(ToolErrorCodes.INVALID_OPTIONS, `invalid call option ${option}: ${shown}; ${reason}`, { option, value: typeof value === 'object' && value !== null ? typeof value : value });
 }
+
+const invalid = (option: string, value: unknown, expected: string): Error => optionError(option, value, `expected ${expected}`);
 
 /** Whether `value` is a usable deadline: a number above 0 (Infinity included, capped by {@link capTimeout}). */
 export function isTimeout(value: unknown): value is number {
@@ -36,6 +40,8 @@ export function checkCallOptions(options: unknown): void {
   if (o.callId !== undefined && (typeof o.callId !== 'string' || o.callId.length === 0)) throw invalid('callId', o.callId, 'a non-empty string');
   if (o.correlationId !== undefined && typeof o.correlationId !== 'string') throw invalid('correlationId', o.correlationId, 'a string');
   if (o.preApproved !== undefined && o.preApproved !== true) throw invalid('preApproved', o.preApproved, 'true or absent');
+  // Checked here, once, so the handler, http.fetch's header and the events can trust it as it is.
+  if (o.traceparent !== undefined && !isTraceparent(o.traceparent)) throw optionError('traceparent', o.traceparent, `it ${TRACEPARENT_PROBLEM}`);
   const chain = o.delegation;
   if (chain !== undefined) {
     if (!Array.isArray(chain)) throw invalid('delegation', chain, 'an array of agent ids');

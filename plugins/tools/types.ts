@@ -140,6 +140,8 @@ export interface ToolCallContext {
   readonly delegation: readonly string[];
   readonly correlationId: string;
   readonly signal: AbortSignal;
+  /** The call's W3C trace context, as the handler sees it (`ToolContext.traceparent`); undefined when untraced. */
+  readonly traceparent?: string;
   /**
    * The handler's (validated) result after `next()`; a middleware may replace it, or set it and
    * not call `next()` at all (a cache).
@@ -227,6 +229,11 @@ export interface ToolCallMessage<I = unknown> {
    * `tools.call(self, name, input, { delegation })` for the actor's own tool calls.
    */
   readonly delegation: readonly string[];
+  /**
+   * The call's W3C trace context, present only when the call had one. Pass it on as
+   * `tools.call(self, name, input, { delegation, traceparent })` so the actor's own calls join the trace.
+   */
+  readonly traceparent?: string;
 }
 
 /** How an actor is exposed as a tool. */

@@ -4,6 +4,7 @@
  */
 import { NetworkError } from '../errors.js';
 import { abortReason } from './async.js';
+import { isTraceparent } from './traceparent.js';
 
 export interface OpenRequestOptions {
   readonly url: string;
@@ -13,6 +14,23 @@ export interface OpenRequestOptions {
   readonly signal: AbortSignal;
   /** Error code prefix (`OPENAI` gives `OPENAI_TIMEOUT`, `OPENAI_UNREACHABLE`, `OPENAI_STREAM_INTERRUPTED`). */
   readonly prefix: string;
+  /**
+   * W3C trace context of the call (`ModelRequest.traceparent`): sent as the `traceparent` header,
+   * replacing any `traceparent` or `tracestate` in `headers` (whatever their case). A value that is
+   * not a valid traceparent is not sent: trace context never fails the call it describes, and W3C
+   * asks the same of a receiver that cannot parse one.
+   */
+  readonly traceparent?: string | undefined;
+}
+
+/** The request headers: JSON, the caller's, and the trace context when there is one. */
+function requestHeaders(o: OpenRequestOptions): Headers | Record<string, string> {
+  const plain = { 'content-type': 'application/json', ...o.headers };
+  if (!isTraceparent(o.traceparent)) return plain;
+  const headers = new Headers(plain);
+  headers.delete('tracestate');
+  headers.set('traceparent', o.traceparent);
+  return headers;
 }
 
 /** An open exchange: the response, a way to type any later failure, and cleanup. */
@@ -49,7 +67,7 @@ export async function openRequest(o: OpenRequestOptions): Promise<OpenRequest> {
       : new NetworkError(`${o.prefix}_STREAM_INTERRUPTED`, `${o.url} closed the connection in the middle of its answer: ${why}`, { cause: error, retryable: true });
   };
   try {
-    const res = await fetch(o.url, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(o.body), signal: controller.signal });
+    const res = await fetch(o.url, { method: 'POST', headers: requestHeaders(o), body: JSON.stringify(o.body), signal: controller.signal });
     return { res, failure: (error) => failure(error, 'read'), dispose };
   } catch (error) {
     const typed = failure(error, 'connect');

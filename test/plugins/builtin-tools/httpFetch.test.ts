@@ -22,6 +22,8 @@ function startServer(handler: http.RequestListener): Promise<{ server: http.Serv
 
 /** What /headers received last (kept here: the response body is capped at maxBytes). */
 let lastRequest: { headers: Record<string, string>; body: string } | undefined;
+/** The trace headers of every request to /trace and /trace-redirect, as sent (raw names, duplicates kept). */
+const traceSeen: Array<{ path: string; trace: string[] }> = [];
 let allowed: Awaited<ReturnType<typeof startServer>>;
 let other: Awaited<ReturnType<typeof startServer>>;
 let kernel: TestKernel;
@@ -45,6 +47,14 @@ before(async () => {
         lastRequest = { headers: req.headers as Record<string, string>, body };
         res.end('seen');
       });
+    } else if (url.pathname === '/trace' || url.pathname === '/trace-redirect') {
+      const trace: string[] = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        if (/^trace(parent|state)$/i.test(req.rawHeaders[i]!)) trace.push(`${req.rawHeaders[i]!.toLowerCase()}: ${req.rawHeaders[i + 1]!}`);
+      }
+      traceSeen.push({ path: url.pathname, trace });
+      if (url.pathname === '/trace-redirect') res.writeHead(302, { location: '/trace' }).end();
+      else res.end('traced');
     } else if (url.pathname === '/redirect-same') {
       res.writeHead(302, { location: '/hello' }).end();
     } else if (url.pathname === '/redirect-other') {
@@ -153,4 +163,28 @@ test('an agent-supplied Host and hop-by-hop / connection-level headers are dropp
   }
   // Node's own connection handling decides the Connection header, not the agent's.
   assert.notEqual(seen.headers.connection, 'keep-alive, X-Named-By-Connection');
+});
+
+test('a traced call sends its traceparent on every hop, replacing any trace headers of the input; an untraced call sends the input’s as given', async () => {
+  const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const forged = { TraceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'model=chosen', 'X-Kept': 'yes' };
+  const fetch = (path: string, headers: Record<string, string>, traceparent?: string) =>
+    bus.call('agent', 'http.fetch', { url: `http://${allowed.host}${path}`, headers }, traceparent === undefined ? { timeoutMs: 10_000 } : { timeoutMs: 10_000, traceparent });
+
+  traceSeen.length = 0;
+  await fetch('/trace', {}, TP);
+  await fetch('/trace', forged, TP);
+  await fetch('/trace-redirect', forged, TP);
+  await fetch('/trace', {});
+  await fetch('/trace', forged);
+  assert.deepEqual(traceSeen, [
+    { path: '/trace', trace: [`traceparent: ${TP}`] },
+    // The model's traceparent (whatever its case) and tracestate are replaced by the call's.
+    { path: '/trace', trace: [`traceparent: ${TP}`] },
+    { path: '/trace-redirect', trace: [`traceparent: ${TP}`] },
+    { path: '/trace', trace: [`traceparent: ${TP}`] },
+    // Untraced: no trace header is added, and the input's go as they are.
+    { path: '/trace', trace: [] },
+    { path: '/trace', trace: [`traceparent: ${forged.TraceParent}`, 'tracestate: model=chosen'] },
+  ]);
 });

@@ -157,6 +157,33 @@ describe('provider-claude-cli (stand-in executable)', () => {
     assert.equal(error.code, 'CLAUDE_CLI_NOT_FOUND');
   });
 
+  test('TRACEPARENT is the request’s trace context, plain and streamed; a stray one from this process or the config never reaches the CLI', async (t) => {
+    const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const STALE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    // What whatever started this process may have left in its environment.
+    const before = { TRACEPARENT: process.env.TRACEPARENT, TRACESTATE: process.env.TRACESTATE };
+    process.env.TRACEPARENT = STALE;
+    process.env.TRACESTATE = 'vendor=stale';
+    t.after(() => {
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+    const p = provider(t, 'env', { env: { FAKE_CLAUDE_MODE: 'env', traceparent: STALE } });
+    const env = async (traceparent?: string) => {
+      const request = traceparent === undefined ? modelRequest({ tools: [] }) : { ...modelRequest({ tools: [] }), traceparent };
+      const plain = JSON.parse((await p.complete(request)).reply!) as Record<string, string>;
+      let streamed: Record<string, string> | undefined;
+      for await (const chunk of p.stream(request)) if (chunk.type === 'response') streamed = JSON.parse(chunk.response.reply!) as Record<string, string>;
+      assert.deepEqual(streamed, plain, 'stream and complete start the CLI alike');
+      return plain;
+    };
+    assert.deepEqual(await env(TP), { TRACEPARENT: TP });
+    assert.deepEqual(await env(), {});
+    assert.deepEqual(await env('not-a-traceparent'), {});
+  });
+
   test('passes the conformance check', async () => {
     await checkPluginConformance(claudePlugin, { with: ['supervision', 'actors', 'tools', agentsPlugin] });
   });

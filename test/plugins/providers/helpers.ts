@@ -12,6 +12,8 @@ export type Handler = (body: Record<string, unknown>, req: IncomingMessage, res:
 export interface RecordedRequest {
   readonly body: Record<string, unknown>;
   readonly headers: IncomingMessage['headers'];
+  /** Header names and values as sent, in order (duplicates kept). */
+  readonly rawHeaders: readonly string[];
   readonly path: string | undefined;
 }
 
@@ -28,7 +30,7 @@ export async function localApi(t: TestContext, handler: Handler): Promise<{ orig
       } catch {
         // GETs and empty bodies
       }
-      requests.push({ body, headers: req.headers, path: req.url });
+      requests.push({ body, headers: req.headers, rawHeaders: req.rawHeaders, path: req.url });
       handler(body, req, res);
     });
   });
