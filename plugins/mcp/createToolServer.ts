@@ -7,6 +7,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { classify, KERNEL_VERSION } from '../../sdk/index.js';
+import { isTraceparent } from '../../sdk/util/index.js';
 import type { ToolBus, ToolInfo } from '../tools/types.js';
 
 export interface ToolServerIdentity {
@@ -35,6 +36,16 @@ function toResult(output: unknown, structured: boolean): CallToolResult {
   };
 }
 
+/**
+ * The client's trace context: `params._meta.traceparent` (how MCP carries it inside a message, on
+ * any transport), else the HTTP request's `traceparent` header. A malformed one is ignored, as W3C
+ * asks of a receiver, rather than failing the call.
+ */
+function callerTraceparent(meta: unknown, header: string | string[] | undefined): string | undefined {
+  if (isTraceparent(meta)) return meta;
+  return isTraceparent(header) ? header : undefined;
+}
+
 export function createToolServer(tools: ToolBus, identity: ToolServerIdentity): Server {
   const server = new Server({ name: 'mister-smith', version: KERNEL_VERSION }, { capabilities: { tools: { listChanged: false } } });
   const { agentId, delegation, only } = identity;
@@ -44,6 +55,7 @@ export function createToolServer(tools: ToolBus, identity: ToolServerIdentity): 
     const { name, arguments: input, _meta } = request.params;
     // A client may pass an idempotency key; the bus answers a repeated key from its cache.
     const callId = typeof _meta?.callId === 'string' ? _meta.callId : undefined;
+    const traceparent = callerTraceparent(_meta?.traceparent, extra.requestInfo?.headers.traceparent);
     if (only !== undefined && !only.has(name)) {
       return { isError: true, content: [{ type: 'text', text: `TOOL_ACCESS_DENIED: '${name}' is not among the tools offered to this client (${[...only].join(', ') || 'none'})` }] };
     }
@@ -52,6 +64,7 @@ export function createToolServer(tools: ToolBus, identity: ToolServerIdentity): 
         signal: extra.signal,
         ...(callId !== undefined ? { callId } : {}),
         ...(delegation !== undefined && delegation.length > 0 ? { delegation } : {}),
+        ...(traceparent !== undefined ? { traceparent } : {}),
       });
       return toResult(output, tools.describe(name)?.outputSchema?.type === 'object');
     } catch (error) {

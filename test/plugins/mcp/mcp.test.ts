@@ -109,6 +109,27 @@ describe('mcp: the tool bus over Streamable HTTP', () => {
     assert.equal(runs, 1);
   });
 
+  test("a client's trace context reaches the tool (from _meta.traceparent, else the traceparent header); a malformed one is ignored", async (t) => {
+    const kernel = await system(t);
+    const tools = kernel.resolve('tools');
+    const seen: Array<string | undefined> = [];
+    tools.register({ name: 'math.trace', description: 'reports its trace context', input: z.object({}), handler: (_input, ctx) => (seen.push(ctx.traceparent), 'ok') });
+    const fromMeta = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const fromHeader = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const url = new URL(kernel.resolve('mcp').url!);
+    const plain = await httpClient(t, url.href, ALICE);
+    const traced = new Client({ name: 'traced', version: '1.0.0' });
+    await traced.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${ALICE}`, traceparent: fromHeader } } }));
+    t.after(() => traced.close());
+
+    await plain.callTool({ name: 'math.trace', arguments: {}, _meta: { traceparent: fromMeta } });
+    await traced.callTool({ name: 'math.trace', arguments: {} });
+    await traced.callTool({ name: 'math.trace', arguments: {}, _meta: { traceparent: fromMeta } });
+    await plain.callTool({ name: 'math.trace', arguments: {}, _meta: { traceparent: 'not-a-trace' } });
+    await plain.callTool({ name: 'math.trace', arguments: {} });
+    assert.deepEqual(seen, [fromMeta, fromHeader, fromMeta, undefined, undefined]);
+  });
+
   test('a request without a token, or with an unknown one, is refused with 401', async (t) => {
     const kernel = await system(t);
     const url = kernel.resolve('mcp').url!;
