@@ -6,7 +6,10 @@
  * model call (`chat <model>`) and per tool call (`execute_tool <tool>`), a sub-run under the tool
  * call that started it. Ids come from `TraceIds.ts`, so a run resumed by another process lands in
  * the same trace and links to its first span. Tool-bus events (`tool.called|failed|denied`) add the
- * bus's outcome to an agent's tool span, or become spans of their own for calls made outside runs.
+ * bus's outcome to an agent's tool span, or become spans of their own for calls made outside runs
+ * (under the caller's span when the call carried a `traceparent`). It also answers the agents
+ * plugin's `traceparent` hook with the ids it gives those spans, so the context on a run's records,
+ * model requests and tool calls names spans that exist.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
 import { formatTraceparent, parseTraceparent, type TraceParent } from '../../sdk/util/index.js';
