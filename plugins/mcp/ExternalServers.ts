@@ -53,7 +53,7 @@ export class ExternalServers {
   readonly #logger: Logger;
   readonly #configDir: string;
   readonly #servers = new Map<string, ServerState>();
-  #supervisor: Supervisor | undefined;
+  readonly #supervisors = new Map<ServerState, Supervisor>();
 
   constructor(options: McpOptions, tools: ToolBus, supervision: SupervisionService, configDir: string, logger: Logger) {
     this.#options = options;
@@ -66,33 +66,40 @@ export class ExternalServers {
     }
   }
 
-  /** Connects every server under one supervisor; rejects, naming the server, if one cannot start. */
+  /**
+   * Connects every server, each under a supervisor of its own (so `maxRestarts` counts one server's
+   * crashes, and one flapping server never takes the others down with it); rejects, naming the
+   * server, if one cannot start.
+   */
   async start(): Promise<void> {
-    if (this.#servers.size === 0) return;
-    try {
-      this.#supervisor = await this.#supervision.start({
-        id: 'mcp-servers',
-        strategy: 'one-for-one',
-        intensity: this.#options.maxRestarts,
-        periodMs: this.#options.restartPeriodMs,
-        children: [...this.#servers.values()].map((s) => ({
-          id: `mcp-server:${s.name}`,
-          restart: 'permanent' as const,
-          shutdown: 5_000,
-          startTimeoutMs: this.#options.connectTimeoutMs + 1_000,
-          start: () => this.#connect(s),
-        })),
-      });
-    } catch (error) {
+    const started = await Promise.allSettled([...this.#servers.values()].map((s) => this.#supervise(s)));
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) {
       await this.stop();
-      throw error;
+      throw failure.reason;
     }
   }
 
+  async #supervise(s: ServerState): Promise<void> {
+    const supervisor = await this.#supervision.start({
+      id: `mcp-server:${s.name}`,
+      strategy: 'one-for-one',
+      intensity: this.#options.maxRestarts,
+      periodMs: this.#options.restartPeriodMs,
+      children: [{ id: 'connection', restart: 'permanent', shutdown: 5_000, startTimeoutMs: this.#options.connectTimeoutMs + 1_000, start: () => this.#connect(s) }],
+    });
+    this.#supervisors.set(s, supervisor);
+    // A supervisor that stops on its own gave up (a stop of ours forgets it first): no one restarts
+    // this server any more, and its tools must stop saying "try again".
+    void supervisor.stopped.then(() => {
+      if (this.#supervisors.get(s) === supervisor) s.state = 'failed';
+    });
+  }
+
   async stop(): Promise<void> {
-    const supervisor = this.#supervisor;
-    this.#supervisor = undefined;
-    await supervisor?.stop();
+    const supervisors = [...this.#supervisors.values()];
+    this.#supervisors.clear();
+    await Promise.all(supervisors.map((supervisor) => supervisor.stop()));
     for (const s of this.#servers.values()) {
       s.state = 'stopped';
       await s.client?.close().catch(() => undefined);
@@ -208,9 +215,7 @@ export class ExternalServers {
 
   async #call(s: ServerState, tool: string, input: unknown, signal: AbortSignal): Promise<unknown> {
     const client = s.client;
-    if (client === undefined) {
-      throw new ToolError(McpErrorCodes.MCP_SERVER_UNAVAILABLE, `MCP server '${s.name}' is ${s.state === 'stopped' ? 'stopped' : 'down (its supervisor is restarting it)'}; try again`, { retryable: s.state !== 'stopped', context: { server: s.name } });
-    }
+    if (client === undefined) throw unavailable(s, this.#options);
     let result;
     try {
       result = await client.callTool({ name: tool, arguments: (input ?? {}) as Record<string, unknown> }, undefined, { signal, timeout: this.#options.callTimeoutMs });
@@ -224,4 +229,18 @@ export class ExternalServers {
     if (result.structuredContent !== undefined) return result.structuredContent;
     return text;
   }
+}
+
+/** Why a server's tool cannot be called now, and whether waiting can help. */
+function unavailable(s: ServerState, options: McpOptions): ToolError {
+  const context = { server: s.name, state: s.state };
+  if (s.state === 'failed') {
+    return new ToolError(
+      McpErrorCodes.MCP_SERVER_UNAVAILABLE,
+      `MCP server '${s.name}' kept crashing and its supervisor gave up (more than ${options.maxRestarts} restarts within ${options.restartPeriodMs} ms); its tools are unavailable until the system restarts`,
+      { retryable: false, context },
+    );
+  }
+  if (s.state === 'stopped') return new ToolError(McpErrorCodes.MCP_SERVER_UNAVAILABLE, `MCP server '${s.name}' is stopped`, { retryable: false, context });
+  return new ToolError(McpErrorCodes.MCP_SERVER_UNAVAILABLE, `MCP server '${s.name}' is down (its supervisor is restarting it); try again`, { retryable: true, context });
 }

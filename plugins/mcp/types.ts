@@ -36,7 +36,11 @@ export interface McpServerStatus {
   readonly name: string;
   /** `command` (a supervised subprocess over stdio) or `url` (Streamable HTTP). */
   readonly kind: 'command' | 'url';
-  readonly state: 'connecting' | 'connected' | 'down' | 'stopped';
+  /**
+   * `down` while its supervisor restarts it; `failed` once the supervisor gave up (more than
+   * `maxRestarts` crashes within `restartPeriodMs`): its tools fail for good until the system restarts.
+   */
+  readonly state: 'connecting' | 'connected' | 'down' | 'failed' | 'stopped';
   /** The subprocess' pid while connected over stdio. */
   readonly pid: number | undefined;
   /** Times the connection was re-established after a crash. */

@@ -295,6 +295,63 @@ describe('mcp: external servers', () => {
     assert.equal(mcp.servers()[0]!.state, 'stopped');
   });
 
+  test('a server crashing past maxRestarts is given up on — its tools fail for good (not retryable) and health says so — while the other servers go on', async (t) => {
+    // The supervision plugin escalates a root tree that gives up to the kernel; told to ignore it,
+    // the system runs on without the server.
+    const kernel = await createTestKernel({
+      test: t,
+      plugins: [
+        { use: 'supervision', options: { recovery: { supervision: 'ignore' } } },
+        'events',
+        'tools',
+        'http',
+        'health',
+        grantsPlugin,
+        { use: mcpPlugin, options: { clients: { [ALICE]: 'alice' }, maxRestarts: 1, servers: { fx: { command: process.execPath, args: [echoServer] }, steady: { command: process.execPath, args: [echoServer] } } } },
+      ],
+    });
+    const faults: string[] = [];
+    kernel.hooks.fault.tap({ name: 'test', stage: -1 }, (fault) => void faults.push(`${fault.source}: ${fault.error.message}`));
+    const mcp = kernel.resolve('mcp');
+    const tools = kernel.resolve('tools');
+    tools.grant('alice', 'mcp.*');
+    const fx = () => mcp.servers().find((s) => s.name === 'fx')!;
+    const steady = () => mcp.servers().find((s) => s.name === 'steady')!;
+    process.kill(fx().pid!, 'SIGKILL');
+    await until('the first restart', () => fx().restarts === 1 && fx().state === 'connected');
+    process.kill(fx().pid!, 'SIGKILL');
+    await until('the supervisor to give up', () => fx().state === 'failed');
+    await until('the kernel fault', () => faults.some((f) => f.startsWith('supervisor:mcp-server:fx: ')));
+    assert.match(faults.find((f) => f.startsWith('supervisor:mcp-server:fx: '))!, /exceeded its restart intensity/);
+
+    const failure = await tools.call('alice', 'mcp.fx.echo', { text: 'hi' }).then(
+      () => assert.fail('a given-up server answered'),
+      (e: MisterSmithError) => e,
+    );
+    assert.equal(failure.code, 'MCP_SERVER_UNAVAILABLE');
+    assert.equal(failure.retryable, false, 'nobody restarts it: retrying cannot help');
+    assert.match(failure.message, /gave up/);
+    const health = await kernel.resolve('health').run('mcp-servers');
+    assert.equal(health.status, 'degraded');
+    assert.match(health.message ?? '', /fx \(failed\)/);
+    assert.equal(fx().pid, undefined);
+
+    // maxRestarts counts one server's crashes: the other one was never touched.
+    assert.equal(steady().state, 'connected');
+    assert.equal(steady().restarts, 0);
+    assert.equal(await tools.call('alice', 'mcp.steady.echo', { text: 'still here' }), `echo(${steady().pid}): still here`);
+  });
+
+  test('by default a server crashing past maxRestarts stops the system (the supervision escalation), leaving no server process behind', async (t) => {
+    const kernel = await system(t, { servers: { fx: { command: process.execPath, args: [echoServer] } }, maxRestarts: 0 });
+    const mcp = kernel.resolve('mcp');
+    const pid = mcp.servers()[0]!.pid!;
+    process.kill(pid, 'SIGKILL');
+    await until('the kernel to stop', () => kernel.state === 'stopped');
+    assert.equal(mcp.servers()[0]!.state, 'stopped');
+    assert.ok(!alive(pid));
+  });
+
   test('a Streamable HTTP server (another Mister Smith) is imported by url, with its headers', async (t) => {
     const remote = await system(t);
     const local = await createTestKernel({
