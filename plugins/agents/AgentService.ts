@@ -406,8 +406,13 @@ export class AgentService implements AgentServiceContract {
     });
   }
 
-  /** A run's records from the first, then live until it ends (SSE). */
-  follow(runId: string): AsyncIterable<RunStreamChunk> {
+  /**
+   * A run's records from the first (or from the one after `after`, a record id: an SSE client's
+   * `Last-Event-ID` when it reconnects), then live until it ends. An `after` that is not a record of
+   * the run is AGENT_BAD_INPUT.
+   */
+  follow(runId: string, options: { readonly after?: string } = {}): AsyncIterable<RunStreamChunk> {
+    const after = options.after;
     return chunkStream(async (listener, end) => {
       const seen = new Set<string>();
       const buffered: RunStreamChunk[] = [];
@@ -420,9 +425,14 @@ export class AgentService implements AgentServiceContract {
       handle?.listeners.add(live);
       const records = await this.#journal.read(runId);
       if (records.length === 0 && handle === undefined) throw agentError(AgentErrorCodes.AGENT_RUN_NOT_FOUND, `no run with id '${runId}'`, { runId });
-      for (const r of records) {
+      const from = after === undefined ? 0 : records.findIndex((r) => r.id === after) + 1;
+      if (from === 0 && after !== undefined) {
+        handle?.listeners.delete(live);
+        throw agentError(AgentErrorCodes.AGENT_BAD_INPUT, `run ${runId} has no record with id '${after}' to continue after`, { runId, after });
+      }
+      for (const [i, r] of records.entries()) {
         seen.add(r.id);
-        listener(r);
+        if (i >= from) listener(r);
       }
       replaying = false;
       for (const chunk of buffered) if (!('id' in chunk) || !seen.has(chunk.id)) listener(chunk);

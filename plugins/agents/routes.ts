@@ -82,7 +82,10 @@ export function mountRoutes(http: HttpService, agents: AgentService): () => Prom
       }),
     ),
     http.route('GET', '/agents/runs/:id/events', async (req, res) => {
-      const iterator = agents.follow(req.params.id!)[Symbol.asyncIterator]();
+      // A reconnecting EventSource sends the id of the last record it got: continue after it.
+      const lastEventId = req.headers['last-event-id'];
+      const after = typeof lastEventId === 'string' && lastEventId.length > 0 ? lastEventId : undefined;
+      const iterator = agents.follow(req.params.id!, after !== undefined ? { after } : {})[Symbol.asyncIterator]();
       let first: IteratorResult<unknown>;
       try {
         first = await iterator.next();

@@ -295,6 +295,47 @@ describe('agent runs', () => {
     assert.equal(outcome, 'AGENT_CANCELLED');
   });
 
+  test('SSE: a client reconnecting with Last-Event-ID gets the records after that one, once each; an unknown id is 400', async (t) => {
+    const kernel = await system(t, {
+      scripts: { pay: [{ toolCalls: [{ name: 'pay.send', input: { amount: 50 } }] }, { reply: 'paid' }] },
+      agents: [{ name: 'pay', provider: 'scripted', model: 'pay', tools: ['pay.*'] }],
+      extra: ['http'],
+    });
+    const base = kernel.resolve('http').url!;
+    const agents = kernel.resolve('agents');
+    const { runId } = await agents.start('pay', 'pay');
+    await recordOf(kernel.resolve('events'), runId, 'agent.run.suspended');
+
+    // The first connection reads up to the suspension, then drops (as a deadline or a network would).
+    const first = new AbortController();
+    const response = await fetch(`${base}/agents/runs/${runId}/events`, { signal: first.signal });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: agent.run.suspended')) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, 'the stream ended before the suspension');
+      text += value;
+    }
+    first.abort();
+    await reader.cancel().catch(() => undefined);
+    const received = [...text.matchAll(/^id: (.+)\nevent: (.+)$/gm)].map((m) => ({ id: m[1]!, type: m[2]! }));
+    assert.deepEqual(received.map((r) => r.type), ['agent.run.started', 'agent.model.requested', 'agent.model.responded', 'agent.run.suspended']);
+
+    await agents.approve(runId, 'call-0-0', 'allow');
+    const again = await fetch(`${base}/agents/runs/${runId}/events`, { headers: { 'last-event-id': received.at(-1)!.id } });
+    const rest = [...(await again.text()).matchAll(/^id: (.+)\nevent: (.+)$/gm)].map((m) => ({ id: m[1]!, type: m[2]! }));
+    assert.equal(rest[0]!.type, 'agent.run.resumed', 'continues right after the last record the client had');
+    assert.equal(rest.at(-1)!.type, 'agent.run.completed');
+    const ids = [...received, ...rest].map((r) => r.id);
+    assert.equal(new Set(ids).size, ids.length, 'no record twice');
+    const journal = (await agents.get(runId))!.steps.map((r) => r.id);
+    assert.deepEqual(ids, journal, 'together, every record in order');
+
+    const unknown = await fetch(`${base}/agents/runs/${runId}/events`, { headers: { 'last-event-id': 'no-such-record' } });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(((await unknown.json()) as { error: { code: string } }).error.code, 'AGENT_BAD_INPUT');
+  });
+
   test('both plugins pass the conformance check', async () => {
     await checkPluginConformance(agentsPlugin, { with: ['supervision', 'actors', 'tools'] });
     await checkPluginConformance(scriptedPlugin, { with: ['supervision', 'actors', 'tools', agentsPlugin], options: { scripts: { s: [{ reply: 'x' }] } } });
