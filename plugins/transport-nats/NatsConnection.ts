@@ -192,7 +192,14 @@ export class NatsConnection {
     if ('user' in a) return usernamePasswordAuthenticator(a.user, a.pass);
     if ('nkeySeed' in a) return nkeyAuthenticator(this.#seed(a.nkeySeed, 'auth.nkeySeed'));
     if ('nkeySeedFile' in a) return nkeyAuthenticator(this.#seed((await this.#read(a.nkeySeedFile, 'auth.nkeySeedFile')).trim(), `auth.nkeySeedFile (${this.#path(a.nkeySeedFile)})`));
-    return credsAuthenticator(new TextEncoder().encode(await this.#read(a.credentialsFile, 'auth.credentialsFile')));
+    const creds = credsAuthenticator(new TextEncoder().encode(await this.#read(a.credentialsFile, 'auth.credentialsFile')));
+    try {
+      // Parsing happens on each call: once now, so a bad file fails start naming the option.
+      creds('');
+    } catch (error) {
+      throw connectFailed(this.servers, new Error(`auth.credentialsFile (${this.#path(a.credentialsFile)}): not a valid credentials file (${(error as Error).message})`));
+    }
+    return creds;
   }
 
   /**

@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
+import { credsAuthenticator, nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
 import type { EventBus, StoredEvent } from '../../../plugins/events/types.js';
 import { skipWithoutNats, startNats, type NatsServer } from './natsServer.js';
 import { captureLogs, connectError, errorText, natsKernel, until } from './helpers.js';
+import { TestOperator } from './natsJwt.js';
 
 const opts = skipWithoutNats();
 
@@ -166,4 +167,41 @@ test('token: a wrong token fails start without showing it', opts, async (t) => {
   const wrong = 'tok-wrong-3c9d';
   const failed = captureLogs();
   await failsWithout(natsKernel(t, server.url, { auth: { token: wrong } }, [], { logger: failed.logger }), server, /Authorization Violation/i, [wrong, token], failed.lines);
+});
+
+test('credentials (JWT): a node with auth.credentialsFile of a user of a trusted account connects and uses JetStream; a user of an unknown account is refused', opts, async (t) => {
+  const operator = new TestOperator();
+  const user = operator.userCreds('node-a');
+  const server = await startNats(t, { config: operator.serverConfig, connect: { authenticator: credsAuthenticator(new TextEncoder().encode(user.creds)) } });
+  const dir = configDir(t);
+  writeFileSync(path.join(dir, 'node-a.creds'), user.creds, { mode: 0o600 });
+  const ok = captureLogs();
+  const { nats } = await natsKernel(t, server.url, { auth: { credentialsFile: 'node-a.creds' } }, ['events'], { configDir: dir, logger: ok.logger });
+  assert.equal(nats.stats().state, 'connected');
+  // The account's JetStream limits let the node keep an event log.
+  const store = nats.createEventStore({ stream: 'JWT_EVENTS', storage: 'memory' });
+  await store.open(() => undefined);
+  await store.close();
+  for (const line of ok.lines) noSecrets(line, [user.seed], 'a log line');
+
+  const stranger = operator.userCreds('mallory', { signedBy: 'stranger' });
+  writeFileSync(path.join(dir, 'mallory.creds'), stranger.creds, { mode: 0o600 });
+  const failed = captureLogs();
+  await failsWithout(
+    natsKernel(t, server.url, { auth: { credentialsFile: 'mallory.creds' } }, [], { configDir: dir, logger: failed.logger }),
+    server,
+    /Authorization Violation/i,
+    [stranger.seed],
+    failed.lines,
+  );
+
+  writeFileSync(path.join(dir, 'garbage.creds'), `not a creds file ${stranger.seed}`);
+  const garbage = captureLogs();
+  await failsWithout(
+    natsKernel(t, server.url, { auth: { credentialsFile: 'garbage.creds' } }, [], { configDir: dir, logger: garbage.logger }),
+    server,
+    /auth\.credentialsFile \(.*garbage\.creds\): not a valid credentials file/,
+    [stranger.seed],
+    garbage.lines,
+  );
 });
