@@ -205,3 +205,16 @@ test('credentials (JWT): a node with auth.credentialsFile of a user of a trusted
     garbage.lines,
   );
 });
+
+test('credentials in a server URL are refused at config time, without repeating them', opts, async (t) => {
+  const password = 'url-pa55-77ab';
+  const { logger, lines } = captureLogs();
+  for (const servers of [`nats://alice:${password}@127.0.0.1:4222`, ['nats://127.0.0.1:4222', `${password}@127.0.0.1:4223`]]) {
+    await assert.rejects(natsKernel(t, 'unused', { servers }, [], { logger }), (error: Error) => {
+      assert.match(errorText(error), /servers.*must not carry credentials/);
+      noSecrets(errorText(error), [password], 'the error');
+      return true;
+    });
+  }
+  for (const line of lines) noSecrets(line, [password], 'a log line');
+});
