@@ -62,7 +62,8 @@ test('over TLS with tls.caFile: two nodes bridge events and call a remote tool',
   a.tools.register({ name: 'math.add', description: 'Adds', input: z.object({ a: z.number(), b: z.number() }), handler: ({ a: x, b: y }) => x + y });
   a.tools.grant('*', '*');
   await a.nats.exposeTools('math.*');
-  const b = await node(t, server.url, { tls, bridge: ['order.>'] });
+  // The other node names the server with the tls:// scheme: the same server, TLS either way.
+  const b = await node(t, server.url.replace('nats://', 'tls://'), { tls, bridge: ['order.>'] });
   b.tools.grant('*', '*');
   assert.equal(a.nats.stats().state, 'connected');
 
@@ -168,4 +169,10 @@ test('tls.handshakeFirst: TLS before the server INFO, against a server with hand
   assert.equal(a.nats.stats().state, 'connected');
   // A client waiting for INFO first never gets one: it fails (by the connect timeout, the only signal it has).
   await assert.rejects(natsKernel(t, server.url, { tls: { caFile: ca.cert }, connectTimeoutMs: 1_000 }), (e: Error) => connectError(e) !== undefined);
+});
+
+test('tls on a node whose server offers no TLS fails start: the connection is never left in clear', opts, async (t) => {
+  const ca = TestCa.create(t);
+  const server = await startNats(t);
+  await assert.rejects(natsKernel(t, server.url, { tls: { caFile: ca.cert }, ...FAIL_FAST }), connectFailedAt(server, /tls|TLS/));
 });
