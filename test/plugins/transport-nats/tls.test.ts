@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { z } from '../../../sdk/index.js';
 import type { EventBus, StoredEvent } from '../../../plugins/events/types.js';
@@ -15,7 +16,7 @@ import { skipWithoutOpenssl, TestCa } from './tlsCerts.js';
 
 const opts = { ...skipWithoutNats(), ...skipWithoutOpenssl() };
 
-/** nats-server's `tls {}` block: the server's certificate from `ca`, plus `extra` lines. */
+/** nats-server's `tls {}` block: the server's certificate and key, plus `extra` lines. */
 function tlsConfig(cert: { cert: string; key: string }, extra = ''): string {
   return `tls {\n  cert_file: ${JSON.stringify(cert.cert)}\n  key_file: ${JSON.stringify(cert.key)}\n  timeout: 5\n  ${extra}\n}\n`;
 }
@@ -74,7 +75,7 @@ test('over TLS with tls.caFile: two nodes bridge events and call a remote tool',
 
   // A server restart: both reconnect over TLS, and the bridge carries events again.
   await server.restart();
-  await until(() => [a, b].every((n) => n.nats.stats().state === 'connected' && n.nats.stats().reconnects === 1), 'both nodes to reconnect over TLS');
+  await until(() => [a, b].every((n) => n.nats.stats().state === 'connected' && n.nats.stats().reconnects >= 1), 'both nodes to reconnect over TLS');
   await b.events.publish({ type: 'order.again', source: 'shop', data: { id: 2 } });
   await until(() => a.seen.some((e) => e.type === 'order.again'), 'a bridged event after the reconnect');
 });
@@ -129,7 +130,6 @@ test('mutual TLS: a node with tls.certFile/keyFile connects; without a client ce
   const a = await natsKernel(t, server.url, { tls: { caFile: ca.cert, certFile: client.cert, keyFile: client.key } }, ['events'], { logger });
   assert.equal(a.nats.stats().state, 'connected');
   // The key's content never reaches a log line (its path may).
-  const { readFileSync } = await import('node:fs');
   const keyBody = readFileSync(client.key, 'utf8').split('\n')[1]!;
   assert.ok(keyBody.length > 20);
   assert.ok(!lines.some((l) => l.includes(keyBody)));
