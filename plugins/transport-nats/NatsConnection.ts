@@ -20,7 +20,7 @@ import {
 import type { Logger, Metrics } from '../../sdk/index.js';
 import { backoffDelay, drainBudget, withDeadline } from '../../sdk/util/index.js';
 import type { HealthCheck } from '../health/types.js';
-import { connectFailed, connectionClosed, payloadTooLarge } from './errors.js';
+import { connectFailed, connectionClosed, hasCode, NatsErrorCodes, payloadTooLarge } from './errors.js';
 import type { NatsOptions } from './options.js';
 
 /** What the connection has seen, for health, metrics and `nats.stats()`. */
@@ -113,14 +113,14 @@ export class NatsConnection {
 
   async #connect(): Promise<Client> {
     this.#state = 'connecting';
-    const opts = await this.#clientOptions();
+    let opts: NodeConnectionOptions;
     let client: Client;
     try {
+      // Inside the try: a bad seed or file fails here, and must leave the state closed too.
+      opts = await this.#clientOptions();
       client = await connect(opts);
     } catch (error) {
-      this.#state = 'closed';
-      this.#connecting = undefined;
-      throw connectFailed(this.servers, error);
+      throw this.#failed(error);
     }
     // The first connection was made without reconnects (see #clientOptions); from now on outages are
     // retried. The client reads the flag only when a connection drops, from this same object.
@@ -132,9 +132,7 @@ export class NatsConnection {
       try {
         client = await connect({ ...opts, reconnect: true });
       } catch (error) {
-        this.#state = 'closed';
-        this.#connecting = undefined;
-        throw connectFailed(this.servers, error);
+        throw this.#failed(error);
       }
     }
     this.#client = client;
@@ -148,6 +146,13 @@ export class NatsConnection {
     });
     this.#logger.info({ server: this.#server, name: opts.name, maxPayload: client.info?.max_payload }, `connected to NATS at ${this.#server}`);
     return client;
+  }
+
+  /** Start failed: the state is closed and a later `ready()` tries again. */
+  #failed(error: unknown): Error {
+    this.#state = 'closed';
+    this.#connecting = undefined;
+    return hasCode(error, NatsErrorCodes.NATS_CONNECT_FAILED) ? error : connectFailed(this.servers, error);
   }
 
   async #clientOptions(): Promise<NodeConnectionOptions> {
