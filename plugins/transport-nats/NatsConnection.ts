@@ -3,11 +3,14 @@
  * consumers, errors) for health and metrics, and drained at stop within the stop deadline.
  */
 import { readFile } from 'node:fs/promises';
+import { isIP, type Socket } from 'node:net';
 import path from 'node:path';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import {
   connect,
   credsAuthenticator,
   nkeyAuthenticator,
+  nkeys,
   tokenAuthenticator,
   usernamePasswordAuthenticator,
   type Authenticator,
@@ -17,7 +20,7 @@ import {
 import type { Logger, Metrics } from '../../sdk/index.js';
 import { backoffDelay, drainBudget, withDeadline } from '../../sdk/util/index.js';
 import type { HealthCheck } from '../health/types.js';
-import { connectFailed, connectionClosed, payloadTooLarge } from './errors.js';
+import { connectFailed, connectionClosed, hasCode, NatsErrorCodes, payloadTooLarge } from './errors.js';
 import type { NatsOptions } from './options.js';
 
 /** What the connection has seen, for health, metrics and `nats.stats()`. */
@@ -110,14 +113,27 @@ export class NatsConnection {
 
   async #connect(): Promise<Client> {
     this.#state = 'connecting';
-    const opts = await this.#clientOptions();
+    let opts: NodeConnectionOptions;
     let client: Client;
     try {
+      // Inside the try: a bad seed or file fails here, and must leave the state closed too.
+      opts = await this.#clientOptions();
       client = await connect(opts);
     } catch (error) {
-      this.#state = 'closed';
-      this.#connecting = undefined;
-      throw connectFailed(this.servers, error);
+      throw this.#failed(error);
+    }
+    // The first connection was made without reconnects (see #clientOptions); from now on outages are
+    // retried. The client reads the flag only when a connection drops, from this same object.
+    const live = (client as unknown as { options?: { reconnect?: unknown } }).options;
+    if (live !== undefined && typeof live.reconnect === 'boolean') live.reconnect = true;
+    else {
+      // A client whose internals moved: connect again the plain way, so reconnects are never lost.
+      await client.close().catch(() => undefined);
+      try {
+        client = await connect({ ...opts, reconnect: true });
+      } catch (error) {
+        throw this.#failed(error);
+      }
     }
     this.#client = client;
     this.#state = 'connected';
@@ -132,6 +148,13 @@ export class NatsConnection {
     return client;
   }
 
+  /** Start failed: the state is closed and a later `ready()` tries again. */
+  #failed(error: unknown): Error {
+    this.#state = 'closed';
+    this.#connecting = undefined;
+    return hasCode(error, NatsErrorCodes.NATS_CONNECT_FAILED) ? error : connectFailed(this.servers, error);
+  }
+
   async #clientOptions(): Promise<NodeConnectionOptions> {
     const o = this.#options;
     const b = o.reconnect.backoff;
@@ -139,7 +162,11 @@ export class NatsConnection {
       servers: [...this.servers],
       name: o.name ?? `mister-smith-${o.system}`,
       timeout: o.connectTimeoutMs,
-      reconnect: true,
+      // Off for the first connection only (#connect switches it on): with it on, nats.js (3.4) does not
+      // notice a server that closes the socket during the first handshake (mutual TLS without an
+      // accepted client certificate, …) and waits out the whole timeout, then reports just "timeout".
+      // With it off the connect fails at once, with the reason.
+      reconnect: false,
       maxReconnectAttempts: o.reconnect.maxAttempts,
       // The client asks before each attempt; the status loop resets the count on a reconnect.
       reconnectDelayHandler: () => backoffDelay(b, this.#attempt++),
@@ -150,12 +177,15 @@ export class NatsConnection {
     if (auth !== undefined) opts.authenticator = auth;
     if (o.tls !== undefined) {
       const t = o.tls;
-      opts.tls = {
+      const tls: NonNullable<NodeConnectionOptions['tls']> & { checkServerIdentity: typeof serverIdentity } = {
         ...(t.caFile !== undefined ? { caFile: this.#path(t.caFile) } : {}),
         ...(t.certFile !== undefined ? { certFile: this.#path(t.certFile) } : {}),
         ...(t.keyFile !== undefined ? { keyFile: this.#path(t.keyFile) } : {}),
         ...(t.handshakeFirst ? { handshakeFirst: true } : {}),
+        // nats.js hands these options on to tls.connect.
+        checkServerIdentity: serverIdentity,
       };
+      opts.tls = tls;
     }
     return opts;
   }
@@ -165,9 +195,31 @@ export class NatsConnection {
     if (a === undefined) return undefined;
     if ('token' in a) return tokenAuthenticator(a.token);
     if ('user' in a) return usernamePasswordAuthenticator(a.user, a.pass);
-    if ('nkeySeed' in a) return nkeyAuthenticator(new TextEncoder().encode(a.nkeySeed));
-    if ('nkeySeedFile' in a) return nkeyAuthenticator(new TextEncoder().encode((await this.#read(a.nkeySeedFile, 'auth.nkeySeedFile')).trim()));
-    return credsAuthenticator(new TextEncoder().encode(await this.#read(a.credentialsFile, 'auth.credentialsFile')));
+    if ('nkeySeed' in a) return nkeyAuthenticator(this.#seed(a.nkeySeed, 'auth.nkeySeed'));
+    if ('nkeySeedFile' in a) return nkeyAuthenticator(this.#seed((await this.#read(a.nkeySeedFile, 'auth.nkeySeedFile')).trim(), `auth.nkeySeedFile (${this.#path(a.nkeySeedFile)})`));
+    const creds = credsAuthenticator(new TextEncoder().encode(await this.#read(a.credentialsFile, 'auth.credentialsFile')));
+    try {
+      // Parsing happens on each call: once now, so a bad file fails start naming the option.
+      creds('');
+    } catch (error) {
+      throw connectFailed(this.servers, new Error(`auth.credentialsFile (${this.#path(a.credentialsFile)}): not a valid credentials file (${(error as Error).message})`));
+    }
+    return creds;
+  }
+
+  /**
+   * The seed's bytes once it decodes as a user NKey seed: a bad one fails start naming the option
+   * (never echoing the seed) instead of failing inside the client's handshake.
+   */
+  #seed(seed: string, option: string): Uint8Array {
+    const bytes = new TextEncoder().encode(seed);
+    try {
+      // A user's public key starts with U (an account's with A, …).
+      if (!nkeys.fromSeed(bytes).getPublicKey().startsWith('U')) throw new Error('not a user seed (SU…)');
+    } catch (error) {
+      throw connectFailed(this.servers, new Error(`${option}: not a valid user NKey seed (${(error as Error).message})`));
+    }
+    return bytes;
   }
 
   async #read(file: string, option: string): Promise<string> {
@@ -288,6 +340,22 @@ export class NatsConnection {
       },
     });
   }
+}
+
+/**
+ * The certificate check of a TLS connection. nats.js gives Node no server name when the server URL
+ * is an IP address (`nats://10.0.0.5:4222`), and Node then checks the certificate against
+ * `localhost`: a certificate naming the IP (subjectAltName IP) fails, and any certificate the CA
+ * issued for `localhost` passes, whatever the server. Node calls this with its connect options as
+ * `this`; without a server name, the IP actually dialled (the `host` of a TLS-first connection, the
+ * socket's peer for a STARTTLS-style upgrade) is what the certificate must name.
+ */
+function serverIdentity(this: { servername?: string; host?: string; socket?: Socket } | undefined, hostname: string, cert: PeerCertificate): Error | undefined {
+  if (this !== undefined && !this.servername) {
+    const ip = [this.host, this.socket?.remoteAddress].find((h): h is string => typeof h === 'string' && isIP(h) !== 0);
+    if (ip !== undefined) return checkServerIdentity(ip, cert);
+  }
+  return checkServerIdentity(hostname, cert);
 }
 
 /**

@@ -17,9 +17,19 @@ const backoff = z
   })
   .prefault({});
 
+/**
+ * A server URL. Credentials in it (`nats://user:pass@host`) are refused: the client ignores them
+ * (the connection would fail with a puzzling "Authorization Violation") and the URL shows in errors
+ * and logs, so the secret would too. They belong in `auth`. The message never repeats the URL.
+ */
+const serverUrl = z
+  .string()
+  .min(1)
+  .refine((url) => !url.includes('@'), "must not carry credentials (user:pass@ or token@): put them in 'auth'");
+
 export const natsOptions = z.strictObject({
   /** One URL or several (`nats://host:4222`, `tls://…`); the client picks among them and fails over. */
-  servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('nats://127.0.0.1:4222').describe('NATS server URL(s); the client fails over between them'),
+  servers: z.union([serverUrl, z.array(serverUrl).min(1)]).default('nats://127.0.0.1:4222').describe('NATS server URL(s); the client fails over between them'),
   /** The connection's name as the server shows it (`connz`); default `mister-smith-<system>`. */
   name: z.string().min(1).optional().describe('connection name shown by the server (default mister-smith-<system>)'),
   /**

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 
 const BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
 export const INSTALL_HINT = 'nats-server not found: install it (apt-get install -y nats-server) or set NATS_SERVER_BIN';
@@ -41,6 +41,16 @@ export async function freePort(): Promise<number> {
 export interface NatsServerOptions {
   /** Extra server config (nats-server config file syntax), e.g. `authorization { token: "s3cret" }`. */
   readonly config?: string;
+  /**
+   * What the readiness probe connects with, for a server that requires TLS or auth (`tls`,
+   * `authenticator`, `token`, …). Default: a token found in `config`, else nothing.
+   */
+  readonly connect?: Partial<NodeConnectionOptions>;
+  /**
+   * Whether readiness also waits for the JetStream API (default true). Off for a server whose
+   * client account has no JetStream (e.g. an operator-mode account without JetStream limits).
+   */
+  readonly jetStream?: boolean;
 }
 
 export class NatsServer {
@@ -50,10 +60,14 @@ export class NatsServer {
   #exited: Promise<void> | undefined;
   #stderr = '';
   readonly #config: string | undefined;
+  readonly #connect: Partial<NodeConnectionOptions>;
+  readonly #jetStream: boolean;
 
   constructor(options: NatsServerOptions = {}) {
     this.storeDir = mkdtempSync(path.join(tmpdir(), 'ms-nats-'));
     this.#config = options.config;
+    this.#connect = options.connect ?? (this.#config?.includes('token') ? { token: tokenOf(this.#config) } : {});
+    this.#jetStream = options.jetStream ?? true;
   }
 
   get url(): string {
@@ -82,10 +96,13 @@ export class NatsServer {
       if (this.#proc?.exitCode !== null) throw new Error(`nats-server exited at start: ${this.#stderr}`);
       if (signal.aborted) throw new Error(`nats-server not ready in time: ${this.#stderr}`);
       try {
-        const nc = await connect({ servers: this.url, timeout: 1000, reconnect: false, ...(this.#config?.includes('token') ? { token: tokenOf(this.#config) } : {}) });
-        // JetStream is up once its API answers.
-        await nc.request('$JS.API.INFO', undefined, { timeout: 2000 });
-        await nc.close();
+        const nc = await connect({ servers: this.url, timeout: 1000, reconnect: false, ...this.#connect });
+        try {
+          // JetStream is up once its API answers.
+          if (this.#jetStream) await nc.request('$JS.API.INFO', undefined, { timeout: 2000 });
+        } finally {
+          await nc.close();
+        }
         return;
       } catch {
         await new Promise((r) => setTimeout(r, 25));
