@@ -209,7 +209,7 @@ export class NatsConnection {
 
   /**
    * The seed's bytes once it decodes as a user NKey seed: a bad one fails start naming the option
-   * (never echoing the seed) instead of failing inside the client's handshake.
+   * (never echoing its value) instead of failing inside the client's handshake.
    */
   #seed(seed: string, option: string): Uint8Array {
     const bytes = new TextEncoder().encode(seed);
