@@ -4,7 +4,7 @@
  * (`Permissions`, exposed as `tools.permissions`), the path of one call (`CallPipeline`), and what
  * is counted and published about calls (`ToolTelemetry`).
  */
-import { AsyncSeriesBailHook } from 'tapable';
+import { AsyncSeriesBailHook, SyncHook } from 'tapable';
 import type { z } from 'zod';
 import type { Disposer, Logger, Metrics } from '../../sdk/index.js';
 import type { ActorRef } from '../actors/types.js';
@@ -61,6 +61,8 @@ export interface ToolBusOptions {
 export class ToolBus implements ToolBusContract {
   readonly hooks: ToolHooks = Object.freeze({
     approve: new AsyncSeriesBailHook<[ApprovalRequest], ApprovalDecision | undefined>(['request']),
+    registered: new SyncHook<[string]>(['name']),
+    unregistered: new SyncHook<[string]>(['name']),
   });
   /** Grants, denies and decisions: `grant`, `revoke`, `deny`, `undeny`, `allowed`, `of`. */
   readonly permissions: ToolPermissions;
@@ -69,8 +71,10 @@ export class ToolBus implements ToolBusContract {
   readonly #grants: Permissions;
   readonly #telemetry: ToolTelemetry;
   readonly #pipeline: CallPipeline;
+  readonly #logger: Logger | undefined;
 
   constructor(options: ToolBusOptions = {}) {
+    this.#logger = options.logger;
     const defaultTimeoutMs = checkTimeoutSetting(options.defaultTimeoutMs ?? 30_000, (message) =>
       toolError(ToolErrorCodes.INVALID_OPTIONS, `ToolBus defaultTimeoutMs: ${message}`, { option: 'defaultTimeoutMs' }),
     );
@@ -93,16 +97,32 @@ export class ToolBus implements ToolBusContract {
   register<I extends z.ZodType, O extends z.ZodType = z.ZodType>(definition: ToolDefinition<I, O>): Disposer {
     const entry = this.#registry.add(definition as unknown as ToolDefinition<z.ZodType, z.ZodType>);
     this.#telemetry.publish('tool.registered', entry.name, undefined, { tool: entry.name });
+    this.#announce(this.hooks.registered, entry.name);
     return async () => {
-      if (this.#registry.removeEntry(entry)) this.#telemetry.publish('tool.unregistered', entry.name, undefined, { tool: entry.name });
+      if (this.#registry.removeEntry(entry)) this.#removed(entry.name);
     };
   }
 
   /** Removes a tool (calls in flight finish); false when none had that name. */
   unregister(name: string): boolean {
     const removed = this.#registry.remove(name);
-    if (removed) this.#telemetry.publish('tool.unregistered', name, undefined, { tool: name });
+    if (removed) this.#removed(name);
     return removed;
+  }
+
+  #removed(name: string): void {
+    this.#telemetry.publish('tool.unregistered', name, undefined, { tool: name });
+    this.#announce(this.hooks.unregistered, name);
+  }
+
+  /** Tells the taps of a registration hook; the registry changed either way, so a tap's error is only logged. */
+  #announce(hook: SyncHook<[string]>, name: string): void {
+    if (!hook.isUsed()) return;
+    try {
+      hook.call(name);
+    } catch (error) {
+      this.#logger?.warn({ err: error, tool: name }, 'a tools registration hook tap threw');
+    }
   }
 
   /** Whether a tool by that name is registered. */

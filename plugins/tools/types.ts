@@ -2,7 +2,7 @@
  * Public contract of the tools plugin. Other plugins (agents, providers) use
  * these names through `import type`; the tools plugin implements them in `ToolBus.ts`.
  */
-import type { AsyncSeriesBailHook } from 'tapable';
+import type { AsyncSeriesBailHook, SyncHook } from 'tapable';
 import type { z } from 'zod';
 import type { Disposer } from '../../sdk/index.js';
 import type { ActorRef } from '../actors/types.js';
@@ -173,6 +173,13 @@ export interface ToolHooks {
    * (`TOOL_REJECTED`, fail closed). Not asked for a call with `preApproved`.
    */
   readonly approve: AsyncSeriesBailHook<[ApprovalRequest], ApprovalDecision | undefined>;
+  /**
+   * Called with a tool's name once it is registered (a transport serving tools to other nodes
+   * picks up tools registered after it started). A tap that throws is logged, never fails `register`.
+   */
+  readonly registered: SyncHook<[string]>;
+  /** Called with a tool's name once it is unregistered (by name or by its disposer). */
+  readonly unregistered: SyncHook<[string]>;
 }
 
 /** An agent's permission patterns. */

@@ -59,7 +59,12 @@ export class NatsRemoteTools {
   #directory: Subscription | undefined;
   /** Proxies registered here, by name → their disposer. */
   readonly #imported = new Map<string, Disposer>();
+  /** Proxies being registered right now: the registration hook must not serve them back. */
+  readonly #importing = new Set<string>();
+  /** Live `expose` calls: their patterns and the tools served under each. */
+  readonly #exposures = new Set<Exposure>();
   readonly #badTraceparents: MalformedTraceparents;
+  #closed = false;
 
   constructor(connection: NatsConnection, subjects: Subjects, tools: ToolBus, options: { timeoutMs: number; stallMs: number }, logger: Logger) {
     this.#connection = connection;
@@ -69,30 +74,67 @@ export class NatsRemoteTools {
     this.#stallMs = options.stallMs;
     this.#logger = logger;
     this.#badTraceparents = new MalformedTraceparents(logger);
+    // Exposed patterns are live: a tool registered later is served too, one unregistered no longer.
+    tools.hooks.registered.tap('nats', (name) => this.#registered(name));
+    tools.hooks.unregistered.tap('nats', (name) => this.#unregistered(name));
   }
 
-  /** Serves the registered tools matching `patterns` (proxies of remote tools excluded). */
+  /**
+   * Serves the tools matching `patterns` (proxies of remote tools excluded): those registered now,
+   * and those registered later while the exposure lasts. The disposer stops serving them.
+   */
   async expose(patterns: string | readonly string[]): Promise<Disposer> {
     const list = toolPatterns(patterns);
     const client = await this.#connection.ready();
-    const names = this.#tools
-      .stats()
-      .map((s) => s.tool)
-      .filter((n) => matchesTool(list, n) && !this.#imported.has(n) && !this.#served.has(n));
-    for (const name of names) {
-      const subject = this.#subjects.tool(name);
-      this.#served.set(name, client.subscribe(subject, { queue: QUEUE, callback: (err, msg) => (err === null ? this.#serve(name, subject, msg) : undefined) }));
-    }
+    const exposure: Exposure = { patterns: list, names: new Set() };
+    this.#exposures.add(exposure);
+    for (const { tool } of this.#tools.stats()) if (this.#servable(tool) && matchesTool(list, tool)) this.#serveTool(client, exposure, tool);
     this.#directory ??= client.subscribe(this.#subjects.toolDirectory, { callback: (err, msg) => (err === null ? this.#list(msg) : undefined) });
     await client.flush();
-    this.#logger.info({ tools: names }, `serving ${names.length} tool(s) to other nodes`);
+    this.#logger.info({ tools: [...exposure.names], patterns: list }, `serving ${exposure.names.size} tool(s) to other nodes`);
     return async () => {
-      for (const name of names) {
-        const sub = this.#served.get(name);
-        this.#served.delete(name);
-        if (sub !== undefined && !sub.isClosed()) sub.unsubscribe();
-      }
+      this.#exposures.delete(exposure);
+      for (const name of exposure.names) this.#stopServing(name);
     };
+  }
+
+  #servable(name: string): boolean {
+    return !this.#closed && !this.#imported.has(name) && !this.#importing.has(name) && !this.#served.has(name);
+  }
+
+  #serveTool(client: Client, exposure: Exposure, name: string): void {
+    const subject = this.#subjects.tool(name);
+    this.#served.set(name, client.subscribe(subject, { queue: QUEUE, callback: (err, msg) => (err === null ? this.#serve(name, subject, msg) : undefined) }));
+    exposure.names.add(name);
+  }
+
+  #stopServing(name: string): void {
+    const sub = this.#served.get(name);
+    this.#served.delete(name);
+    for (const exposure of this.#exposures) exposure.names.delete(name);
+    if (sub !== undefined && !sub.isClosed()) sub.unsubscribe();
+  }
+
+  #registered(name: string): void {
+    if (!this.#servable(name)) return;
+    for (const exposure of this.#exposures) {
+      if (!matchesTool(exposure.patterns, name)) continue;
+      let client: Client;
+      try {
+        client = this.#connection.client;
+      } catch {
+        return; // closed: nothing is served any more
+      }
+      this.#serveTool(client, exposure, name);
+      this.#logger.info({ tool: name }, `serving ${name} to other nodes`);
+      return;
+    }
+  }
+
+  #unregistered(name: string): void {
+    // A proxy removed here (its disposer ran) is simply forgotten; a served tool stops being offered.
+    this.#imported.delete(name);
+    if (this.#served.has(name)) this.#stopServing(name);
   }
 
   #serve(name: string, subject: string, msg: Msg): void {
@@ -166,7 +208,12 @@ export class NatsRemoteTools {
     const added: string[] = [];
     for (const info of found.values()) {
       if (!matchesTool(list, info.name) || this.#tools.has(info.name)) continue;
-      this.#imported.set(info.name, this.#tools.register(this.#proxy(client, info)));
+      this.#importing.add(info.name);
+      try {
+        this.#imported.set(info.name, this.#tools.register(this.#proxy(client, info)));
+      } finally {
+        this.#importing.delete(info.name);
+      }
       added.push(info.name);
     }
     this.#logger.info({ tools: added }, `imported ${added.length} remote tool(s)`);
@@ -211,6 +258,8 @@ export class NatsRemoteTools {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#exposures.clear();
     for (const sub of this.#served.values()) if (!sub.isClosed()) sub.unsubscribe();
     this.#served.clear();
     if (this.#directory !== undefined && !this.#directory.isClosed()) this.#directory.unsubscribe();
@@ -219,6 +268,12 @@ export class NatsRemoteTools {
     // a call that still comes fails with NATS_CLOSED.
     this.#imported.clear();
   }
+}
+
+/** One `expose` call: its patterns, and the tools served under it. */
+interface Exposure {
+  readonly patterns: readonly string[];
+  readonly names: Set<string>;
 }
 
 function isNoResponders(error: unknown): boolean {

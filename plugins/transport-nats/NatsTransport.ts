@@ -5,7 +5,7 @@
  */
 import { nuid, type NatsConnection as Client } from '@nats-io/transport-node';
 import type { Disposer, PluginContext } from '../../sdk/index.js';
-import { drainBudget, withDeadline } from '../../sdk/util/index.js';
+import { abortReason, drainBudget, withDeadline } from '../../sdk/util/index.js';
 import type {} from '../actors/types.js';
 import type {} from '../tools/types.js';
 import type {} from '../events/types.js';
@@ -51,9 +51,21 @@ export class NatsTransport implements NatsService {
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#start(signal);
+    } catch (error) {
+      // The kernel stops only the plugins that started: what this start opened before it failed
+      // (the connection, subscriptions) is closed here, or it would outlive the failed boot.
+      const budget = this.#ctx.options.drainTimeoutMs;
+      await this.stop(AbortSignal.timeout(budget), Date.now() + budget).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #start(signal: AbortSignal): Promise<void> {
     const ctx = this.#ctx;
     await this.connection.ready();
-    if (signal.aborted) return;
+    if (signal.aborted) throw abortReason(signal);
     if (ctx.options.healthCheck) {
       const unregister = ctx.tryResolve('health')?.register('nats', this.connection.healthCheck, { kind: 'ready', critical: true, timeoutMs: 2000 });
       if (unregister !== undefined) this.#disposers.push(async () => unregister());

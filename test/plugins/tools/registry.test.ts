@@ -33,6 +33,27 @@ test('an old disposer does not remove a tool re-registered under the same name',
   assert.equal(bus.has('x'), true);
 });
 
+test('hooks.registered and hooks.unregistered follow the registry; a throwing tap is logged and changes nothing', async () => {
+  const warnings: string[] = [];
+  const logger = { warn: (_o: unknown, msg: string) => void warnings.push(msg) } as never;
+  const bus = new ToolBus({ logger });
+  const seen: string[] = [];
+  bus.hooks.registered.tap('test', (name) => void seen.push(`+${name}`));
+  bus.hooks.unregistered.tap('test', (name) => void seen.push(`-${name}`));
+  bus.hooks.registered.tap('broken', () => {
+    throw new Error('tap bug');
+  });
+  const dispose = bus.register({ name: 'a.one', description: 'd', input, handler: () => 1 });
+  bus.register({ name: 'a.two', description: 'd', input, handler: () => 2 });
+  assert.equal(bus.has('a.one'), true, 'a throwing tap does not undo the registration');
+  assert.equal(warnings.length, 2);
+  await dispose();
+  await dispose();
+  bus.unregister('a.two');
+  bus.unregister('a.two');
+  assert.deepEqual(seen, ['+a.one', '+a.two', '-a.one', '-a.two'], 'once per change, never for a no-op');
+});
+
 test('registering a taken name fails with TOOL_NAME_TAKEN', () => {
   const bus = new ToolBus();
   bus.register({ name: 'echo', description: 'd', input, handler: () => 1 });

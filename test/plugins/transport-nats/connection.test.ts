@@ -4,7 +4,7 @@ import { checkPluginConformance, createTestKernel } from '../../../testing/index
 import natsPlugin, { natsOptions } from '../../../plugins/transport-nats/index.js';
 import type { NatsService } from '../../../plugins/transport-nats/types.js';
 import type { HealthService } from '../../../plugins/health/types.js';
-import { skipWithoutNats, startNats } from './natsServer.js';
+import { freePort, skipWithoutNats, startNats } from './natsServer.js';
 
 const opts = skipWithoutNats();
 
@@ -110,4 +110,21 @@ test('the plugin passes checkPluginConformance against a real server, exercised 
       await store.close();
     },
   });
+});
+
+test('a start that fails after connecting closes its connection (the kernel stops only plugins that started)', opts, async (t) => {
+  const monitor = await freePort();
+  const server = await startNats(t, { config: `http_port: ${monitor}` });
+  const connections = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${monitor}/connz`)).json()) as { num_connections: number }).num_connections;
+  assert.equal(await connections(), 0);
+  // The pattern is checked only once connected, at start.
+  await assert.rejects(
+    createTestKernel({ test: t, plugins: ['tools', { use: natsPlugin, options: { servers: server.url, exposeTools: ['>'] } }] }),
+    /tool pattern ">" is not valid/,
+  );
+  const deadline = AbortSignal.timeout(20_000);
+  while ((await connections()) !== 0) {
+    if (deadline.aborted) assert.fail('the failed start left its NATS connection open');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 });

@@ -70,3 +70,31 @@ test('a remote tool whose owner left fails with NATS_TOOL_UNREACHABLE; bad patte
   await assert.rejects(caller.nats.importTools('bad pattern'), { code: 'NATS_BAD_SUBJECT' });
   await assert.rejects(caller.nats.exposeTools('a..b'), { code: 'NATS_BAD_SUBJECT' });
 });
+
+test('exposed patterns are live: a tool registered later is served, one unregistered is not; a node never serves the proxies it imported', opts, async (t) => {
+  const server = await startNats(t);
+  const owner = await node(t, server.url, { exposeTools: ['late.*'] });
+  owner.tools.grant('*', '*');
+  // Registered after the node started serving `late.*`.
+  const unregisterLate = owner.tools.register({ name: 'late.echo', description: 'Echoes', input: z.object({ text: z.string() }), handler: ({ text }) => `owner: ${text}` });
+  owner.tools.register({ name: 'other.echo', description: 'not exposed', input: z.object({}), handler: () => 'no' });
+
+  // A relay imports the owner's tools and exposes everything it has: it must not serve its proxies back.
+  const relay = await node(t, server.url, { exposeTools: ['*'] });
+  relay.tools.grant('*', '*');
+  assert.deepEqual(await relay.nats.importTools(), ['late.echo']);
+
+  const caller = await node(t, server.url);
+  caller.tools.grant('*', '*');
+  assert.deepEqual(await caller.nats.importTools(), ['late.echo']);
+  assert.equal(await caller.tools.call('anyone', 'late.echo', { text: 'hi' }), 'owner: hi');
+
+  // Unregistered on the owner: nobody serves it any more — not the relay's proxy, which would
+  // answer by calling itself until the deadline.
+  await unregisterLate();
+  await assert.rejects(caller.tools.call('anyone', 'late.echo', { text: 'hi' }), { code: 'NATS_TOOL_UNREACHABLE', message: /no node serves it/ });
+
+  // Registered again: served again, under the same live pattern.
+  owner.tools.register({ name: 'late.echo', description: 'Echoes', input: z.object({ text: z.string() }), handler: ({ text }) => `owner again: ${text}` });
+  assert.equal(await caller.tools.call('anyone', 'late.echo', { text: 'hi' }), 'owner again: hi');
+});
