@@ -78,6 +78,7 @@ test('exposed patterns are live: a tool registered later is served, one unregist
   // Registered after the node started serving `late.*`.
   const unregisterLate = owner.tools.register({ name: 'late.echo', description: 'Echoes', input: z.object({ text: z.string() }), handler: ({ text }) => `owner: ${text}` });
   owner.tools.register({ name: 'other.echo', description: 'not exposed', input: z.object({}), handler: () => 'no' });
+  await owner.nats.client.flush();
 
   // A relay imports the owner's tools and exposes everything it has: it must not serve its proxies back.
   const relay = await node(t, server.url, { exposeTools: ['*'] });
@@ -92,9 +93,12 @@ test('exposed patterns are live: a tool registered later is served, one unregist
   // Unregistered on the owner: nobody serves it any more — not the relay's proxy, which would
   // answer by calling itself until the deadline.
   await unregisterLate();
+  // The owner stops serving at once; the server knows once the UNSUB has reached it.
+  await owner.nats.client.flush();
   await assert.rejects(caller.tools.call('anyone', 'late.echo', { text: 'hi' }), { code: 'NATS_TOOL_UNREACHABLE', message: /no node serves it/ });
 
   // Registered again: served again, under the same live pattern.
   owner.tools.register({ name: 'late.echo', description: 'Echoes', input: z.object({ text: z.string() }), handler: ({ text }) => `owner again: ${text}` });
+  await owner.nats.client.flush();
   assert.equal(await caller.tools.call('anyone', 'late.echo', { text: 'hi' }), 'owner again: hi');
 });
