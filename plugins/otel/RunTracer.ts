@@ -69,6 +69,8 @@ export class RunTracer {
    * and a span per node for one run would be the same span exported twice.
    */
   readonly #local = new Set<string>();
+  /** The trace of each local run, as the traceparent hook computed it. */
+  readonly #traces = new Map<string, { readonly traceId: string; readonly sampled: boolean }>();
 
   constructor(tracer: Tracer, ids: PresetIdGenerator, directory: AgentDirectory | undefined, options: RunTracerOptions) {
     this.#tracer = tracer;
@@ -128,6 +130,7 @@ export class RunTracer {
     this.#tools.clear();
     this.#runs.clear();
     this.#local.clear();
+    this.#traces.clear();
   }
 
   /**
@@ -141,8 +144,13 @@ export class RunTracer {
     // A run started from a traced caller is in the caller's trace, and follows its sampling decision.
     const caller = parseTraceparent(scope.parentTraceparent);
     if (caller !== undefined) return formatTraceparent({ traceId: caller.traceId, spanId, sampled: caller.sampled });
-    const traceId = traceIdOfRoot(this.#rootOf(scope.runId, scope.parentRunId));
-    return formatTraceparent({ traceId, spanId, sampled: this.#options.sampled(traceId) });
+    let trace = this.#traces.get(scope.runId);
+    if (trace === undefined) {
+      // Once per run (the hook runs for every record): a hash and the sampler's decision.
+      const traceId = traceIdOfRoot(this.#rootOf(scope.runId, scope.parentRunId));
+      this.#traces.set(scope.runId, (trace = { traceId, sampled: this.#options.sampled(traceId) }));
+    }
+    return formatTraceparent({ traceId: trace.traceId, spanId, sampled: trace.sampled });
   }
 
   #rootOf(runId: string, parentRunId: string | undefined): string {
@@ -311,6 +319,7 @@ export class RunTracer {
     this.#runs.delete(runId);
     this.#roots.delete(runId);
     this.#local.delete(runId);
+    this.#traces.delete(runId);
     const end = timeOf(event);
     for (const span of run.models.values()) span.end(end);
     for (const [id, tool] of this.#tools) {
