@@ -92,11 +92,13 @@ export function mountRoutes(http: HttpService, agents: AgentService): () => Prom
       } catch (error) {
         return failure(error);
       }
+      // Nothing after the client's last record, and the run is over: 204 tells an EventSource to stop reconnecting.
+      if (first.done) return { status: 204 };
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       const onAbort = (): void => void iterator.return?.();
       req.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        for (let item = first; !item.done; item = await iterator.next()) {
+        for (let item: IteratorResult<unknown> = first; !item.done; item = await iterator.next()) {
           const chunk = item.value as { type: string; id?: string };
           res.write(`${chunk.id ? `id: ${chunk.id}\n` : ''}event: ${chunk.type}\ndata: ${JSON.stringify(chunk)}\n\n`);
           if (req.signal.aborted) break;

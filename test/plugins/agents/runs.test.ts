@@ -331,6 +331,11 @@ describe('agent runs', () => {
     const journal = (await agents.get(runId))!.steps.map((r) => r.id);
     assert.deepEqual(ids, journal, 'together, every record in order');
 
+    // Caught up on a finished run: 204, which tells an EventSource to stop reconnecting.
+    const done = await fetch(`${base}/agents/runs/${runId}/events`, { headers: { 'last-event-id': rest.at(-1)!.id } });
+    assert.equal(done.status, 204);
+    assert.equal(await done.text(), '');
+
     const unknown = await fetch(`${base}/agents/runs/${runId}/events`, { headers: { 'last-event-id': 'no-such-record' } });
     assert.equal(unknown.status, 400);
     assert.deepEqual(((await unknown.json()) as { error: { code: string } }).error.code, 'AGENT_BAD_INPUT');
