@@ -4,10 +4,13 @@
  * - throughput of 100 concurrent runs with the file store (`fsync: 'batch'`), against the same runs
  *   with the journal off (no events plugin: the journal stays in memory) — the raw baseline;
  * - CPU per step with `fsync: 'never'` (process CPU time / steps), against the journal-off loop;
+ * - the same with the otel plugin loaded (spans exported to a local sink), against it without;
  * - resume at start of 1,000 interrupted 10-turn runs (`recovery: 'resume'`), start to all done.
  * The scripted provider answers at once, so the figures are the framework's own overhead.
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +44,7 @@ const noopTool = definePlugin({
   },
 });
 
-async function system(events: unknown, agentsOptions: Record<string, unknown> = {}): Promise<Kernel> {
+async function system(events: unknown, agentsOptions: Record<string, unknown> = {}, extra: readonly unknown[] = []): Promise<Kernel> {
   const kernel = await createKernel({
     config: {
       name: 'agents-bench',
@@ -53,6 +56,7 @@ async function system(events: unknown, agentsOptions: Record<string, unknown> = 
         noopTool,
         { use: 'agents', options: { agents: [{ name: 'b', provider: 'scripted', model: 's', tools: ['bench.*'], maxTurns: TURNS, maxConcurrentRuns: CONCURRENT, maxQueuedRuns: RESUME_RUNS }], ...agentsOptions } },
         { use: 'provider-scripted', options: { scripts: { s: script } } },
+        ...extra,
       ],
     } as never,
     logger: pino({ level: 'silent' }),
@@ -80,10 +84,10 @@ async function drive(kernel: Kernel): Promise<{ stepsPerSecond: number; cpuMicro
   return { stepsPerSecond: steps / seconds, cpuMicrosPerStep: (cpu.user + cpu.system) / steps };
 }
 
-async function measure(events: (dir: string) => unknown): Promise<{ stepsPerSecond: number; cpuMicrosPerStep: number }> {
+async function measure(events: (dir: string) => unknown, extra: readonly unknown[] = []): Promise<{ stepsPerSecond: number; cpuMicrosPerStep: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'agents-bench-'));
   try {
-    const kernel = await system(events(dir));
+    const kernel = await system(events(dir), {}, extra);
     try {
       return await drive(kernel);
     } finally {
@@ -92,6 +96,19 @@ async function measure(events: (dir: string) => unknown): Promise<{ stepsPerSeco
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A local OTLP/HTTP endpoint that reads and drops every export: what tracing costs the process, not a collector. */
+async function otlpSink(): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }
 
 /** Writes RESUME_RUNS runs stopped half-way (5 of 10 turns done, no end) straight into a file log. */
@@ -147,11 +164,18 @@ export default defineBench({
     const rows: BenchRow[] = [];
     // Best of ROUNDS for each (noise on a shared machine only ever makes a run slower), interleaved
     // so that JIT warm-up and machine load weigh on all three alike.
-    const best: Record<'off' | 'batch' | 'never', Measured[]> = { off: [], batch: [], never: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      best.off.push(await measure(() => undefined));
-      best.batch.push(await measure((dir) => ({ use: 'events', options: { store: { type: 'file', dir, fsync: 'batch' } } })));
-      best.never.push(await measure((dir) => ({ use: 'events', options: { store: { type: 'file', dir, fsync: 'never' } } })));
+    const best: Record<'off' | 'batch' | 'never' | 'traced', Measured[]> = { off: [], batch: [], never: [], traced: [] };
+    const sink = await otlpSink();
+    try {
+      const fileLog = (fsync: string) => (dir: string) => ({ use: 'events', options: { store: { type: 'file', dir, fsync } } });
+      for (let round = 0; round < ROUNDS; round++) {
+        best.off.push(await measure(() => undefined));
+        best.batch.push(await measure(fileLog('batch')));
+        best.never.push(await measure(fileLog('never')));
+        best.traced.push(await measure(fileLog('never'), [{ use: 'otel', options: { endpoint: sink.url } }]));
+      }
+    } finally {
+      await sink.close();
     }
     const pick = (xs: Measured[]): Measured => ({ stepsPerSecond: Math.max(...xs.map((x) => x.stepsPerSecond)), cpuMicrosPerStep: Math.min(...xs.map((x) => x.cpuMicrosPerStep)) });
     const probeDir = await mkdtemp(path.join(os.tmpdir(), 'agents-bench-probe-'));
@@ -164,6 +188,7 @@ export default defineBench({
     const off = pick(best.off);
     const batch = pick(best.batch);
     const never = pick(best.never);
+    const traced = pick(best.traced);
     rows.push({
       case: `journal, file store fsync batch, ${CONCURRENT} concurrent runs`,
       value: batch.stepsPerSecond,
@@ -195,6 +220,13 @@ export default defineBench({
       baselineName: 'same runs, journal off (memory)',
       target: '< 20 µs/step',
       pass: never.cpuMicrosPerStep < 20,
+    });
+    rows.push({
+      case: 'CPU per step, fsync never, otel loaded (run, model and tool spans exported to a local OTLP sink)',
+      value: traced.cpuMicrosPerStep,
+      unit: 'µs/step',
+      baseline: never.cpuMicrosPerStep,
+      baselineName: 'same runs, otel not loaded',
     });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'agents-bench-resume-'));
     try {
