@@ -11,6 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { z } from '../../sdk/index.js';
+import { replaceTraceContext } from '../../sdk/util/index.js';
 import type { ToolDefinition } from '../tools/types.js';
 import { BuiltinToolErrorCodes, builtinError } from './errors.js';
 
@@ -86,18 +87,11 @@ export function forwardableHeaders(headers: Readonly<Record<string, string>>): R
  * The request headers of a call traced with `traceparent`: the call's trace context replaces any
  * `traceparent` (and `tracestate`) the input carried, whatever their case. The trace is the
  * caller's span, not something the model chooses: a model-written value would attach the request
- * to a trace of the model's making (or to another run's, if it copied one from a page it read), and
- * a `tracestate` travels with the `traceparent` it belongs to, so the input's is dropped with it.
+ * to a trace of the model's making (or to another run's, if it copied one from a page it read).
  * Without a trace context the input's headers go as they are.
  */
 export function withTraceContext(headers: Record<string, string>, traceparent: string | undefined): Record<string, string> {
-  if (traceparent === undefined) return headers;
-  for (const k of Object.keys(headers)) {
-    const name = k.toLowerCase();
-    if (name === 'traceparent' || name === 'tracestate') delete headers[k];
-  }
-  headers.traceparent = traceparent;
-  return headers;
+  return traceparent === undefined ? headers : replaceTraceContext(headers, traceparent);
 }
 
 function headersOf(res: http.IncomingMessage): Record<string, string> {

@@ -9,7 +9,7 @@ import type { McpService } from '../mcp/types.js';
 import type { ToolBus } from '../tools/types.js';
 import { LRUCache } from 'lru-cache';
 import { AgentError } from '../../sdk/index.js';
-import { isTraceparent } from '../../sdk/util/index.js';
+import { isTraceparent, replaceTraceContext } from '../../sdk/util/index.js';
 import { CliProcess, type CliExit } from './CliProcess.js';
 import { isResult, parseLine, toResponse, type CliResult } from './cliResult.js';
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ModelStreamChunk } from '../agents/types.js';
@@ -71,14 +71,8 @@ function newMessages(messages: readonly ChatMessage[]): readonly ChatMessage[] {
  * passed: tracing never fails the model call.
  */
 function cliEnv(configured: Readonly<Record<string, string>>, maxRetries: number, traceparent: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...configured, CLAUDE_CODE_MAX_RETRIES: String(maxRetries) };
-  // Names compared case-insensitively: on Windows the environment is.
-  for (const name of Object.keys(env)) {
-    const upper = name.toUpperCase();
-    if (upper === 'TRACEPARENT' || upper === 'TRACESTATE') delete env[name];
-  }
-  if (isTraceparent(traceparent)) env.TRACEPARENT = traceparent;
-  return env;
+  // Names compared case-insensitively (on Windows the environment is).
+  return replaceTraceContext({ ...process.env, ...configured, CLAUDE_CODE_MAX_RETRIES: String(maxRetries) }, isTraceparent(traceparent) ? traceparent : undefined, 'TRACEPARENT');
 }
 
 /** A queue between the process' stdout and an async generator. */

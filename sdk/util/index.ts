@@ -18,5 +18,5 @@ export { openRequest } from './openRequest.js';
 export type { OpenRequest, OpenRequestOptions } from './openRequest.js';
 export { readSse } from './readSse.js';
 export type { SseEvent } from './readSse.js';
-export { formatTraceparent, isTraceparent, parseTraceparent, TRACEPARENT_PROBLEM } from './traceparent.js';
+export { formatTraceparent, isTraceparent, parseTraceparent, replaceTraceContext, TRACEPARENT_PROBLEM } from './traceparent.js';
 export type { TraceParent } from './traceparent.js';

@@ -4,7 +4,7 @@
  */
 import { NetworkError } from '../errors.js';
 import { abortReason } from './async.js';
-import { isTraceparent } from './traceparent.js';
+import { isTraceparent, replaceTraceContext } from './traceparent.js';
 
 export interface OpenRequestOptions {
   readonly url: string;
@@ -23,14 +23,10 @@ export interface OpenRequestOptions {
   readonly traceparent?: string | undefined;
 }
 
-/** The request headers: JSON, the caller's, and the trace context when there is one. */
-function requestHeaders(o: OpenRequestOptions): Headers | Record<string, string> {
-  const plain = { 'content-type': 'application/json', ...o.headers };
-  if (!isTraceparent(o.traceparent)) return plain;
-  const headers = new Headers(plain);
-  headers.delete('tracestate');
-  headers.set('traceparent', o.traceparent);
-  return headers;
+/** The request headers: JSON, the caller's, and the trace context when there is a valid one. */
+function requestHeaders(o: OpenRequestOptions): Record<string, string> {
+  const headers = { 'content-type': 'application/json', ...o.headers };
+  return isTraceparent(o.traceparent) ? replaceTraceContext(headers, o.traceparent) : headers;
 }
 
 /** An open exchange: the response, a way to type any later failure, and cleanup. */

@@ -68,5 +68,20 @@ export function formatTraceparent(parent: TraceParent): string {
   return `00-${parent.traceId}-${parent.spanId}-${parent.sampled ? '01' : '00'}`;
 }
 
+/**
+ * Puts a call's trace context on a carrier — HTTP headers, a child process' environment: every
+ * `traceparent` and `tracestate` entry already there goes, whatever the case of its name (a
+ * `tracestate` belongs to the `traceparent` it came with), then `traceparent`, when given, is set
+ * under `key` (`TRACEPARENT` for an environment). Returns the carrier, changed in place.
+ */
+export function replaceTraceContext<T extends Record<string, string | undefined>>(carrier: T, traceparent: string | undefined, key = 'traceparent'): T {
+  for (const name of Object.keys(carrier)) {
+    const lower = name.toLowerCase();
+    if (lower === 'traceparent' || lower === 'tracestate') delete carrier[name];
+  }
+  if (traceparent !== undefined) (carrier as Record<string, string | undefined>)[key] = traceparent;
+  return carrier;
+}
+
 /** What a bad `traceparent` is told (for typed errors naming the field). */
 export const TRACEPARENT_PROBLEM = 'must be a W3C traceparent (00-<32 hex trace id>-<16 hex span id>-<2 hex flags>, lowercase, ids not all zero)';

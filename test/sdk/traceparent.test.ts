@@ -1,7 +1,7 @@
-/** sdk/util traceparent: parsing per W3C Trace Context (including its rules for later versions) and formatting. */
+/** sdk/util traceparent: parsing per W3C Trace Context (including its rules for later versions), formatting, and putting it on a carrier. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatTraceparent, isTraceparent, parseTraceparent, TRACEPARENT_PROBLEM } from '../../sdk/util/index.js';
+import { formatTraceparent, isTraceparent, parseTraceparent, replaceTraceContext, TRACEPARENT_PROBLEM } from '../../sdk/util/index.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -89,4 +89,13 @@ test('every one-character change of a valid value is judged as the plain grammar
     }
   }
   assert.ok(checked > 5000);
+});
+
+test('replaceTraceContext drops every traceparent and tracestate whatever their case, then sets the given one under its key', () => {
+  const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const headers: Record<string, string> = { Traceparent: 'forged', TRACESTATE: 'k=v', accept: 'text/html' };
+  assert.equal(replaceTraceContext(headers, valid), headers, 'changed in place');
+  assert.deepEqual(headers, { accept: 'text/html', traceparent: valid });
+  assert.deepEqual(replaceTraceContext({ TraceParent: 'x', tracestate: 'y', PATH: '/bin' }, undefined), { PATH: '/bin' }, 'none given: the old ones still go');
+  assert.deepEqual(replaceTraceContext({ traceparent: 'x' }, valid, 'TRACEPARENT'), { TRACEPARENT: valid });
 });
